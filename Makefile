@@ -1,0 +1,41 @@
+# The documented workflow: `make demo` runs the main job, `make test` passes the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= out
+export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
+
+.PHONY: demo test lint typecheck pytest bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -U pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p $(OUT)
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb ingest --all
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report violent-crime --year 2020 --compare 2019 --area London --format html,xlsx,json --out $(OUT)/london-2020
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report violent-crime --year 2020 --compare 2019 --area Lambeth --format html,xlsx,json --out $(OUT)/lambeth-2020
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest_street.py
+	$(BIN)/python bench/query_trend.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,146 @@
+"""Format detection: which adapter reads a file, decided from its header, sheets or fields.
+
+Adapters live in the modules listed in :data:`ADAPTER_MODULES`; each module exposes a list
+``ADAPTERS`` of adapter instances. Detection asks each adapter in order; the first that
+recognises the probe wins, so specific formats come before general ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+
+from vrkit.errors import SourceError
+from vrkit.sources.base import (
+    VECTOR_SUFFIXES,
+    WORKBOOK_SUFFIXES,
+    Probe,
+    SourceAdapter,
+    SourceFrames,
+    logical_name,
+    read_header,
+)
+
+#: Modules that provide adapters, in detection order.
+ADAPTER_MODULES: tuple[str, ...] = (
+    "vrkit.sources.mps",
+)
+
+#: Files that accompany data but are not data; `ingest --all` skips them (and says so).
+SKIPPED_SUFFIXES = (".md", ".pdf", ".txt", ".dbf", ".shx", ".prj", ".cpg", ".xml", ".qpj", ".sbn")
+
+
+@cache
+def _adapters() -> tuple[SourceAdapter, ...]:
+    found: list[SourceAdapter] = []
+    for module_name in ADAPTER_MODULES:
+        module = importlib.import_module(module_name)
+        found.extend(module.ADAPTERS)
+    return tuple(found)
+
+
+class _AdapterList:
+    """Lazy, read-only view of every registered adapter (imports adapter modules on first use)."""
+
+    def __iter__(self) -> Iterator[SourceAdapter]:
+        return iter(_adapters())
+
+    def __len__(self) -> int:
+        return len(_adapters())
+
+
+ADAPTERS = _AdapterList()
+
+
+def known_formats() -> list[tuple[str, str]]:
+    """(kind, description) of every format vrkit can read."""
+    return [(a.kind, a.description) for a in _adapters()]
+
+
+def make_probe(path: Path) -> Probe:
+    """Look at a file just enough to decide its format."""
+    name = logical_name(path)
+    suffix = Path(name).suffix
+    if suffix in WORKBOOK_SUFFIXES:
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True)
+            sheets = tuple(wb.sheetnames)
+            wb.close()
+        except Exception as exc:  # openpyxl raises many types for non-workbooks
+            raise SourceError(path, f"not a readable Excel workbook: {exc}") from exc
+        return Probe(path=path, name=name, sheets=sheets)
+    if suffix in VECTOR_SUFFIXES and not (suffix == ".json" and "geo" not in name):
+        import pyogrio
+
+        try:
+            info = pyogrio.read_info(path)
+        except Exception as exc:  # pyogrio raises DataSourceError and friends
+            raise SourceError(path, f"not a readable vector layer: {exc}") from exc
+        return Probe(path=path, name=name, fields=tuple(str(f) for f in info["fields"]))
+    if suffix == ".zip":
+        return Probe(path=path, name=name)
+    return Probe(path=path, name=name, header=read_header(path))
+
+
+def detect_adapter(path: str | Path) -> SourceAdapter:
+    """Return the adapter for ``path`` or raise :class:`SourceError` listing known formats."""
+    p = Path(path)
+    if not p.exists():
+        raise SourceError(p, "no such file")
+    if p.stat().st_size == 0:
+        raise SourceError(p, "the file is empty", hint="Download it again.")
+    probe = make_probe(p)
+    for adapter in _adapters():
+        if adapter.sniff(probe):
+            return adapter
+    what = (
+        f"header {', '.join(probe.header[:6])}{', …' if len(probe.header) > 6 else ''}"
+        if probe.header
+        else (
+            f"sheets {', '.join(probe.sheets)}"
+            if probe.sheets
+            else (
+                f"fields {', '.join(probe.fields)}"
+                if probe.fields
+                else "no CSV header (not a CSV file?)"
+            )
+        )
+    )
+    formats = "\n".join(f"  - {kind}: {desc}" for kind, desc in known_formats())
+    raise SourceError(
+        p,
+        f"unrecognised format ({what}). Known formats:\n{formats}",
+        hint="Check the file is one of these, unmodified (column names must match).",
+    )
+
+
+def read_file(path: str | Path) -> SourceFrames:
+    """Detect the format of ``path`` and read it (no store involved)."""
+    p = Path(path)
+    return detect_adapter(p).read(p)
+
+
+def expand_paths(paths: Iterable[str | Path], *, skip_unknown: bool = False) -> list[Path]:
+    """Files to ingest from files and folders: folders are walked in sorted order.
+
+    Sidecar files (``.dbf``, ``.prj``…) and documentation (``.md``, ``.pdf``) inside folders are
+    skipped. ``skip_unknown`` is unused here; detection errors are raised by the caller.
+    """
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and not f.name.startswith(".") and not _is_skipped(f):
+                    out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def _is_skipped(path: Path) -> bool:
+    return logical_name(path).endswith(SKIPPED_SUFFIXES)
