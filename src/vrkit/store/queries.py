@@ -1,0 +1,146 @@
+"""Named queries: the only place analysis inputs are read from the warehouse.
+
+Each returns a pandas frame that the pure functions in :mod:`vrkit.analysis` take.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from vrkit.analysis.measures import get_measure, taxonomy_of
+from vrkit.store.warehouse import Warehouse
+
+
+def measure_counts(
+    wh: Warehouse,
+    measure_id: str,
+    *,
+    source_kind: str = "mps_borough_monthly",
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """Monthly counts of a headline measure per area from the current releases.
+
+    Returns
+    -------
+    DataFrame
+        ``area_code, area_type, scope_code, month, count, dataset_id`` (one row per area,
+        month and source dataset), including pseudo-areas, so London totals equal the sum
+        of every row of the source release.
+    """
+    measure = get_measure(measure_id)
+    cond = measure.sql_condition(taxonomy_of(source_kind))
+    where = ["source_kind = $kind", cond]
+    params: dict[str, object] = {"kind": source_kind}
+    if start:
+        where.append("month >= $start")
+        params["start"] = start
+    if end:
+        where.append("month <= $end")
+        params["end"] = end
+    return wh.query(
+        f"""SELECT area_code, area_type, scope_code, month, sum("count")::BIGINT AS "count",
+                   dataset_id
+            FROM crime_count WHERE {" AND ".join(where)}
+            GROUP BY ALL ORDER BY area_code, month""",
+        params,
+    )
+
+
+def months_available(wh: Warehouse, source_kind: str) -> pd.DataFrame:
+    """Months present for a source kind, with the dataset each comes from."""
+    return wh.query(
+        """SELECT month, count(DISTINCT scope_code) AS scopes, any_value(dataset_id) AS dataset_id
+           FROM crime_count WHERE source_kind = ? GROUP BY month ORDER BY month""",
+        [source_kind],
+    )
+
+
+def annual_counts(
+    wh: Warehouse, measure_id: str, *, source_kind: str = "mps_ward_annual_derived"
+) -> pd.DataFrame:
+    """Annual counts of a measure per area from a derived annual source.
+
+    Cells flagged ``excluded`` (known faults, NA) are returned with ``count`` NaN and their
+    reason, never as if true.
+    """
+    measure = get_measure(measure_id)
+    cond = measure.sql_condition(taxonomy_of(source_kind))
+    return wh.query(
+        f"""SELECT area_code, area_type, year,
+                   CASE WHEN bool_or(excluded) THEN NULL ELSE sum("count") END AS "count",
+                   string_agg(DISTINCT exclusion_reason, '; ') AS exclusion_reason,
+                   any_value(dataset_id) AS dataset_id
+            FROM crime_count_annual WHERE source_kind = ? AND {cond}
+            GROUP BY area_code, area_type, year ORDER BY area_code, year""",
+        [source_kind],
+    )
+
+
+def population(wh: Warehouse, *, year: int, level: str = "lad") -> pd.DataFrame:
+    """Resident population (all ages, mid-year) of each area at ``level``.
+
+    LSOA (2011) mid-year estimates are summed to boroughs through the LSOA layer's parent
+    code (``level="lad"``), or to wards through the best-fit LSOA→ward links
+    (``level="ward"``). Returns ``area_code, population, lsoas``; empty if not loaded.
+    """
+    base = """SELECT area_code AS lsoa, value FROM indicator_value
+              WHERE indicator_id = 'population_all_ages' AND year(period_start) = ?
+                AND area_code LIKE 'E01%'"""
+    if level == "lsoa":
+        sql = f"SELECT lsoa AS area_code, value AS population, 1 AS lsoas FROM ({base}) p"
+    elif level == "lad":
+        sql = f"""SELECT l.parent_code AS area_code, sum(p.value) AS population,
+                         count(*) AS lsoas
+                  FROM ({base}) p JOIN area_link l ON l.child_code = p.lsoa
+                  WHERE l.link_type = 'lsoa11_lad' GROUP BY 1"""
+    elif level == "ward":
+        sql = f"""SELECT l.parent_code AS area_code, sum(p.value) AS population,
+                         count(*) AS lsoas
+                  FROM ({base}) p JOIN area_link l ON l.child_code = p.lsoa
+                  WHERE l.link_type LIKE 'lsoa11_ward%' GROUP BY 1"""
+    else:
+        raise ValueError(f"unknown level {level!r}")
+    return wh.query(sql + " ORDER BY 1", [year])
+
+
+def area_names(wh: Warehouse, area_types: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """``area_code, area_name, area_type, parent_code`` for areas (optionally of some types)."""
+    if area_types:
+        marks = ", ".join("?" for _ in area_types)
+        return wh.query(
+            f"SELECT area_code, area_name, area_type, parent_code FROM area "
+            f"WHERE area_type IN ({marks}) ORDER BY 1",
+            list(area_types),
+        )
+    return wh.query("SELECT area_code, area_name, area_type, parent_code FROM area ORDER BY 1")
+
+
+def area_geometries(wh: Warehouse, area_type: str) -> pd.DataFrame:
+    """Areas of one type with WKB geometry (EPSG:27700): ``area_code, area_name, parent_code,
+    geometry`` (bytes). Empty if no boundary of that type is loaded."""
+    return wh.query(
+        """SELECT area_code, area_name, parent_code, geometry FROM area
+           WHERE area_type = ? AND geometry IS NOT NULL ORDER BY area_code""",
+        [area_type],
+    )
+
+
+def homicide_victims(wh: Warehouse) -> pd.DataFrame:
+    """All homicide victim rows (current releases)."""
+    return wh.query("SELECT * FROM homicide_victim ORDER BY recorded_year, recorded_month")
+
+
+def datasets_used(wh: Warehouse, dataset_ids: list[int]) -> pd.DataFrame:
+    """Registry rows for the datasets behind a set of figures (file, release, sha256)."""
+    if not dataset_ids:
+        return wh.datasets().iloc[0:0]
+    marks = ", ".join("?" for _ in dataset_ids)
+    return wh.query(
+        f"""SELECT dataset_id, source_kind, file_name, covers_from, covers_to, sha256,
+                   rows_loaded, exclusions, notes
+            FROM dataset WHERE dataset_id IN ({marks}) ORDER BY dataset_id""",
+        [int(i) for i in dataset_ids],
+    )
