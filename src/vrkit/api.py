@@ -1,0 +1,65 @@
+"""Task-level functions that combine a warehouse query with pure analysis.
+
+These are what the CLI (and later the web layer) call; each is usable from a notebook.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from vrkit.analysis import trends
+from vrkit.catalog.areas import borough_names, resolve_borough
+from vrkit.errors import InputError
+from vrkit.store import queries
+from vrkit.store.warehouse import Warehouse
+
+
+def resolve_area(area: str) -> tuple[str, str]:
+    """``"London"`` or a borough name/code → (area_code, name); InputError if unknown."""
+    if area.strip().lower() == "london":
+        return "E12000007", "London"
+    hit = resolve_borough(area)
+    if hit is None or hit[2] != "lad":
+        names = ", ".join(n for c, n in borough_names().items() if not c.startswith("MPS-"))
+        raise InputError(f"unknown area {area!r}", hint=f"Use London or one of: {names}.")
+    return hit[0], hit[1]
+
+
+def area_monthly(
+    wh: Warehouse, measure_id: str, *, area: str = "London",
+    source_kind: str = "mps_borough_monthly",
+) -> pd.DataFrame:
+    """Complete monthly series (``area_code, month, count``) for London or one borough.
+
+    London is the sum of every row of the current releases, pseudo-areas included, so it
+    equals the source files' totals. Months with no data are NaN (missing, not zero).
+    """
+    code, _ = resolve_area(area)
+    counts = queries.measure_counts(wh, measure_id, source_kind=source_kind)
+    if code != "E12000007":
+        counts = counts[counts["area_code"] == code]
+    if counts.empty:
+        raise InputError(
+            f"no {source_kind} data for {area!r} and measure {measure_id!r}",
+            hint="Run `vrkit ingest --all` (or ingest the MPS borough files) first.",
+        )
+    per_area = trends.monthly_series(counts[["area_code", "month", "count"]])
+    total = (
+        per_area.groupby("month", as_index=False)["count"]
+        .sum(min_count=1)
+        .assign(area_code=code)
+    )
+    return total[["area_code", "month", "count"]]
+
+
+def area_period_totals(
+    wh: Warehouse, measure_id: str, *, area: str = "London", period: trends.Period = "calendar"
+) -> pd.DataFrame:
+    """Period totals with change and % change on the previous period (``trend`` command)."""
+    series = area_monthly(wh, measure_id, area=area)
+    totals = trends.period_totals(series, period)
+    prev = totals["total"].shift(1)
+    totals["change"] = totals["total"] - prev
+    totals["pct_change"] = np.where(prev > 0, 100.0 * totals["change"] / prev, np.nan)
+    return totals
