@@ -27,7 +27,10 @@ def resolve_area(area: str) -> tuple[str, str]:
 
 
 def area_monthly(
-    wh: Warehouse, measure_id: str, *, area: str = "London",
+    wh: Warehouse,
+    measure_id: str,
+    *,
+    area: str = "London",
     source_kind: str = "mps_borough_monthly",
 ) -> pd.DataFrame:
     """Complete monthly series (``area_code, month, count``) for London or one borough.
@@ -46,9 +49,7 @@ def area_monthly(
         )
     per_area = trends.monthly_series(counts[["area_code", "month", "count"]])
     total = (
-        per_area.groupby("month", as_index=False)["count"]
-        .sum(min_count=1)
-        .assign(area_code=code)
+        per_area.groupby("month", as_index=False)["count"].sum(min_count=1).assign(area_code=code)
     )
     return total[["area_code", "month", "count"]]
 

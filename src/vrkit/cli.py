@@ -43,7 +43,9 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except VrkitError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True, soft_wrap=True)
+        err.print(
+            f"[bold red]error:[/] {exc.message}", highlight=False, markup=True, soft_wrap=True
+        )
         if exc.hint:
             err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
@@ -53,7 +55,7 @@ def _store_path() -> Path:
     return _state["store"] or get_settings().store
 
 
-def _warehouse(read_only: bool = False):  # noqa: ANN202 - returns vrkit.Warehouse
+def _warehouse(read_only: bool = False):
     from vrkit.store.warehouse import Warehouse
 
     path = _store_path()
@@ -95,7 +97,8 @@ def formats() -> None:
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to load.")] = None,
     all_: Annotated[
-        bool, typer.Option("--all", help="Load everything under the data directory (VRKIT_DATA_DIR).")
+        bool,
+        typer.Option("--all", help="Load everything under the data directory (VRKIT_DATA_DIR)."),
     ] = False,
     force: Annotated[bool, typer.Option(help="Re-read files already loaded.")] = False,
 ) -> None:
@@ -154,8 +157,16 @@ def ingest(
                 progress.advance(task)
         _post_ingest(wh)
         wh.close()
-        table = Table("file", "kind", "status", "read", "loaded", "rejected", "s",
-                      title=f"Ingested into {_store_path()}")
+        table = Table(
+            "file",
+            "kind",
+            "status",
+            "read",
+            "loaded",
+            "rejected",
+            "s",
+            title=f"Ingested into {_store_path()}",
+        )
         failed = 0
         for p, res, secs in results:
             if isinstance(res, VrkitError):
@@ -164,10 +175,13 @@ def ingest(
             else:
                 rep = res.report
                 table.add_row(
-                    p.name, res.source_kind,
+                    p.name,
+                    res.source_kind,
                     "[green]loaded" if res.status == "loaded" else "unchanged",
-                    f"{rep.rows_read:,}" if rep else "", f"{rep.rows_loaded:,}" if rep else "",
-                    f"{rep.rows_rejected:,}" if rep else "", f"{secs:.1f}",
+                    f"{rep.rows_read:,}" if rep else "",
+                    f"{rep.rows_loaded:,}" if rep else "",
+                    f"{rep.rows_rejected:,}" if rep else "",
+                    f"{secs:.1f}",
                 )
         out.print(table)
         for p, reason in skipped:
@@ -179,13 +193,15 @@ def ingest(
                     err.print(f"[yellow]hint:[/] {res.hint}", highlight=False, soft_wrap=True)
             elif res.report and res.report.rejections:
                 err.print(f"[yellow]{p.name}[/]: {res.report.summary()}", highlight=False)
-        out.print(f"{len(results) - failed} file(s) ok, {failed} failed, {len(skipped)} skipped "
-                  f"in {time.perf_counter() - t0:.1f} s")
+        out.print(
+            f"{len(results) - failed} file(s) ok, {failed} failed, {len(skipped)} skipped "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
         if failed:
             raise typer.Exit(4)
 
 
-def _post_ingest(wh) -> None:  # noqa: ANN001
+def _post_ingest(wh) -> None:
     """Derived links that need several sources (e.g. LSOA→ward best fit) once both are loaded."""
     try:
         from vrkit.analysis.geography import derive_lsoa_ward_links
@@ -209,13 +225,33 @@ def datasets(
         if fmt == "csv":
             sys.stdout.write(df.to_csv(index=False))
             return
-        t = Table("id", "kind", "file", "covers", "read", "loaded", "rejected", "sha256",
-                  title=f"Datasets in {_store_path()}")
+        t = Table(
+            "id",
+            "kind",
+            "file",
+            "covers",
+            "read",
+            "loaded",
+            "rejected",
+            "sha256",
+            title=f"Datasets in {_store_path()}",
+        )
         for r in df.itertuples():
-            cov = (f"{str(r.covers_from)[:7]} … {str(r.covers_to)[:7]}"
-                   if r.covers_from is not None else "")
-            t.add_row(str(r.dataset_id), r.source_kind, r.file_name, cov, f"{r.rows_read:,}",
-                      f"{r.rows_loaded:,}", f"{r.rows_rejected:,}", r.sha256[:12])
+            cov = (
+                f"{str(r.covers_from)[:7]} … {str(r.covers_to)[:7]}"
+                if r.covers_from is not None
+                else ""
+            )
+            t.add_row(
+                str(r.dataset_id),
+                r.source_kind,
+                r.file_name,
+                cov,
+                f"{r.rows_read:,}",
+                f"{r.rows_loaded:,}",
+                f"{r.rows_rejected:,}",
+                r.sha256[:12],
+            )
         out.print(t)
 
 
@@ -244,23 +280,35 @@ def quality(
             sys.stdout.write(json.dumps(doc, indent=2) + "\n")
             return
         for q in qs:
-            t = Table(show_header=False, title=f"[bold]{q.dataset_id}. {q.file_name}[/] ({q.source_kind})",
-                      title_justify="left")
-            t.add_row("rows", f"read {q.rows_read:,} · loaded {q.rows_loaded:,} · rejected "
-                      f"{q.rows_rejected:,}")
+            t = Table(
+                show_header=False,
+                title=f"[bold]{q.dataset_id}. {q.file_name}[/] ({q.source_kind})",
+                title_justify="left",
+            )
+            t.add_row(
+                "rows",
+                f"read {q.rows_read:,} · loaded {q.rows_loaded:,} · rejected {q.rows_rejected:,}",
+            )
             if q.covers_from:
-                t.add_row("covers", f"{q.covers_from:%Y-%m} … {q.covers_to:%Y-%m}: "
-                          f"{q.months_present} months present")
-                t.add_row("missing months", ", ".join(f"{m:%Y-%m}" for m in q.months_missing)
-                          or "none")
+                t.add_row(
+                    "covers",
+                    f"{q.covers_from:%Y-%m} … {q.covers_to:%Y-%m}: "
+                    f"{q.months_present} months present",
+                )
+                t.add_row(
+                    "missing months", ", ".join(f"{m:%Y-%m}" for m in q.months_missing) or "none"
+                )
             if q.pct_with_location is not None:
                 t.add_row("with location", f"{q.pct_with_location:.2f} %")
             if q.rejected_by_reason:
-                t.add_row("rejected by reason", "; ".join(
-                    f"{k}: {v:,}" for k, v in q.rejected_by_reason.items()))
+                t.add_row(
+                    "rejected by reason",
+                    "; ".join(f"{k}: {v:,}" for k, v in q.rejected_by_reason.items()),
+                )
             if q.superseded_months:
-                t.add_row("superseded", f"{q.superseded_months:,} area-months replaced by a newer "
-                          "release")
+                t.add_row(
+                    "superseded", f"{q.superseded_months:,} area-months replaced by a newer release"
+                )
             for e in q.exclusions:
                 t.add_row("[yellow]exclusion", e)
             for n in q.notes:
@@ -271,18 +319,36 @@ def quality(
                 rv = rv[(rv["older_dataset"] == dataset) | (rv["newer_dataset"] == dataset)]
             if rv.empty:
                 continue
-            summary = (rv.groupby(["older_dataset", "newer_dataset", "measure"], sort=False)
-                       .agg(months=("revision", "size"), net=("revision", "sum"),
-                            largest=("revision", lambda s: s.abs().max()))
-                       .reset_index())
-            t = Table("releases", "measure", "months revised", "net", "largest |rev|",
-                      title=f"Revisions between releases (dataset ids): {kind}")
+            summary = (
+                rv.groupby(["older_dataset", "newer_dataset", "measure"], sort=False)
+                .agg(
+                    months=("revision", "size"),
+                    net=("revision", "sum"),
+                    largest=("revision", lambda s: s.abs().max()),
+                )
+                .reset_index()
+            )
+            t = Table(
+                "releases",
+                "measure",
+                "months revised",
+                "net",
+                "largest |rev|",
+                title=f"Revisions between releases (dataset ids): {kind}",
+            )
             for r in summary.itertuples():
-                t.add_row(f"{r.older_dataset} → {r.newer_dataset}", r.measure, str(r.months),
-                          f"{r.net:+,.0f}", f"{r.largest:,.0f}")
+                t.add_row(
+                    f"{r.older_dataset} → {r.newer_dataset}",
+                    r.measure,
+                    str(r.months),
+                    f"{r.net:+,.0f}",
+                    f"{r.largest:,.0f}",
+                )
             out.print(t)
-            err.print("Category changes between codings (e.g. CONNECT in 2024) show up as "
-                      "revisions too; see `vrkit measures` for comparability notes.")
+            err.print(
+                "Category changes between codings (e.g. CONNECT in 2024) show up as "
+                "revisions too; see `vrkit measures` for comparability notes."
+            )
 
 
 @app.command()
@@ -290,7 +356,10 @@ def measures() -> None:
     """List the headline measures and the taxonomies they are defined on."""
     from vrkit.analysis.measures import measures as all_measures
 
-    t = Table("id", "label", "taxonomies", "notes", title="Headline measures")
+    t = Table(title="Headline measures")
+    t.add_column("id", no_wrap=True)
+    for col in ("label", "taxonomies", "notes"):
+        t.add_column(col)
     for m in all_measures().values():
         t.add_row(m.id, m.label, ", ".join(m.rules), m.notes)
     out.print(t)
@@ -315,19 +384,26 @@ def trend(
             return
         t = Table("period", "months", "total", "change", "% change", title=f"{measure} — {area}")
         for r in df.itertuples():
-            t.add_row(str(r.period), str(r.months),
-                      "—" if r.total != r.total else f"{r.total:,.0f}",
-                      "" if r.change != r.change else f"{r.change:+,.0f}",
-                      "" if r.pct_change != r.pct_change else f"{r.pct_change:+.1f} %")
+            t.add_row(
+                str(r.period),
+                str(r.months),
+                "—" if r.total != r.total else f"{r.total:,.0f}",
+                "" if r.change != r.change else f"{r.change:+,.0f}",
+                "" if r.pct_change != r.pct_change else f"{r.pct_change:+.1f} %",
+            )
         out.print(t)
 
 
 @report_app.command("violent-crime")
 def report_violent_crime(
     year: Annotated[int, typer.Option(help="Calendar year of the report.")],
-    compare: Annotated[int | None, typer.Option(help="Year to compare with (default year-1).")] = None,
+    compare: Annotated[
+        int | None, typer.Option(help="Year to compare with (default year-1).")
+    ] = None,
     area: Annotated[str, typer.Option(help="London, or a borough name or GSS code.")] = "London",
-    fmt: Annotated[str, typer.Option("--format", help="Comma list of html, xlsx, json.")] = "html,xlsx,json",
+    fmt: Annotated[
+        str, typer.Option("--format", help="Comma list of html, xlsx, json.")
+    ] = "html,xlsx,json",
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
 ) -> None:
     """The calendar-year Violent Crime Report (HTML, XLSX, JSON)."""

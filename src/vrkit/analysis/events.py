@@ -26,8 +26,10 @@ def events() -> list[Event]:
     """All catalogued events, in date order."""
     cat = load_toml("events.toml")
     return sorted(
-        (Event(e["id"], e["label"], e["start"], e.get("end"), e["kind"], e["source"])
-         for e in cat["event"]),
+        (
+            Event(e["id"], e["label"], e["start"], e.get("end"), e["kind"], e["source"])
+            for e in cat["event"]
+        ),
         key=lambda e: e.start,
     )
 
@@ -40,8 +42,14 @@ def events_between(start: date, end: date) -> list[Event]:
 def events_frame(start: date, end: date) -> pd.DataFrame:
     """Events between two dates as a frame (for charts and tables)."""
     rows = [
-        {"id": e.id, "label": e.label, "start": pd.Timestamp(e.start),
-         "end": pd.Timestamp(e.end) if e.end else pd.NaT, "kind": e.kind, "source": e.source}
+        {
+            "id": e.id,
+            "label": e.label,
+            "start": pd.Timestamp(e.start),
+            "end": pd.Timestamp(e.end) if e.end else pd.NaT,
+            "kind": e.kind,
+            "source": e.source,
+        }
         for e in events_between(start, end)
     ]
     return pd.DataFrame(rows, columns=["id", "label", "start", "end", "kind", "source"])

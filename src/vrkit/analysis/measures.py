@@ -52,8 +52,9 @@ class Measure:
             out |= m
         return out
 
-    def sql_condition(self, taxonomy: str, major_col: str = "offence_major",
-                      minor_col: str = "offence_minor") -> str:
+    def sql_condition(
+        self, taxonomy: str, major_col: str = "offence_major", minor_col: str = "offence_minor"
+    ) -> str:
         """SQL predicate selecting this measure's categories (values escaped)."""
 
         def q(s: str) -> str:
@@ -87,8 +88,13 @@ def measures() -> dict[str, Measure]:
             for tax in cat["taxonomies"]
             if tax in m
         }
-        out[m["id"]] = Measure(m["id"], m["label"], m.get("short", m["label"]), rules,
-                               " ".join(m.get("notes", "").split()))
+        out[m["id"]] = Measure(
+            m["id"],
+            m["label"],
+            m.get("short", m["label"]),
+            rules,
+            " ".join(m.get("notes", "").split()),
+        )
     return out
 
 

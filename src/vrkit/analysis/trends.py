@@ -85,8 +85,14 @@ def period_totals(series: pd.DataFrame, period: Period = "calendar") -> pd.DataF
         g = s.groupby("area_code")["count"]
         total = g.transform(lambda x: x.rolling(12, min_periods=12).sum())
         months = g.transform(lambda x: x.notna().rolling(12, min_periods=1).sum())
-        out = pd.DataFrame({"area_code": s["area_code"], "period": s["month"], "total": total,
-                            "months": months.astype(int)})
+        out = pd.DataFrame(
+            {
+                "area_code": s["area_code"],
+                "period": s["month"],
+                "total": total,
+                "months": months.astype(int),
+            }
+        )
         out["complete"] = out["total"].notna()
         return out.reset_index(drop=True)
     s = s.assign(period=period_label(s["month"], period))
@@ -167,8 +173,9 @@ def rates_per_1000(
     return out
 
 
-def add_rank(frame: pd.DataFrame, column: str, *, name: str = "rank",
-             ascending: bool = False) -> pd.DataFrame:
+def add_rank(
+    frame: pd.DataFrame, column: str, *, name: str = "rank", ascending: bool = False
+) -> pd.DataFrame:
     """Add a 1-based rank (highest first by default; ties share the lowest rank; NaN unranked)."""
     out = frame.copy()
     out[name] = out[column].rank(method="min", ascending=ascending).astype("Int64")
@@ -178,5 +185,7 @@ def add_rank(frame: pd.DataFrame, column: str, *, name: str = "rank",
 def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
-        raise InputError(f"{what} lacks column(s) {', '.join(missing)}",
-                         hint=f"It has: {', '.join(map(str, frame.columns))}.")
+        raise InputError(
+            f"{what} lacks column(s) {', '.join(missing)}",
+            hint=f"It has: {', '.join(map(str, frame.columns))}.",
+        )

@@ -59,7 +59,9 @@ def _month_columns(path: Path, columns: list[str], first: int) -> list[tuple[str
             )
         months.append((col, m))
     if not months:
-        raise DataValidationError(path, "no month columns (YYYYMM) after the category columns", row=1)
+        raise DataValidationError(
+            path, "no month columns (YYYYMM) after the category columns", row=1
+        )
     seen = [m for _, m in months]
     if len(set(seen)) != len(seen):
         dup = next(c for c, m in months if seen.count(m) > 1)
@@ -128,9 +130,7 @@ def _long(
 ) -> pd.DataFrame:
     """Wide months → one row per (row, month), keeping zero counts (zero is a real count)."""
     n_rows, n_months = counts.shape
-    out = pd.DataFrame(
-        {col: np.repeat(base[col].to_numpy(), n_months) for col in base.columns}
-    )
+    out = pd.DataFrame({col: np.repeat(base[col].to_numpy(), n_months) for col in base.columns})
     out["month"] = np.tile(np.array(months, dtype="datetime64[D]"), n_rows)
     out["count"] = counts.reshape(-1)
     for k, v in extra.items():
@@ -177,7 +177,12 @@ class MpsMonthlyAdapter(SourceAdapter):
         frame = read_csv_strict(path)
         cols = list(frame.columns)
         if self.kind == "mps_borough_monthly_old":
-            major_col, minor_col, borough_col, first = "Major Category", "Minor Category", "Borough", 3
+            major_col, minor_col, borough_col, first = (
+                "Major Category",
+                "Minor Category",
+                "Borough",
+                3,
+            )
             ward = False
         elif self.kind == "mps_ward_monthly":
             require_columns(path, frame, ["MajorText", "MinorText", "WardName", "WardCode"])
@@ -193,7 +198,10 @@ class MpsMonthlyAdapter(SourceAdapter):
             blank = frame[col].str.strip() == ""
             if blank.any():
                 raise DataValidationError(
-                    path, "offence category is empty", row=int(frame.index[blank.argmax()]), column=col
+                    path,
+                    "offence category is empty",
+                    row=int(frame.index[blank.argmax()]),
+                    column=col,
                 )
         scopes = _resolve_scopes(path, frame, borough_col)
         base = pd.DataFrame(index=frame.index)
@@ -216,8 +224,11 @@ class MpsMonthlyAdapter(SourceAdapter):
                 )
             base["area_code"] = codes.where(~pseudo, scopes["code"])
             base["area_type"] = np.where(pseudo, "pseudo", "ward")
-            _check_duplicates(path, frame.assign(_a=base["area_code"], _s=base["scope_code"]),
-                              ["_s", "_a", major_col, minor_col])
+            _check_duplicates(
+                path,
+                frame.assign(_a=base["area_code"], _s=base["scope_code"]),
+                ["_s", "_a", major_col, minor_col],
+            )
             if pseudo.any():
                 notes.append(
                     f"{int(pseudo.sum())} rows under pseudo-borough(s) "
@@ -227,12 +238,22 @@ class MpsMonthlyAdapter(SourceAdapter):
         else:
             base["area_code"] = scopes["code"]
             base["area_type"] = np.where(scopes["type"] == "pseudo", "pseudo", "lad")
-            _check_duplicates(path, frame.assign(_a=base["area_code"]), ["_a", major_col, minor_col])
+            _check_duplicates(
+                path, frame.assign(_a=base["area_code"]), ["_a", major_col, minor_col]
+            )
         counts = _counts(path, frame, month_cols)
         long = _long(base, counts, [m for _, m in months], {"source_kind": self.kind})
         long = long[
-            ["source_kind", "scope_code", "area_code", "area_type", "month", "offence_major",
-             "offence_minor", "count"]
+            [
+                "source_kind",
+                "scope_code",
+                "area_code",
+                "area_type",
+                "month",
+                "offence_major",
+                "offence_minor",
+                "count",
+            ]
         ]
         tables = {"crime_count_release": long, "area": _pseudo_areas(scopes)}
         if ward:
@@ -246,7 +267,9 @@ class MpsMonthlyAdapter(SourceAdapter):
                     "area_ha": None,
                 }
             ).drop_duplicates("area_code")
-            tables["area"] = pd.concat([tables["area"], wards[wards["parent_code"].str[:4] != "MPS-"]])
+            tables["area"] = pd.concat(
+                [tables["area"], wards[wards["parent_code"].str[:4] != "MPS-"]]
+            )
         report = LoadReport(
             path=path,
             source_kind=self.kind,
@@ -254,9 +277,7 @@ class MpsMonthlyAdapter(SourceAdapter):
             rows_loaded=len(frame),
             covers_from=min(m for _, m in months),
             covers_to=max(m for _, m in months),
-            notes=notes
-            + [f"{len(frame):,} rows × {len(months)} months = {len(long):,} counts; total "
-               f"{int(counts.sum()):,} offences"],
+            notes=[*notes, f"{len(frame):,} rows × {len(months)} months = {len(long):,} counts; total " f"{int(counts.sum()):,} offences"],
         )
         return SourceFrames(report=report, tables=tables, replace_key=("scope_code", "month"))
 
@@ -272,7 +293,7 @@ class MpsWardAnnualDerivedAdapter(SourceAdapter):
 
     def sniff(self, probe: Probe) -> bool:
         h = probe.header
-        return bool(h) and h[0] == "WardCode" and any(_YEAR_COL.match(c) for c in h[1:4])
+        return h is not None and h[0] == "WardCode" and any(_YEAR_COL.match(c) for c in h[1:4])
 
     def read(self, path: Path) -> SourceFrames:
         frame = read_csv_strict(path)
@@ -280,8 +301,13 @@ class MpsWardAnnualDerivedAdapter(SourceAdapter):
         bad = ~codes.str.match(_WARD_CODE)
         if bad.any():
             line = int(frame.index[bad.to_numpy().argmax()])
-            raise DataValidationError(path, "ward code must be E05 + 6 digits", row=line,
-                                      column="WardCode", value=codes[line])
+            raise DataValidationError(
+                path,
+                "ward code must be E05 + 6 digits",
+                row=line,
+                column="WardCode",
+                value=codes[line],
+            )
         _check_duplicates(path, frame, ["WardCode"])
         parts: list[pd.DataFrame] = []
         na_cells = 0
@@ -293,8 +319,12 @@ class MpsWardAnnualDerivedAdapter(SourceAdapter):
                 if re.fullmatch(r"Total\d{4}", col):
                     totals_checked += 1
                     continue
-                raise DataValidationError(path, "unexpected column (expected YearYYYY_<minor> or "
-                                          "TotalYYYY)", row=1, column=col)
+                raise DataValidationError(
+                    path,
+                    "unexpected column (expected YearYYYY_<minor> or TotalYYYY)",
+                    row=1,
+                    column=col,
+                )
             year, minor = int(m.group(1)), m.group(2).strip()
             years_seen.add(year)
             raw = frame[col].str.strip()
@@ -302,17 +332,22 @@ class MpsWardAnnualDerivedAdapter(SourceAdapter):
             ok = raw.str.fullmatch(r"\d+(\.0+)?") | is_na
             if not ok.all():
                 line = int(frame.index[(~ok).to_numpy().argmax()])
-                raise DataValidationError(path, "counts must be whole numbers ≥ 0 or NA", row=line,
-                                          column=col, value=raw[line])
+                raise DataValidationError(
+                    path,
+                    "counts must be whole numbers ≥ 0 or NA",
+                    row=line,
+                    column=col,
+                    value=raw[line],
+                )
             na_cells += int(is_na.sum())
             counts = pd.to_numeric(raw.where(~is_na), errors="raise").astype("Int64")
             major = major_for_minor(minor)
             excluded = is_na | (year == 2022)
-            reason = np.where(
-                is_na,
-                "NA in the derived source: missing, not zero",
-                np.where(year == 2022, "2022 covers only Jan–Mar in the derived file", None),
-            )
+            partial = "2022 covers only Jan–Mar in the derived file" if year == 2022 else None
+            reason = [
+                "NA in the derived source: missing, not zero" if na else partial
+                for na in is_na.to_numpy()
+            ]
             parts.append(
                 pd.DataFrame(
                     {
@@ -343,8 +378,10 @@ class MpsWardAnnualDerivedAdapter(SourceAdapter):
             covers_from=date(min(years_seen), 1, 1),
             covers_to=date(max(years_seen), 3, 1),
             exclusions=exclusions,
-            notes=["DERIVED by a third party from MPS ward files; wards exclude airports and "
-                   "unknown-location offences"],
+            notes=[
+                "DERIVED by a third party from MPS ward files; wards exclude airports and "
+                "unknown-location offences"
+            ],
         )
         return SourceFrames(report=report, tables={"crime_count_annual": long})
 
@@ -372,13 +409,15 @@ class MpsLsoaAnnualDerivedAdapter(SourceAdapter):
     """Derived LSOA annual counts, one file per category (``LSOA11CD, …, 2011 … 2021``)."""
 
     kind = "mps_lsoa_annual_derived"
-    description = ("Derived MPS LSOA annual counts: LSOA11CD, LSOA11NM, MSOA11CD, MSOA11NM, "
-                   "LAD11CD, LAD11NM, 2011…2021 (file london-2011-2021-<category>.csv)")
+    description = (
+        "Derived MPS LSOA annual counts: LSOA11CD, LSOA11NM, MSOA11CD, MSOA11NM, "
+        "LAD11CD, LAD11NM, 2011…2021 (file london-2011-2021-<category>.csv)"
+    )
 
     def sniff(self, probe: Probe) -> bool:
         h = probe.header
         return (
-            bool(h)
+            h is not None
             and h[:6] == ("LSOA11CD", "LSOA11NM", "MSOA11CD", "MSOA11NM", "LAD11CD", "LAD11NM")
             and len(h) > 6
             and all(c.isdigit() and len(c) == 4 for c in h[6:])
@@ -399,8 +438,13 @@ class MpsLsoaAnnualDerivedAdapter(SourceAdapter):
         bad = ~codes.str.match(_LSOA_CODE)
         if bad.any():
             line = int(frame.index[bad.to_numpy().argmax()])
-            raise DataValidationError(path, "LSOA code must be E01 + 6 digits", row=line,
-                                      column="LSOA11CD", value=codes[line])
+            raise DataValidationError(
+                path,
+                "LSOA code must be E01 + 6 digits",
+                row=line,
+                column="LSOA11CD",
+                value=codes[line],
+            )
         _check_duplicates(path, frame, ["LSOA11CD"])
         year_cols = list(frame.columns[6:])
         # the deriving code wrote whole numbers as floats ("4.0"); anything else is refused
@@ -419,11 +463,12 @@ class MpsLsoaAnnualDerivedAdapter(SourceAdapter):
                 "offence_minor": minor,
                 "count": counts.reshape(-1),
                 "excluded": bad_2020,
-                "exclusion_reason": np.where(
-                    bad_2020,
-                    "2020 column is wrong in the derived source (2 × Jan–Jul 2020); never used",
-                    None,
-                ),
+                "exclusion_reason": [
+                    "2020 column is wrong in the derived source (2 × Jan–Jul 2020); never used"
+                    if bad
+                    else None
+                    for bad in bad_2020
+                ],
             }
         )
         report = LoadReport(
@@ -437,8 +482,10 @@ class MpsLsoaAnnualDerivedAdapter(SourceAdapter):
                 "The 2020 column is known to be wrong (computed as 2 × Jan–Jul 2020 by the "
                 "deriving code): kept, flagged excluded, never used as a true figure"
             ],
-            notes=["DERIVED by a third party from MPS LSOA files; LSOA totals leave out offences "
-                   "without a usable location"],
+            notes=[
+                "DERIVED by a third party from MPS LSOA files; LSOA totals leave out offences "
+                "without a usable location"
+            ],
         )
         return SourceFrames(report=report, tables={"crime_count_annual": long})
 
@@ -451,8 +498,7 @@ ADAPTERS: list[SourceAdapter] = [
     ),
     MpsMonthlyAdapter(
         "mps_borough_monthly",
-        "MPS borough monthly counts: MajorText, MinorText, LookUp_BoroughName|BoroughName, "
-        "YYYYMM…",
+        "MPS borough monthly counts: MajorText, MinorText, LookUp_BoroughName|BoroughName, YYYYMM…",
     ),
     MpsMonthlyAdapter(
         "mps_borough_monthly_old",

@@ -141,8 +141,17 @@ def revisions(
            WHERE source_kind = ? ORDER BY covers_to, loaded_at, dataset_id""",
         [source_kind],
     )
-    cols = ["older_dataset", "newer_dataset", "older_file", "newer_file", "measure", "month",
-            "older", "newer", "revision"]
+    cols = [
+        "older_dataset",
+        "newer_dataset",
+        "older_file",
+        "newer_file",
+        "measure",
+        "month",
+        "older",
+        "newer",
+        "revision",
+    ]
     frames: list[pd.DataFrame] = []
     tax = taxonomy_of(source_kind)
     pairs = list(zip(rel.itertuples(), rel.iloc[1:].itertuples(), strict=False))

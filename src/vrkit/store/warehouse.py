@@ -162,7 +162,9 @@ class Warehouse:
         if existing and not force:
             return IngestResult(p, adapter.kind, int(existing[0]), "unchanged", None)
         frames = adapter.read(p)
-        dataset_id = self.load(frames, sha256=sha, replace_dataset=existing[0] if existing else None)
+        dataset_id = self.load(
+            frames, sha256=sha, replace_dataset=existing[0] if existing else None
+        )
         return IngestResult(p, adapter.kind, dataset_id, "loaded", frames.report)
 
     def ingest_many(
@@ -234,7 +236,9 @@ class Warehouse:
                 self._insert("rejection", rej, None)
             for table, frame in frames.tables.items():
                 if table not in TABLES or table in ("dataset", "rejection", "meta", "crime_count"):
-                    raise StorageError(f"adapter {rep.source_kind} returned unknown table {table!r}")
+                    raise StorageError(
+                        f"adapter {rep.source_kind} returned unknown table {table!r}"
+                    )
                 self._replace_rows(table, frame, dataset_id)
             if "crime_count_release" in frames.tables:
                 self._rebuild_crime_count(rep.source_kind)
