@@ -453,6 +453,17 @@ class MpsLsoaAnnualDerivedAdapter(SourceAdapter):
         n = len(frame)
         year_arr = np.tile(np.array(years), n)
         bad_2020 = year_arr == 2020
+        reason_2020 = "2020 column is wrong in the derived source (2 × Jan–Jul 2020); never used"
+        exclusions = [
+            "The 2020 column is known to be wrong (computed as 2 × Jan–Jul 2020 by the "
+            "deriving code): kept, flagged excluded, never used as a true figure"
+        ]
+        # a category file whose every cell is 0 (the shared major-sexual file: London records
+        # ~18k sexual offences a year) means the deriving code matched no offences: missing, not 0
+        all_zero = not counts.any()
+        reason_all = "every cell is 0 in this derived file (no offences matched): missing, not 0"
+        if all_zero:
+            exclusions.append(f"{reason_all}; all cells flagged excluded")
         long = pd.DataFrame(
             {
                 "source_kind": self.kind,
@@ -462,12 +473,9 @@ class MpsLsoaAnnualDerivedAdapter(SourceAdapter):
                 "offence_major": major,
                 "offence_minor": minor,
                 "count": counts.reshape(-1),
-                "excluded": bad_2020,
+                "excluded": bad_2020 | all_zero,
                 "exclusion_reason": [
-                    "2020 column is wrong in the derived source (2 × Jan–Jul 2020); never used"
-                    if bad
-                    else None
-                    for bad in bad_2020
+                    reason_all if all_zero else reason_2020 if bad else None for bad in bad_2020
                 ],
             }
         )
@@ -478,10 +486,7 @@ class MpsLsoaAnnualDerivedAdapter(SourceAdapter):
             rows_loaded=n,
             covers_from=date(min(years), 1, 1),
             covers_to=date(max(years), 12, 1),
-            exclusions=[
-                "The 2020 column is known to be wrong (computed as 2 × Jan–Jul 2020 by the "
-                "deriving code): kept, flagged excluded, never used as a true figure"
-            ],
+            exclusions=exclusions,
             notes=[
                 "DERIVED by a third party from MPS LSOA files; LSOA totals leave out offences "
                 "without a usable location"
