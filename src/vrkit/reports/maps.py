@@ -1,0 +1,114 @@
+"""Choropleth maps as static SVG (altair ``mark_geoshape`` + vl-convert; no basemap, no JS).
+
+Geometries come from the warehouse as WKB in British National Grid (EPSG:27700); they are
+simplified there (in metres) and reprojected to WGS84 (EPSG:4326) for GeoJSON, the only CRS
+Vega-Lite projects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from vrkit.reports.charts import GREY, base_config
+
+#: fill for areas with no value (not in the data, or missing)
+NO_DATA = "#d9d9d9"
+
+
+def geojson_features(
+    geometry: pd.DataFrame,
+    values: pd.DataFrame,
+    *,
+    fields: tuple[str, ...],
+    tolerance: float = 15.0,
+) -> list[dict[str, Any]]:
+    """GeoJSON features (EPSG:4326) of ``geometry`` rows with ``values`` joined on area_code.
+
+    Parameters
+    ----------
+    geometry : DataFrame
+        ``area_code, area_name, geometry`` (WKB bytes in EPSG:27700).
+    values : DataFrame
+        ``area_code`` plus the ``fields`` to attach as properties (NaN → null).
+    tolerance : float
+        Douglas–Peucker simplification tolerance in metres, applied in EPSG:27700 with topology
+        preserved.
+    """
+    import geopandas as gpd
+    import shapely
+
+    if geometry.empty:
+        return []
+    geoms = shapely.from_wkb(geometry["geometry"].map(bytes).to_numpy())
+    geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    gs = gpd.GeoSeries(geoms, crs="EPSG:27700").to_crs("EPSG:4326")
+    merged = geometry[["area_code", "area_name"]].merge(
+        values[["area_code", *fields]], on="area_code", how="left"
+    )
+    feats = []
+    for (_, row), geom in zip(merged.iterrows(), gs, strict=True):
+        props: dict[str, Any] = {"area_code": row["area_code"], "area_name": row["area_name"]}
+        for f in fields:
+            v = row[f]
+            props[f] = None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+        feats.append({"type": "Feature", "properties": props,
+                      "geometry": shapely.geometry.mapping(geom)})
+    return feats
+
+
+def choropleth(
+    features: list[dict[str, Any]],
+    *,
+    field: str,
+    title: str,
+    subtitle: str | list[str],
+    legend_title: str,
+    diverging: bool = False,
+    value_format: str = ",.1f",
+    source: str = "",
+    width: int = 420,
+    height: int = 330,
+) -> alt.LayerChart:
+    """A choropleth of ``properties[field]``; areas without a value are light grey.
+
+    Sequential values use the single-hue ``blues`` scheme; diverging values (a % change) use
+    ``blueorange`` centred on 0 (falls blue, rises orange). Both are colour-blind safe.
+    """
+    data = alt.Data(values=features)
+    prop = f"properties.{field}"
+    base = alt.Chart(data).mark_geoshape(fill=NO_DATA, stroke="#ffffff", strokeWidth=0.4)
+    vals = [f["properties"][field] for f in features if f["properties"][field] is not None]
+    if diverging:
+        m = max((abs(v) for v in vals), default=1.0) or 1.0
+        scale = alt.Scale(scheme="blueorange", domainMid=0, domain=[-m, m])
+    else:
+        scale = alt.Scale(scheme="blues", zero=False)
+    fill = (
+        alt.Chart(data)
+        .mark_geoshape(stroke="#ffffff", strokeWidth=0.4)
+        .encode(
+            color=alt.Color(f"{prop}:Q", scale=scale,
+                            legend=alt.Legend(title=legend_title, format=value_format,
+                                              orient="right", gradientLength=180)),
+            tooltip=[alt.Tooltip("properties.area_name:N", title="Area"),
+                     alt.Tooltip(f"{prop}:Q", title=legend_title, format=value_format)],
+        )
+        .transform_filter(f"isValid(datum.properties.{field})")
+    )
+    layers: list[Any] = [base, fill]
+    if source:
+        layers.append(
+            alt.Chart(pd.DataFrame({"t": [source]})).mark_text(
+                align="left", baseline="top", fontSize=11, color=GREY
+            ).encode(x=alt.value(0), y=alt.value(height + 6), text="t:N")
+        )
+    return (
+        alt.layer(*layers)
+        .properties(width=width, height=height, title=alt.Title(title, subtitle=subtitle),
+                    projection=alt.Projection(type="mercator"))
+        .configure(**base_config())
+    )
