@@ -1,0 +1,183 @@
+"""Disclosure control: hand cases, and a brute-force audit that no suppressed cell is recoverable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vrkit.errors import InputError
+from vrkit.sdc import (
+    SUPPRESSED,
+    TOTAL,
+    blank_derived,
+    check_derived,
+    feasible_intervals,
+    protect,
+)
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+
+
+def test_missing_values_are_refused() -> None:
+    t = pd.DataFrame({"a": [1.0, np.nan]})
+    with pytest.raises(InputError, match="missing is not zero"):
+        protect(t)
+
+
+def test_negative_or_fractional_counts_are_refused() -> None:
+    with pytest.raises(InputError, match="whole numbers"):
+        protect(pd.DataFrame({"a": [1, -2]}))
+    with pytest.raises(InputError, match="whole numbers"):
+        protect(pd.DataFrame({"a": [1.5, 2]}))
+
+
+def test_unknown_rule_and_existing_totals_are_refused() -> None:
+    with pytest.raises(InputError, match="unknown SDC rule"):
+        protect(pd.DataFrame({"a": [1, 2]}), rule="lt5")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="already has a 'Total'"):
+        protect(pd.DataFrame({"a": [1, 2], TOTAL: [1, 2]}))
+
+
+# ---------------------------------------------------------------------------------------------
+# hand cases
+
+
+def test_primary_rules_nhs_and_lt10() -> None:
+    t = pd.DataFrame({"a": [0, 1, 7, 8, 9, 10]})
+    nhs = protect(t, rule="nhs", margins=False)
+    assert list(nhs.published["a"]) == [0, "*", "*", 8, 9, 10]
+    lt10 = protect(t, rule="lt10", margins=False)
+    assert list(lt10.published["a"]) == [0, "*", "*", "*", "*", 10]
+    assert nhs.secondary == [] and "1 to 7" in nhs.statement
+
+
+def test_single_small_cell_needs_three_complements() -> None:
+    # one small cell in a 2×2 table: row, column and the opposite cell go too (a 4-cycle)
+    t = pd.DataFrame({"a": [3, 20], "b": [15, 12]}, index=["x", "y"])
+    r = protect(t)
+    assert r.primary == [("x", "a")]
+    assert set(r.secondary) == {("x", "b"), ("y", "a"), ("y", "b")}
+    assert r.published.loc[TOTAL, TOTAL] == 50
+    assert r.published.loc["x", TOTAL] == 18
+
+
+def test_smallest_complement_is_chosen() -> None:
+    t = pd.DataFrame({"a": [2, 30, 40], "b": [50, 11, 60], "c": [70, 80, 13]})
+    r = protect(t)
+    # row 0 gets the smallest other positive cell of row 0 (b=50 < c=70), column a likewise
+    assert (0, "b") in r.secondary and (1, "a") in r.secondary
+    assert (0, "c") not in r.secondary
+
+
+def test_small_margin_is_suppressed_primarily() -> None:
+    t = pd.DataFrame({"a": [2, 3], "b": [40, 50]})
+    r = protect(t)
+    assert ("Total", "a") in r.primary  # column total 5 is itself small
+    assert (feasible_intervals(r)["width"] > 0).all()
+
+
+def test_two_protected_blocks_joined_by_one_cell_are_not_left_leaking() -> None:
+    # the "two suppressions per line" rule alone would leave a bridge here
+    t = pd.DataFrame(
+        [[2, 2, 90, 90], [2, 2, 90, 90], [90, 90, 3, 3], [90, 90, 3, 3]],
+        columns=list("abcd"),
+    )
+    r = protect(t)
+    assert (feasible_intervals(r)["width"] > 0).all()
+
+
+def test_zero_is_published_and_no_suppression_means_no_secondary() -> None:
+    t = pd.DataFrame({"a": [0, 20], "b": [15, 0]})
+    r = protect(t)
+    assert r.primary == [] and r.secondary == []
+    assert r.published.loc[0, "a"] == 0
+
+
+def test_rounding_to_five_after_suppression() -> None:
+    t = pd.DataFrame({"a": [3, 22], "b": [13, 18]})
+    r = protect(t, round_to=5)
+    assert r.published.loc[0, "a"] == SUPPRESSED
+    shown = [v for v in r.published.to_numpy().ravel() if v != SUPPRESSED]
+    assert all(v % 5 == 0 for v in shown)
+    assert r.published.loc[TOTAL, TOTAL] == 55  # 56 → 55
+    assert "nearest 5" in r.statement
+
+
+def test_series_is_a_one_column_table() -> None:
+    s = pd.Series([3, 40, 50], index=["E01", "E02", "E03"], name="n")
+    r = protect(s)
+    assert r.published.loc["E01", "n"] == SUPPRESSED
+    assert sum(r.suppressed["n"]) >= 2  # a second area is suppressed so E01 ≠ total − rest
+    assert (feasible_intervals(r)["width"] > 0).all()
+
+
+def test_values_frame_is_int_with_na_and_long_form() -> None:
+    r = protect(pd.DataFrame({"a": [3, 20], "b": [15, 12]}))
+    assert str(r.values.dtypes.iloc[0]) == "Int64"
+    assert r.values.isna().sum().sum() == 4
+    long = r.to_frame()
+    assert set(long["status"]) == {"primary", "secondary", ""}
+
+
+def test_input_is_not_mutated() -> None:
+    t = pd.DataFrame({"a": [3, 20], "b": [15, 12]})
+    before = t.copy()
+    protect(t, round_to=5)
+    pd.testing.assert_frame_equal(t, before)
+
+
+# ---------------------------------------------------------------------------------------------
+# derived values (rates, maps)
+
+
+def test_rates_with_suppressed_numerators_are_blanked() -> None:
+    counts = pd.DataFrame({"jan": [3, 40, 50], "feb": [30, 40, 2]}, index=["A", "B", "C"])
+    r = protect(counts)
+    pop = pd.Series([1000, 2000, 1500], index=["A", "B", "C"])
+    rates = counts.div(pop, axis=0) * 1000
+    safe = blank_derived(rates, r.suppressed)
+    assert safe.loc["A", "jan"] is pd.NA or np.isnan(safe.loc["A", "jan"])
+    assert check_derived(rates, r.suppressed)  # the raw rates leak
+    assert check_derived(safe, r.suppressed) == []
+    assert not rates.isna().any().any()  # input untouched
+
+
+def test_rates_without_flags_are_refused() -> None:
+    r = protect(pd.Series([3, 40, 50], index=["A", "B", "C"], name="n"))
+    rates = pd.Series([1.0, 2.0, 3.0, 4.0], index=["A", "B", "C", "D"])
+    with pytest.raises(InputError, match="no suppression flag"):
+        blank_derived(rates, r.suppressed)
+
+
+# ---------------------------------------------------------------------------------------------
+# brute force: an intruder solving the margin equations never pins a suppressed cell
+
+
+def _random_tables(n: int, seed: int) -> list[pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    values = np.array([0, 1, 2, 3, 5, 7, 8, 9, 12, 20, 45])
+    p = np.array([0.14, 0.12, 0.1, 0.1, 0.08, 0.06, 0.06, 0.06, 0.1, 0.1, 0.08])
+    out = []
+    for _ in range(n):
+        shape = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        out.append(pd.DataFrame(rng.choice(values, size=shape, p=p / p.sum())))
+    return out
+
+
+@pytest.mark.parametrize("rule", ["nhs", "lt10"])
+def test_brute_force_no_suppressed_cell_is_recoverable(rule: str) -> None:
+    checked = 0
+    for k, table in enumerate(_random_tables(70, seed=7 if rule == "nhs" else 8)):
+        r = protect(table, rule=rule)  # type: ignore[arg-type]
+        fi = feasible_intervals(r)
+        checked += len(fi)
+        # the true value is inside the intruder's interval, and the interval is not a point
+        assert ((fi["lower"] <= fi["true"] + 1e-6) & (fi["true"] <= fi["upper"] + 1e-6)).all()
+        pinned = fi[fi["width"] <= 1e-9]
+        assert pinned.empty, f"table {k}:\n{table}\n{r.published}\n{pinned}"
+        # every line holding a suppressed cell holds at least two
+        s = r.suppressed.to_numpy()
+        assert not ((s.sum(axis=0) == 1).any() or (s.sum(axis=1) == 1).any())
+    assert checked > 150
