@@ -26,6 +26,7 @@ from vrkit.sources.base import (
 #: Modules that provide adapters, in detection order.
 ADAPTER_MODULES: tuple[str, ...] = (
     "vrkit.sources.mps",
+    "vrkit.sources.police_uk",
     "vrkit.sources.homicide",
 )
 

@@ -1,0 +1,133 @@
+"""Trend-query benchmark: monthly series for one LSOA and one borough over 10 years (issue #3).
+
+Builds a synthetic warehouse (a real vrkit ``Warehouse`` file) whose ``crime_record`` table is
+filled directly with DuckDB SQL in the order ingest produces (month, then force), then times
+
+- the monthly count of "Violence and sexual offences" for one LSOA, 10 years;
+- the same for one borough (its LSOAs, from a synthetic LSOA → borough lookup in ``area_link``),
+
+and prints the median of several runs, with and without an ART index on ``lsoa_code``.
+
+Run::
+
+    .venv/bin/python bench/query_trend.py                 # 60,000,000 rows
+    .venv/bin/python bench/query_trend.py --rows 20000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+WORK = Path(__file__).resolve().parent / "_work"
+N_LSOA = 34_753  # LSOAs (2011) in England and Wales
+N_BOROUGH = 331  # local authorities
+MONTHS = 120
+
+LSOA_SQL = """
+    SELECT month, count(*) AS n FROM crime_record
+    WHERE lsoa_code = $code AND crime_type = 'Violence and sexual offences'
+      AND month BETWEEN DATE '2012-01-01' AND DATE '2021-12-01'
+    GROUP BY month ORDER BY month
+"""
+BOROUGH_SQL = """
+    SELECT month, count(*) AS n FROM crime_record
+    WHERE lsoa_code IN (SELECT child_code FROM area_link
+                        WHERE parent_code = $code AND link_type = 'lsoa_lad')
+      AND crime_type = 'Violence and sexual offences'
+      AND month BETWEEN DATE '2012-01-01' AND DATE '2021-12-01'
+    GROUP BY month ORDER BY month
+"""
+
+
+def build(path: Path, rows: int, console: Console) -> None:
+    """Create the warehouse file with ``rows`` synthetic street records over 120 months."""
+    from vrkit import Warehouse
+
+    for p in (path, Path(str(path) + ".wal")):
+        p.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    with Warehouse(path) as wh, console.status(f"building {rows:,} crime_record rows…"):
+        con = wh.con
+        con.execute(
+            f"""INSERT INTO area_link
+                SELECT NULL, printf('E01%06d', i), printf('E09%06d', i % {N_BOROUGH}),
+                       'lsoa_lad', 1.0
+                FROM range({N_LSOA}) t(i)"""
+        )
+        con.execute(
+            f"""INSERT INTO crime_record
+                SELECT 1, CASE WHEN h % 4 = 0 THEN NULL ELSE md5(i::VARCHAR) END,
+                       DATE '2012-01-01' + to_months((i * {MONTHS} // {rows})::INT),
+                       'Force ' || (lsoa % 43), 'Force ' || (lsoa % 43),
+                       -1.5 + (h % 1000) / 1000.0, 52.0 + (h % 997) / 1000.0,
+                       400000 + (h % 1000) * 100.0, 300000 + (h % 997) * 100.0,
+                       'On or near High Street', printf('E01%06d', lsoa), 'Area ' || lsoa,
+                       CASE WHEN h % 3 = 0 THEN 'Violence and sexual offences'
+                            WHEN h % 3 = 1 THEN 'Anti-social behaviour' ELSE 'Burglary' END,
+                       NULL, NULL
+                FROM (SELECT i, hash(i) AS h,
+                             hash(i, 7) % {N_LSOA} AS lsoa
+                      FROM range({rows}) t(i))"""
+        )
+        con.execute("CHECKPOINT")
+    console.print(f"built {rows:,} rows in {time.perf_counter() - t0:.1f} s → {path}")
+
+
+def timed(con: object, sql: str, code: str, runs: int) -> tuple[float, int]:
+    """Median milliseconds of ``runs`` executions (after one warm-up) and the series length."""
+    times = []
+    n = 0
+    for k in range(runs + 1):
+        t0 = time.perf_counter()
+        out = con.execute(sql, {"code": code}).fetchall()  # type: ignore[attr-defined]
+        if k:
+            times.append((time.perf_counter() - t0) * 1000)
+        n = len(out)
+    return statistics.median(times), n
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build (unless --keep), then time the two series with and without an index."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=60_000_000)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--keep", action="store_true", help="reuse bench/_work/trend.duckdb")
+    args = ap.parse_args(argv)
+    console = Console()
+    path = WORK / "trend.duckdb"
+    WORK.mkdir(exist_ok=True)
+    if not (args.keep and path.exists()):
+        build(path, args.rows, console)
+
+    from vrkit import Warehouse
+
+    with Warehouse(path) as wh:
+        con = wh.con
+        (n,) = con.execute("SELECT count(*) FROM crime_record").fetchone() or (0,)
+        console.print(f"crime_record rows: {n:,}; threads: {wh.settings.threads}")
+        lsoa = "E01012345"
+        borough = con.execute(
+            "SELECT parent_code FROM area_link WHERE child_code = ?", [lsoa]
+        ).fetchone()[0]  # type: ignore[index]
+        con.execute("DROP INDEX IF EXISTS crime_record_lsoa")
+        for label in ("no index", "ART index on lsoa_code"):
+            if label != "no index":
+                t0 = time.perf_counter()
+                con.execute("CREATE INDEX crime_record_lsoa ON crime_record (lsoa_code)")
+                console.print(f"index built in {time.perf_counter() - t0:.1f} s")
+            ms, months = timed(con, LSOA_SQL, lsoa, args.runs)
+            console.print(f"{label:24s} LSOA {lsoa}: median {ms:6.1f} ms ({months} months)")
+            ms, months = timed(con, BOROUGH_SQL, borough, args.runs)
+            console.print(f"{label:24s} borough {borough}: median {ms:6.1f} ms ({months} months)")
+        con.execute("DROP INDEX IF EXISTS crime_record_lsoa")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
