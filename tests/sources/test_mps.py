@@ -370,7 +370,7 @@ BAD_INPUTS: list[tuple[str, str, bytes, type[Exception], str]] = [
         "dup.csv",
         _csv([HEADER, *GOOD, GOOD[1]]),
         DataValidationError,
-        r"dup\.csv, line 6: duplicated row.*Violence Against the Person \| Homicide",
+        r"dup\.csv, line 6, column 'MinorText': duplicated row: the same LookUp_BoroughName \+ MajorText \+ MinorText appears again \(first on line \d\).*Violence Against the Person \| Homicide",
     ),
     ("empty", "empty.csv", b"", SourceError, r"empty\.csv: the file is empty"),
     (

@@ -112,14 +112,22 @@ def _resolve_scopes(path: Path, frame: pd.DataFrame, col: str) -> pd.DataFrame:
     return out
 
 
-def _check_duplicates(path: Path, frame: pd.DataFrame, key: list[str]) -> None:
+def _check_duplicates(
+    path: Path, frame: pd.DataFrame, key: list[str], labels: list[str] | None = None
+) -> None:
+    """Refuse a file where two rows share ``key``; ``labels`` name the file's own columns."""
     dup = frame.duplicated(subset=key, keep="first")
     if dup.any():
         line = int(frame.index[dup.to_numpy().argmax()])
+        first = int(
+            frame.index[frame[key].eq(frame.loc[line, key]).all(axis=1).to_numpy().argmax()]
+        )
+        names = labels or key
         raise DataValidationError(
             path,
-            f"duplicated row: the same {' + '.join(key)} appears twice",
+            f"duplicated row: the same {' + '.join(names)} appears again (first on line {first})",
             row=line,
+            column=names[-1],
             value=" | ".join(str(frame.loc[line, k]) for k in key),
             hint="Totals would be double counted; use the original MPS file.",
         )
@@ -228,6 +236,7 @@ class MpsMonthlyAdapter(SourceAdapter):
                 path,
                 frame.assign(_a=base["area_code"], _s=base["scope_code"]),
                 ["_s", "_a", major_col, minor_col],
+                labels=[borough_col, "WardCode", major_col, minor_col],
             )
             if pseudo.any():
                 notes.append(
@@ -239,7 +248,10 @@ class MpsMonthlyAdapter(SourceAdapter):
             base["area_code"] = scopes["code"]
             base["area_type"] = np.where(scopes["type"] == "pseudo", "pseudo", "lad")
             _check_duplicates(
-                path, frame.assign(_a=base["area_code"]), ["_a", major_col, minor_col]
+                path,
+                frame.assign(_a=base["area_code"]),
+                ["_a", major_col, minor_col],
+                labels=[borough_col, major_col, minor_col],
             )
         counts = _counts(path, frame, month_cols)
         long = _long(base, counts, [m for _, m in months], {"source_kind": self.kind})
@@ -277,7 +289,11 @@ class MpsMonthlyAdapter(SourceAdapter):
             rows_loaded=len(frame),
             covers_from=min(m for _, m in months),
             covers_to=max(m for _, m in months),
-            notes=[*notes, f"{len(frame):,} rows × {len(months)} months = {len(long):,} counts; total " f"{int(counts.sum()):,} offences"],
+            notes=[
+                *notes,
+                f"{len(frame):,} rows × {len(months)} months = {len(long):,} counts; total "
+                f"{int(counts.sum()):,} offences",
+            ],
         )
         return SourceFrames(report=report, tables=tables, replace_key=("scope_code", "month"))
 
