@@ -28,6 +28,7 @@ ADAPTER_MODULES: tuple[str, ...] = (
     "vrkit.sources.mps",
     "vrkit.sources.police_uk",
     "vrkit.sources.homicide",
+    "vrkit.sources.indicators",
 )
 
 #: Files that accompany data but are not data; `ingest --all` skips them (and says so).
