@@ -38,13 +38,32 @@ def base_config() -> dict[str, Any]:
         "font": FONT,
         "background": "#ffffff",
         "view": {"stroke": None},
-        "title": {"fontSize": 16, "fontWeight": "bold", "color": TEXT, "anchor": "start",
-                  "subtitleFontSize": 13, "subtitleColor": GREY, "offset": 10},
-        "axis": {"labelFontSize": 12, "titleFontSize": 13, "labelColor": TEXT,
-                 "titleColor": TEXT, "gridColor": "#e6e6e6", "domainColor": GREY,
-                 "tickColor": GREY, "titleFontWeight": "normal"},
-        "legend": {"labelFontSize": 12, "titleFontSize": 13, "titleFontWeight": "normal",
-                   "labelColor": TEXT, "titleColor": TEXT},
+        "title": {
+            "fontSize": 16,
+            "fontWeight": "bold",
+            "color": TEXT,
+            "anchor": "start",
+            "subtitleFontSize": 13,
+            "subtitleColor": GREY,
+            "offset": 10,
+        },
+        "axis": {
+            "labelFontSize": 12,
+            "titleFontSize": 13,
+            "labelColor": TEXT,
+            "titleColor": TEXT,
+            "gridColor": "#e6e6e6",
+            "domainColor": GREY,
+            "tickColor": GREY,
+            "titleFontWeight": "normal",
+        },
+        "legend": {
+            "labelFontSize": 12,
+            "titleFontSize": 13,
+            "titleFontWeight": "normal",
+            "labelColor": TEXT,
+            "titleColor": TEXT,
+        },
     }
 
 
@@ -55,11 +74,14 @@ def to_svg(chart: alt.TopLevelMixin, *, description: str) -> str:
     SVG, so two inlined charts would otherwise share ids), the XML prolog is dropped, and the
     root gets ``role="img"`` and an ``aria-label``.
     """
+    return spec_to_svg(chart.to_dict(validate=False), description=description)
+
+
+def spec_to_svg(spec: dict[str, Any], *, description: str) -> str:
+    """Render a Vega-Lite spec (dict) to inline-ready SVG; see :func:`to_svg`."""
     import vl_convert as vlc
 
-    spec = chart.to_dict()
-    spec.setdefault("config", {})
-    spec["description"] = description
+    spec = {**spec, "description": description}
     svg = vlc.vegalite_to_svg(spec)
     return _finish_svg(svg, description)
 
@@ -72,9 +94,8 @@ def _finish_svg(svg: str, description: str) -> str:
         svg = svg.replace(f'id="{i}"', f'id="{prefix}{i}"')
         svg = svg.replace(f"url(#{i})", f"url(#{prefix}{i})")
         svg = svg.replace(f'href="#{i}"', f'href="#{prefix}{i}"')
-    label = (description.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;"))
-    svg = re.sub(r"<svg\b", f'<svg role="img" aria-label="{label}" focusable="false"', svg,
-                 count=1)
+    label = description.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    svg = re.sub(r"<svg\b", f'<svg role="img" aria-label="{label}" focusable="false"', svg, count=1)
     # drop any aria-label Vega put on the root so there is exactly one
     head, sep, rest = svg.partition(">")
     if head.count("aria-label=") > 1:
@@ -112,11 +133,19 @@ def _event_layers(
             text = f"{e.label}{suffix}"
             if en is not None:
                 e_c = min(en, hi)
-                bands.append({"start": _dummy(s_c), "end": _dummy(e_c) + pd.Timedelta(days=1),
-                              "label": text, "kind": e.kind, "current": y == year})
+                bands.append(
+                    {
+                        "start": _dummy(s_c),
+                        "end": _dummy(e_c) + pd.Timedelta(days=1),
+                        "label": text,
+                        "kind": e.kind,
+                        "current": y == year,
+                    }
+                )
             else:
-                rules.append({"date": _dummy(s_c), "label": text, "kind": e.kind,
-                              "current": y == year})
+                rules.append(
+                    {"date": _dummy(s_c), "label": text, "kind": e.kind, "current": y == year}
+                )
             if y != year:
                 continue  # compare-year events: lighter shading, no label (see subtitle)
             x0 = (_dummy(s_c) - pd.Timestamp(_DUMMY_YEAR, 1, 1)).days / days * width
@@ -134,8 +163,16 @@ def _event_layers(
                 rows_end.append(right_edge)
             else:
                 rows_end[row] = right_edge
-            labels.append({"x": x_text, "row": row, "label": text, "align": align,
-                           "current": y == year, "x0": x0})
+            labels.append(
+                {
+                    "x": x_text,
+                    "row": row,
+                    "label": text,
+                    "align": align,
+                    "current": y == year,
+                    "x0": x0,
+                }
+            )
     return pd.DataFrame(bands), pd.DataFrame(rules), pd.DataFrame(labels)
 
 
@@ -173,23 +210,49 @@ def monthly_chart(
     colour = alt.Color(
         "Year:N",
         scale=alt.Scale(domain=order, range=[OKABE_ITO["orange"], OKABE_ITO["blue"]]),
-        legend=alt.Legend(title=None, orient="top", direction="horizontal", symbolType="stroke",
-                          symbolStrokeWidth=3, symbolSize=400, labelFontSize=13),
+        legend=alt.Legend(
+            title=None,
+            orient="top",
+            direction="horizontal",
+            symbolType="stroke",
+            symbolStrokeWidth=3,
+            symbolSize=400,
+            labelFontSize=13,
+        ),
     )
     dash = alt.StrokeDash(
         "Year:N", scale=alt.Scale(domain=order, range=[[6, 4], [1, 0]]), legend=None
     )
-    x_scale = alt.Scale(domain=[pd.Timestamp(_DUMMY_YEAR, 1, 1).isoformat(),
-                                pd.Timestamp(_DUMMY_YEAR, 12, 31).isoformat()])
-    x = alt.X("date:T", scale=x_scale,
-              axis=alt.Axis(format="%b", tickCount={"interval": "month", "step": 1},
-                            title=None, grid=False, labelAlign="left", labelOffset=4))
-    y = alt.Y("count:Q", title="Offences per month", scale=alt.Scale(zero=True),
-              axis=alt.Axis(format=",d", tickCount=5))
+    x_scale = alt.Scale(
+        domain=[
+            pd.Timestamp(_DUMMY_YEAR, 1, 1).isoformat(),
+            pd.Timestamp(_DUMMY_YEAR, 12, 31).isoformat(),
+        ]
+    )
+    x = alt.X(
+        "date:T",
+        scale=x_scale,
+        axis=alt.Axis(
+            format="%b",
+            tickCount={"interval": "month", "step": 1},
+            title=None,
+            grid=False,
+            labelAlign="left",
+            labelOffset=4,
+        ),
+    )
+    y = alt.Y(
+        "count:Q",
+        title="Offences per month",
+        scale=alt.Scale(zero=True),
+        axis=alt.Axis(format=",d", tickCount=5),
+    )
     layers: list[Any] = []
     bands, rules, labels = _event_layers(
         events if events is not None else pd.DataFrame(columns=["label", "start", "end", "kind"]),
-        year, compare, width,
+        year,
+        compare,
+        width,
     )
     n_rows = int(labels["row"].max()) + 1 if not labels.empty else 0
     has_compare_events = any(
@@ -197,23 +260,39 @@ def monthly_chart(
     )
     if not bands.empty:
         layers.append(
-            alt.Chart(bands).mark_rect(opacity=0.55).encode(
-                x="start:T", x2="end:T",
-                color=alt.Color("current:N", scale=alt.Scale(domain=[True, False],
-                                range=["#dcdcdc", "#eeeeee"]), legend=None),
+            alt.Chart(bands)
+            .mark_rect(opacity=0.55)
+            .encode(
+                x="start:T",
+                x2="end:T",
+                color=alt.Color(
+                    "current:N",
+                    scale=alt.Scale(domain=[True, False], range=["#dcdcdc", "#eeeeee"]),
+                    legend=None,
+                ),
             )
         )
     if not rules.empty:
         layers.append(
-            alt.Chart(rules).mark_rule(strokeDash=[3, 3], color=GREY)
-            .encode(x="date:T", strokeWidth=alt.StrokeWidth(
-                "current:N", scale=alt.Scale(domain=[True, False], range=[1.3, 0.6]),
-                legend=None))
+            alt.Chart(rules)
+            .mark_rule(strokeDash=[3, 3], color=GREY)
+            .encode(
+                x="date:T",
+                strokeWidth=alt.StrokeWidth(
+                    "current:N",
+                    scale=alt.Scale(domain=[True, False], range=[1.3, 0.6]),
+                    legend=None,
+                ),
+            )
         )
-    tooltip = [alt.Tooltip("Year:N"), alt.Tooltip("date:T", format="%B", title="Month"),
-               alt.Tooltip("count:Q", format=",d", title="Offences")]
+    tooltip = [
+        alt.Tooltip("Year:N"),
+        alt.Tooltip("date:T", format="%B", title="Month"),
+        alt.Tooltip("count:Q", format=",d", title="Offences"),
+    ]
     layers.append(
-        alt.Chart(d).mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=40, filled=True))
+        alt.Chart(d)
+        .mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=40, filled=True))
         .encode(x=x, y=y, color=colour, strokeDash=dash, tooltip=tooltip)
     )
     if not labels.empty:
@@ -224,23 +303,25 @@ def monthly_chart(
             if part.empty:
                 continue
             layers.append(
-                alt.Chart(part).mark_text(align=align, baseline="bottom", fontSize=11,
-                                          color=TEXT, dx=0)
+                alt.Chart(part)
+                .mark_text(align=align, baseline="bottom", fontSize=11, color=TEXT, dx=0)
                 .encode(x=alt.X("x:Q", scale=None), y=alt.value(0), text="label:N")
                 .transform_calculate(dummy="0")
                 .encode(y=alt.Y("ty:Q", scale=None))
             )
     layers.append(
-        alt.Chart(pd.DataFrame({"t": [source]})).mark_text(
-            align="left", baseline="top", fontSize=11, color=GREY
-        ).encode(x=alt.value(0), y=alt.value(height + 28), text="t:N")
+        alt.Chart(pd.DataFrame({"t": [source]}))
+        .mark_text(align="left", baseline="top", fontSize=11, color=GREY)
+        .encode(x=alt.value(0), y=alt.value(height + 28), text="t:N")
     )
     title = alt.Title(
         f"{label}, {area}: {compare} and {year}",
         subtitle=["Offences recorded per month, January to December"]
         + (
-            [f"Events in {year}: shaded = periods, dashed lines = single dates"
-             + (f"; lighter = events in {compare}" if has_compare_events else "")]
+            [
+                f"Events in {year}: shaded = periods, dashed lines = single dates"
+                + (f"; lighter = events in {compare}" if has_compare_events else "")
+            ]
             if n_rows or has_compare_events
             else []
         ),
@@ -248,8 +329,12 @@ def monthly_chart(
     chart = (
         alt.layer(*layers)
         .resolve_scale(color="independent")
-        .properties(width=width, height=height, title=title,
-                    padding={"left": 10, "right": 20, "top": 6, "bottom": 10})
+        .properties(
+            width=width,
+            height=height,
+            title=title,
+            padding={"left": 10, "right": 20, "top": 6, "bottom": 10},
+        )
         .configure(**base_config())
     )
     return chart

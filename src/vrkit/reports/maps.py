@@ -17,6 +17,8 @@ from vrkit.reports.charts import GREY, base_config
 
 #: fill for areas with no value (not in the data, or missing)
 NO_DATA = "#d9d9d9"
+#: name of the top-level dataset holding the GeoJSON features
+GEO_DATASET = "areas"
 
 
 def geojson_features(
@@ -46,6 +48,8 @@ def geojson_features(
     geoms = shapely.from_wkb(geometry["geometry"].map(bytes).to_numpy())
     geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
     gs = gpd.GeoSeries(geoms, crs="EPSG:27700").to_crs("EPSG:4326")
+    # 5 decimal places of a degree ≈ 1 m: plenty for a map, and a much smaller SVG
+    gs = gpd.GeoSeries(shapely.transform(gs.to_numpy(), lambda c: np.round(c, 5)), crs="EPSG:4326")
     merged = geometry[["area_code", "area_name"]].merge(
         values[["area_code", *fields]], on="area_code", how="left"
     )
@@ -55,8 +59,9 @@ def geojson_features(
         for f in fields:
             v = row[f]
             props[f] = None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
-        feats.append({"type": "Feature", "properties": props,
-                      "geometry": shapely.geometry.mapping(geom)})
+        feats.append(
+            {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(geom)}
+        )
     return feats
 
 
@@ -78,37 +83,61 @@ def choropleth(
     Sequential values use the single-hue ``blues`` scheme; diverging values (a % change) use
     ``blueorange`` centred on 0 (falls blue, rises orange). Both are colour-blind safe.
     """
-    data = alt.Data(values=features)
+    # The features are attached as a named top-level dataset by :func:`map_svg`, so altair
+    # never walks (or validates) thousands of coordinates.
+    data = alt.NamedData(name=GEO_DATASET)
     prop = f"properties.{field}"
     base = alt.Chart(data).mark_geoshape(fill=NO_DATA, stroke="#ffffff", strokeWidth=0.4)
     vals = [f["properties"][field] for f in features if f["properties"][field] is not None]
     if diverging:
-        m = max((abs(v) for v in vals), default=1.0) or 1.0
-        scale = alt.Scale(scheme="blueorange", domainMid=0, domain=[-m, m])
+        # symmetric about 0; a few extreme small-area changes must not wash out the rest
+        a = np.abs(np.asarray(vals, dtype=float))
+        m = float(np.quantile(a, 0.95)) if a.size else 1.0
+        m = max(5.0, 5.0 * np.ceil(m / 5.0))
+        scale = alt.Scale(scheme="blueorange", domainMid=0, domain=[-m, m], clamp=True)
     else:
         scale = alt.Scale(scheme="blues", zero=False)
     fill = (
         alt.Chart(data)
         .mark_geoshape(stroke="#ffffff", strokeWidth=0.4)
         .encode(
-            color=alt.Color(f"{prop}:Q", scale=scale,
-                            legend=alt.Legend(title=legend_title, format=value_format,
-                                              orient="right", gradientLength=180)),
-            tooltip=[alt.Tooltip("properties.area_name:N", title="Area"),
-                     alt.Tooltip(f"{prop}:Q", title=legend_title, format=value_format)],
+            color=alt.Color(
+                f"{prop}:Q",
+                scale=scale,
+                legend=alt.Legend(
+                    title=legend_title, format=value_format, orient="right", gradientLength=180
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("properties.area_name:N", title="Area"),
+                alt.Tooltip(f"{prop}:Q", title=legend_title, format=value_format),
+            ],
         )
         .transform_filter(f"isValid(datum.properties.{field})")
     )
     layers: list[Any] = [base, fill]
     if source:
         layers.append(
-            alt.Chart(pd.DataFrame({"t": [source]})).mark_text(
-                align="left", baseline="top", fontSize=11, color=GREY
-            ).encode(x=alt.value(0), y=alt.value(height + 6), text="t:N")
+            alt.Chart(pd.DataFrame({"t": [source]}))
+            .mark_text(align="left", baseline="top", fontSize=11, color=GREY)
+            .encode(x=alt.value(0), y=alt.value(height + 6), text="t:N")
         )
     return (
         alt.layer(*layers)
-        .properties(width=width, height=height, title=alt.Title(title, subtitle=subtitle),
-                    projection=alt.Projection(type="mercator"))
+        .properties(
+            width=width,
+            height=height,
+            title=alt.Title(title, subtitle=subtitle),
+            projection=alt.Projection(type="mercator"),
+        )
         .configure(**base_config())
     )
+
+
+def map_svg(chart: alt.TopLevelMixin, features: list[dict[str, Any]], *, description: str) -> str:
+    """Render a :func:`choropleth` to SVG with ``features`` attached as its dataset."""
+    from vrkit.reports.charts import spec_to_svg
+
+    spec = chart.to_dict(validate=False)
+    spec.setdefault("datasets", {})[GEO_DATASET] = features
+    return spec_to_svg(spec, description=description)

@@ -174,7 +174,7 @@ class ViolentCrimeReport:
 
 
 def _fmt_int(x: float) -> str:
-    return f"{int(round(x)):,}"
+    return f"{round(float(x)):,}"
 
 
 def _fmt_pct(p: float) -> str:
@@ -215,7 +215,9 @@ def change_sentence(label: str, current: float, previous: float, year: int, comp
             f"{compare}."
         )
     pct = 100.0 * diff / previous
-    return f"{label} {verb} by {_fmt_pct(pct)} ({n} {more} {noun}) in {year} compared with {compare}."
+    return (
+        f"{label} {verb} by {_fmt_pct(pct)} ({n} {more} {noun}) in {year} compared with {compare}."
+    )
 
 
 def _isnan(x: object) -> bool:
@@ -338,7 +340,9 @@ def _population(wh: Warehouse, period: date, link_type: str) -> pd.DataFrame:
 
 
 def _link_types(wh: Warehouse, like: str) -> list[str]:
-    df = wh.query("SELECT DISTINCT link_type FROM area_link WHERE link_type LIKE ? ORDER BY 1", [like])
+    df = wh.query(
+        "SELECT DISTINCT link_type FROM area_link WHERE link_type LIKE ? ORDER BY 1", [like]
+    )
     return [str(x) for x in df["link_type"]]
 
 
@@ -349,9 +353,7 @@ def _yearly(counts: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
     return c.groupby(["area_code", "area_type", "year"], as_index=False)["count"].sum()
 
 
-def _compare_table(
-    per_year: pd.DataFrame, year: int, compare: int, key: list[str]
-) -> pd.DataFrame:
+def _compare_table(per_year: pd.DataFrame, year: int, compare: int, key: list[str]) -> pd.DataFrame:
     """``key + [current, previous, change, pct_change]`` from ``key + [year, count]`` rows.
 
     A year with no row, or only missing counts, stays missing (NaN), never zero.
@@ -402,8 +404,10 @@ def build_violent_crime_report(
     """
     compare = year - 1 if compare is None else compare
     if compare == year:
-        raise InputError(f"the comparison year equals the report year ({year})",
-                         hint="Pick another --compare year.")
+        raise InputError(
+            f"the comparison year equals the report year ({year})",
+            hint="Pick another --compare year.",
+        )
     code, name, kind = _resolve_area(area)
     _check_coverage(wh, code, kind, [compare, year])
     generated = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -425,9 +429,7 @@ def build_violent_crime_report(
         c = queries.measure_counts(wh, m, source_kind=SOURCE_KIND, start=start, end=end)
         c = c[pd.to_datetime(c["month"]).dt.year.isin([year, compare])]
         counts[m] = c
-    mine = {
-        m: (c if kind == "london" else c[c["area_code"] == code]) for m, c in counts.items()
-    }
+    mine = {m: (c if kind == "london" else c[c["area_code"] == code]) for m, c in counts.items()}
     for c in mine.values():
         use(c["dataset_id"], "headline and monthly figures")
 
@@ -478,8 +480,7 @@ def build_violent_crime_report(
                 )
     pop_year = pop_period.year if pop_period else None
     mps_boroughs = borough_pop[
-        borough_pop["area_code"].str.startswith("E09")
-        & (borough_pop["area_code"] != "E09000001")
+        borough_pop["area_code"].str.startswith("E09") & (borough_pop["area_code"] != "E09000001")
     ]
     area_pop = (
         float(mps_boroughs["population"].sum())
@@ -534,21 +535,37 @@ def build_violent_crime_report(
     if kind == "london":
         parts = []
         for m in HEADLINE_MEASURES:
-            t = _compare_table(_yearly(counts[m], [year, compare]), year, compare,
-                               ["area_code", "area_type"])
+            t = _compare_table(
+                _yearly(counts[m], [year, compare]), year, compare, ["area_code", "area_type"]
+            )
             t.insert(0, "label", labels[m])
             t.insert(0, "measure", m)
             parts.append(t)
         boroughs = pd.concat(parts, ignore_index=True)
         boroughs["area_name"] = boroughs["area_code"].map(names).fillna(boroughs["area_code"])
         boroughs["kind"] = np.where(boroughs["area_type"] == "pseudo", "pseudo", "borough")
-        boroughs = boroughs.merge(borough_pop[["area_code", "population"]], on="area_code",
-                                  how="left")
+        boroughs = boroughs.merge(
+            borough_pop[["area_code", "population"]], on="area_code", how="left"
+        )
         boroughs.loc[boroughs["kind"] == "pseudo", "population"] = np.nan
         boroughs = _rates_and_ranks(boroughs, "kind", "borough")
         boroughs = boroughs[
-            ["measure", "label", "area_code", "area_name", "kind", "current", "previous", "change",
-             "pct_change", "population", "rate", "rate_lower", "rate_upper", "rank"]
+            [
+                "measure",
+                "label",
+                "area_code",
+                "area_name",
+                "kind",
+                "current",
+                "previous",
+                "change",
+                "pct_change",
+                "population",
+                "rate",
+                "rate_lower",
+                "rate_upper",
+                "rank",
+            ]
         ]
         pseudo_names = sorted(boroughs.loc[boroughs["kind"] == "pseudo", "area_name"].unique())
         caveats.append(
@@ -595,8 +612,11 @@ def build_violent_crime_report(
             notes.append(
                 f"Ward maps use the {ward_layer} boundary layer, which matches "
                 f"{n_codes - unmatched:,} of the {n_codes:,} ward codes in the ward data"
-                + (f"; {unmatched:,} codes have no polygon and are not mapped." if unmatched
-                   else ".")
+                + (
+                    f"; {unmatched:,} codes have no polygon and are not mapped."
+                    if unmatched
+                    else "."
+                )
             )
         if kind == "borough":
             ward_geom = ward_geom[ward_geom["area_code"].isin(wards["area_code"])]
@@ -622,8 +642,9 @@ def build_violent_crime_report(
             caveats.append(f"Homicide figures for {py} cover part of the year only.")
 
     # caveats from the catalogue and the data
+    connect = max(year, compare) >= 2024
     for m in HEADLINE_MEASURES:
-        note = get_measure(m).notes
+        note = _relevant_note(get_measure(m).notes, connect)
         if note:
             caveats.append(f"{labels[m]}: {note}")
     if max(year, compare) >= 2024:
@@ -654,14 +675,14 @@ def build_violent_crime_report(
     if not ds.empty:
         ds = ds.copy()
         ds["months_covered"] = [
-            _month_ranges([pd.Timestamp(a).date()]) + " – " + _month_ranges([pd.Timestamp(b).date()])
+            _month_ranges([pd.Timestamp(a).date()])
+            + " – "
+            + _month_ranges([pd.Timestamp(b).date()])
             if pd.notna(a) and pd.notna(b)
             else ""
             for a, b in zip(ds["covers_from"], ds["covers_to"], strict=True)
         ]
-        ds["release"] = [
-            f"{pd.Timestamp(b):%b %Y}" if pd.notna(b) else "" for b in ds["covers_to"]
-        ]
+        ds["release"] = [f"{pd.Timestamp(b):%b %Y}" if pd.notna(b) else "" for b in ds["covers_to"]]
         ds["used_for"] = [", ".join(sorted(used[int(i)])) for i in ds["dataset_id"]]
         for col in ("exclusions", "notes"):
             ds[col] = [
@@ -672,8 +693,20 @@ def build_violent_crime_report(
             if r.exclusions and ("derived" in str(r.source_kind) or r.source_kind == WARD_ANNUAL):
                 caveats.append(f"{r.file_name} (derived): {r.exclusions}.")
         ds = ds[
-            ["dataset_id", "source_kind", "file_name", "months_covered", "covers_from",
-             "covers_to", "release", "sha256", "rows_loaded", "used_for", "exclusions", "notes"]
+            [
+                "dataset_id",
+                "source_kind",
+                "file_name",
+                "months_covered",
+                "covers_from",
+                "covers_to",
+                "release",
+                "sha256",
+                "rows_loaded",
+                "used_for",
+                "exclusions",
+                "notes",
+            ]
         ]
 
     evs = events_frame(date(min(year, compare), 1, 1), date(max(year, compare), 12, 31))
@@ -703,6 +736,22 @@ def build_violent_crime_report(
         borough_geometry=borough_geom,
         ward_geometry=ward_geom,
     )
+
+
+def _relevant_note(note: str, connect: bool) -> str:
+    """The sentences of a catalogue note that apply to this report (MPS new categories only:
+    drop old-category and police.uk sentences, and CONNECT ones before 2024)."""
+    keep = []
+    for sent in re.split(r"(?<=\.)\s+", note):
+        low = sent.lower()
+        if "old" in low.split() or "old-category" in low or "pre-2019" in low:
+            continue
+        if "police.uk" in low:
+            continue
+        if ("connect" in low or "2024" in low) and not connect:
+            continue
+        keep.append(sent)
+    return " ".join(keep).strip()
 
 
 def _rates_and_ranks(frame: pd.DataFrame, kind_col: str, rankable: str) -> pd.DataFrame:
@@ -758,7 +807,10 @@ def _ward_table(
         source = WARD_MONTHLY
         for m in HEADLINE_MEASURES:
             c = queries.measure_counts(
-                wh, m, source_kind=WARD_MONTHLY, start=date(min(year, compare), 1, 1),
+                wh,
+                m,
+                source_kind=WARD_MONTHLY,
+                start=date(min(year, compare), 1, 1),
                 end=date(max(year, compare), 12, 1),
             )
             c = c[c["area_type"] == "ward"]
@@ -826,13 +878,22 @@ def _ward_table(
             )
         table = table[table["borough_code"] == borough]
         if table.empty:
-            return (pd.DataFrame(), None, [], [],
-                    f"No wards of this borough in the ward data for {compare}–{year}.")
-    n_na = int(table.loc[table["current"].isna() | table["previous"].isna(), "area_code"].nunique())
-    if n_na:
+            return (
+                pd.DataFrame(),
+                None,
+                [],
+                [],
+                f"No wards of this borough in the ward data for {compare}–{year}.",
+            )
+    na = table[table["current"].isna() | table["previous"].isna()]
+    if not na.empty:
+        per = na.groupby("label", sort=False)["area_code"].nunique()
         caveats.append(
-            f"{n_na:,} wards have a missing figure for at least one measure in one of the years "
-            "(NA in the source): their change and rate are not shown."
+            "Ward figures missing in the source (NA, shown as missing, never zero) for: "
+            + "; ".join(
+                f"{lab.lower()} ({n:,} ward{'s' if n != 1 else ''})" for lab, n in per.items()
+            )
+            + "."
         )
     return table.reset_index(drop=True), source, sorted(set(ids)), caveats, None
 
@@ -876,15 +937,27 @@ def _ward_rates(
     out = wards.merge(pop, on="area_code", how="left")
     out["kind"] = "ward"
     out = _rates_and_ranks(out, "kind", "ward")
-    cols = ["measure", "label", "area_code", "area_name", "borough_code", "borough_name",
-            "current", "previous", "change", "pct_change", "population", "rate", "rate_lower",
-            "rate_upper", "rank"]
+    cols = [
+        "measure",
+        "label",
+        "area_code",
+        "area_name",
+        "borough_code",
+        "borough_name",
+        "current",
+        "previous",
+        "change",
+        "pct_change",
+        "population",
+        "rate",
+        "rate_lower",
+        "rate_upper",
+        "rank",
+    ]
     return out[cols], note
 
 
-def _homicide(
-    wh: Warehouse, area_code: str | None
-) -> tuple[pd.DataFrame, list[int], str | None]:
+def _homicide(wh: Warehouse, area_code: str | None) -> tuple[pd.DataFrame, list[int], str | None]:
     msg = (
         "Homicide victims not loaded: the homicide table is not shown — run `vrkit ingest` on "
         "mps_homicide/original_homicide.xlsx - dataset.csv."
@@ -964,8 +1037,9 @@ def write_report(
     known = ("html", "xlsx", "json")
     bad = [f for f in formats if f not in known]
     if bad:
-        raise InputError(f"unknown report format(s) {', '.join(bad)}",
-                         hint=f"Use any of {', '.join(known)}.")
+        raise InputError(
+            f"unknown report format(s) {', '.join(bad)}", hint=f"Use any of {', '.join(known)}."
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
@@ -1003,10 +1077,22 @@ def _signed(x: Any, digits: int = 0, suffix: str = "") -> str:
     return ("+" if v > 0 else "−") + s
 
 
-def _ci(lo: Any, hi: Any) -> str:
+def _rate_digits(x: Any) -> int:
+    """Decimals for a rate: 2, or enough for 2 significant figures below 0.1."""
+    if _isnan(x) or float(x) == 0 or abs(float(x)) >= 0.1:
+        return 2
+    return min(4, 1 - math.floor(math.log10(abs(float(x)))))
+
+
+def _rate(x: Any) -> str:
+    return _num(x, _rate_digits(x))
+
+
+def _ci(lo: Any, hi: Any, ref: Any = None) -> str:
     if _isnan(lo) or _isnan(hi):
         return "–"
-    return f"{float(lo):,.2f} to {float(hi):,.2f}"
+    d = _rate_digits(ref if ref is not None else hi)
+    return f"{float(lo):,.{d}f} to {float(hi):,.{d}f}"
 
 
 def _charts(report: ViolentCrimeReport) -> list[dict[str, str]]:
@@ -1017,22 +1103,37 @@ def _charts(report: ViolentCrimeReport) -> list[dict[str, str]]:
     for m in report.measures:
         d = report.monthly[report.monthly["measure"] == m]
         label = d["label"].iloc[0]
-        chart = monthly_chart(d, label=label, year=report.year, compare=report.compare_year,
-                              events=report.events, area=report.area_name, source=src)
+        chart = monthly_chart(
+            d,
+            label=label,
+            year=report.year,
+            compare=report.compare_year,
+            events=report.events,
+            area=report.area_name,
+            source=src,
+        )
         h = report.headline.set_index("measure").loc[m]
         desc = (
             f"Line chart of monthly {label.lower()} offences in {report.area_name}, "
             f"{report.compare_year} and {report.year}. {h['commentary']}"
         )
-        out.append({"measure": m, "label": label, "svg": to_svg(chart, description=desc),
-                    "description": desc})
+        out.append(
+            {
+                "measure": m,
+                "label": label,
+                "svg": to_svg(chart, description=desc),
+                "description": desc,
+            }
+        )
     return out
 
 
 def _source_line(report: ViolentCrimeReport) -> str:
-    rel = report.datasets[report.datasets["source_kind"] == SOURCE_KIND] if not (
-        report.datasets.empty
-    ) else pd.DataFrame()
+    rel = (
+        report.datasets[report.datasets["source_kind"] == SOURCE_KIND]
+        if not (report.datasets.empty)
+        else pd.DataFrame()
+    )
     tail = ""
     if not rel.empty:
         tail = " Release to " + ", ".join(sorted(set(rel["release"]))) + "."
@@ -1046,41 +1147,93 @@ def _map_measure_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
-    from vrkit.reports.charts import to_svg
-    from vrkit.reports.maps import choropleth, geojson_features
+    from vrkit.reports.maps import choropleth, geojson_features, map_svg
 
     label = get_measure(MAP_MEASURE).label
     out: list[dict[str, str]] = []
     layers: list[tuple[str, pd.DataFrame, pd.DataFrame, float]] = []
     if report.area_kind == "london" and not report.borough_geometry.empty:
-        layers.append(("borough", report.borough_geometry, _map_measure_rows(report.boroughs), 25.0))
+        layers.append(
+            ("borough", report.borough_geometry, _map_measure_rows(report.boroughs), 40.0)
+        )
     if not report.ward_geometry.empty and not report.wards.empty:
-        layers.append(("ward", report.ward_geometry, _map_measure_rows(report.wards),
-                       10.0 if report.area_kind == "london" else 3.0))
+        layers.append(
+            (
+                "ward",
+                report.ward_geometry,
+                _map_measure_rows(report.wards),
+                20.0 if report.area_kind == "london" else 5.0,
+            )
+        )
     src = "Source: MPS recorded crime; ONS population; GLA boundaries (OGL)."
     for level, geom, vals, tol in layers:
         feats = geojson_features(geom, vals, fields=("rate", "pct_change"), tolerance=tol)
         has_rate = any(f["properties"]["rate"] is not None for f in feats)
         specs = []
         if has_rate:
-            specs.append(("rate", f"{label}: rate per 1,000 residents, {report.year}",
-                          "Rate per 1,000", False, ",.1f"))
-        specs.append(("pct_change", f"{label}: % change, {report.compare_year} to {report.year}",
-                      "% change", True, "+,.0f"))
+            specs.append(
+                (
+                    "rate",
+                    f"{label}: rate per 1,000 residents, {report.year}",
+                    "Rate per 1,000",
+                    False,
+                    ",.1f",
+                )
+            )
+        specs.append(
+            (
+                "pct_change",
+                f"{label}: % change, {report.compare_year} to {report.year}",
+                "% change",
+                True,
+                "+,.0f",
+            )
+        )
         for fld, title, legend, div, fmt in specs:
-            sub = [f"By {level}, {report.area_name}" + (
-                f" ({report.ward_source.replace('_', ' ')})" if level == "ward" and
-                report.ward_source else ""),
-                "Grey: no data"]
-            chart = choropleth(feats, field=fld, title=title, subtitle=sub, legend_title=legend,
-                               diverging=div, value_format=fmt, source=src)
+            src_txt = {
+                WARD_MONTHLY: " (MPS ward monthly data)",
+                WARD_ANNUAL: " (derived ward-annual file)",
+            }
+            sub = [
+                f"By {level}, {report.area_name}"
+                + (src_txt.get(report.ward_source or "", "") if level == "ward" else ""),
+                "Grey: no data" + ("; colours capped at the 95th percentile" if div else ""),
+            ]
+            chart = choropleth(
+                feats,
+                field=fld,
+                title=title,
+                subtitle=sub,
+                legend_title=legend,
+                diverging=div,
+                value_format=fmt,
+                source=src,
+            )
             desc = f"Map of {title.lower()} by {level} in {report.area_name}."
-            out.append({"level": level, "field": fld, "title": title, "description": desc,
-                        "svg": to_svg(chart, description=desc)})
+            out.append(
+                {
+                    "level": level,
+                    "field": fld,
+                    "title": title,
+                    "description": desc,
+                    "svg": map_svg(chart, feats, description=desc),
+                }
+            )
         if not has_rate:
-            out.append({"level": level, "field": "rate", "title": "", "description": "",
-                        "svg": "", "message": report.missing.get(
-                            "population", "Rates not available for this layer.")})
+            out.append(
+                {
+                    "level": level,
+                    "field": "rate",
+                    "title": "",
+                    "description": "",
+                    "svg": "",
+                    "message": report.missing.get("population")
+                    or next(
+                        (n for n in report.notes if "ward rates are not shown" in n),
+                        "rates are not available for this layer.",
+                    ),
+                }
+            )
     return out
 
 
@@ -1090,20 +1243,22 @@ def _table_rows(frame: pd.DataFrame, measure: str, kind_col: str | None = None) 
     f = frame[frame["measure"] == measure]
     rows = []
     for r in f.to_dict("records"):
-        rows.append({
-            "name": r["area_name"],
-            "code": r["area_code"],
-            "kind": r.get(kind_col) if kind_col else "",
-            "borough": r.get("borough_name") or "",
-            "current": _num(r["current"]),
-            "previous": _num(r["previous"]),
-            "change": _signed(r["change"]),
-            "pct": _signed(r["pct_change"], 1, " %"),
-            "rate": _num(r["rate"], 2),
-            "ci": _ci(r["rate_lower"], r["rate_upper"]),
-            "rank": "–" if _isnan(r["rank"]) else str(int(r["rank"])),
-            "sort_rate": -1.0 if _isnan(r["rate"]) else float(r["rate"]),
-        })
+        rows.append(
+            {
+                "name": r["area_name"],
+                "code": r["area_code"],
+                "kind": r.get(kind_col) if kind_col else "",
+                "borough": r.get("borough_name") or "",
+                "current": _num(r["current"]),
+                "previous": _num(r["previous"]),
+                "change": _signed(r["change"]),
+                "pct": _signed(r["pct_change"], 1, " %"),
+                "rate": _rate(r["rate"]),
+                "ci": _ci(r["rate_lower"], r["rate_upper"], r["rate"]),
+                "rank": "–" if _isnan(r["rank"]) else str(int(r["rank"])),
+                "sort_rate": -1.0 if _isnan(r["rate"]) else float(r["rate"]),
+            }
+        )
     return rows
 
 
@@ -1120,43 +1275,77 @@ def render_html(report: ViolentCrimeReport) -> str:
     tpl = env.get_template("violent_crime.html.j2")
     headline = []
     for r in report.headline.to_dict("records"):
-        headline.append({
-            "label": r["label"], "measure": r["measure"], "current": _num(r["current"]),
-            "previous": _num(r["previous"]), "change": _signed(r["change"]),
-            "pct": _signed(r["pct_change"], 1, " %"), "rate": _num(r["rate"], 2),
-            "ci": _ci(r["rate_lower"], r["rate_upper"]), "commentary": r["commentary"],
-        })
-    area_tables = []
+        headline.append(
+            {
+                "label": r["label"],
+                "measure": r["measure"],
+                "current": _num(r["current"]),
+                "previous": _num(r["previous"]),
+                "change": _signed(r["change"]),
+                "pct": _signed(r["pct_change"], 1, " %"),
+                "rate": _rate(r["rate"]),
+                "ci": _ci(r["rate_lower"], r["rate_upper"], r["rate"]),
+                "commentary": r["commentary"],
+            }
+        )
+    area_tables: list[dict[str, Any]] = []
     for m in TABLE_MEASURES:
         label = get_measure(m).label
         if report.area_kind == "london" and not report.boroughs.empty:
             rows = _table_rows(report.boroughs, m, "kind")
-            main = sorted((r for r in rows if r["kind"] == "borough"),
-                          key=lambda r: (-r["sort_rate"], r["name"]))
+            main = sorted(
+                (r for r in rows if r["kind"] == "borough"),
+                key=lambda r: (-r["sort_rate"], r["name"]),
+            )
             if all(r["rate"] == "–" for r in main):
                 main = sorted(main, key=lambda r: r["name"])
             pseudo = [r for r in rows if r["kind"] == "pseudo"]
             h = report.headline.set_index("measure").loc[m]
-            total = {"name": "London (all MPS rows)", "current": _num(h["current"]),
-                     "previous": _num(h["previous"]), "change": _signed(h["change"]),
-                     "pct": _signed(h["pct_change"], 1, " %"), "rate": _num(h["rate"], 2),
-                     "ci": _ci(h["rate_lower"], h["rate_upper"]), "rank": ""}
-            area_tables.append({"measure": m, "label": label, "level": "borough", "rows": main,
-                                "pseudo": pseudo, "total": total})
+            total = {
+                "name": "London (all MPS rows)",
+                "current": _num(h["current"]),
+                "previous": _num(h["previous"]),
+                "change": _signed(h["change"]),
+                "pct": _signed(h["pct_change"], 1, " %"),
+                "rate": _rate(h["rate"]),
+                "ci": _ci(h["rate_lower"], h["rate_upper"], h["rate"]),
+                "rank": "",
+            }
+            area_tables.append(
+                {
+                    "measure": m,
+                    "label": label,
+                    "level": "borough",
+                    "rows": main,
+                    "pseudo": pseudo,
+                    "total": total,
+                }
+            )
         if report.area_kind == "borough" and not report.wards.empty:
-            rows = sorted(_table_rows(report.wards, m),
-                          key=lambda r: (-r["sort_rate"], r["name"]))
+            rows = sorted(_table_rows(report.wards, m), key=lambda r: (-r["sort_rate"], r["name"]))
             if all(r["rate"] == "–" for r in rows):
                 rows = sorted(rows, key=lambda r: r["name"])
-            area_tables.append({"measure": m, "label": label, "level": "ward", "rows": rows,
-                                "pseudo": [], "total": None})
+            area_tables.append(
+                {
+                    "measure": m,
+                    "label": label,
+                    "level": "ward",
+                    "rows": rows,
+                    "pseudo": [],
+                    "total": None,
+                }
+            )
     homicide = []
     if not report.homicide.empty:
         for r in report.homicide.to_dict("records"):
-            homicide.append({k: ("–" if _isnan(v) else f"{int(v):,}") if k not in (
-                "year", "partial") else v for k, v in r.items()})
+            homicide.append(
+                {
+                    k: ("–" if _isnan(v) else f"{int(v):,}") if k not in ("year", "partial") else v
+                    for k, v in r.items()
+                }
+            )
     datasets = []
-    for r in (report.datasets.to_dict("records") if not report.datasets.empty else []):
+    for r in report.datasets.to_dict("records") if not report.datasets.empty else []:
         datasets.append({**r, "sha12": str(r["sha256"])[:12]})
     ward_source_txt = {
         WARD_MONTHLY: "MPS ward monthly files",

@@ -29,6 +29,7 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
     """Write every table of ``report`` to ``path`` (sheets: about, headline, monthly, boroughs,
     wards, homicide, datasets, caveats). Missing values are blank cells, never zero."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -61,40 +62,53 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
         "datasets": report.datasets,
         "caveats": caveats,
     }
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="F3F2F1")
     for name, frame in sheets.items():
         ws = wb.create_sheet(name)
+        ws.freeze_panes = "A2"
         if frame is None or frame.empty:
             msg = report.missing.get(
                 {"wards": "wards", "homicide": "homicide"}.get(name, ""),
                 "Not applicable to this report." if name == "boroughs" else "No data.",
             )
-            ws.append(["note"])
-            ws.append([msg])
-            ws["A1"].font = bold
             ws.column_dimensions["A"].width = 100
+            head = WriteOnlyCell(ws, value="note")
+            head.font = bold
+            ws.append([head])
+            ws.append([msg])
             continue
         f = _prepare(frame)
-        ws.append([str(c) for c in f.columns])
-        for row in f.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-        for cell in ws[1]:
-            cell.font = bold
-            cell.fill = fill
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-        ws.freeze_panes = "A2"
+        formats: list[str | None] = []
         for i, col in enumerate(f.columns, start=1):
             values = [str(col)] + [str(v) for v in f[col].head(200) if v is not None]
             width = min(max(len(v) for v in values) + 2, 80)
             ws.column_dimensions[get_column_letter(i)].width = max(width, 8)
             if pd.api.types.is_float_dtype(f[col]):
-                fmt = "#,##0.00" if col.startswith(("rate", "pct")) else "#,##0"
-                for (c,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                formats.append("#,##0.00" if str(col).startswith(("rate", "pct")) else "#,##0")
+            else:
+                formats.append(None)
+        header = []
+        for col in f.columns:
+            c = WriteOnlyCell(ws, value=str(col))
+            c.font = bold
+            c.fill = fill
+            c.alignment = Alignment(vertical="top", wrap_text=True)
+            header.append(c)
+        ws.append(header)
+        for row in f.itertuples(index=False):
+            out: list[Any] = []
+            for v, fmt in zip(row, formats, strict=True):
+                v = _cell(v)
+                if fmt is not None and v is not None:
+                    c = WriteOnlyCell(ws, value=v)
                     c.number_format = fmt
-        ws.auto_filter.ref = ws.dimensions
+                    out.append(c)
+                else:
+                    out.append(v)
+            ws.append(out)
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(f.columns))}{len(f) + 1}"
     wb.save(path)
     return path
 
