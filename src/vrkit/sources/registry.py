@@ -29,6 +29,10 @@ ADAPTER_MODULES: tuple[str, ...] = (
     "vrkit.sources.police_uk",
     "vrkit.sources.homicide",
     "vrkit.sources.indicators",
+    "vrkit.sources.boundaries",
+    "vrkit.sources.imd",
+    "vrkit.sources.population",
+    "vrkit.sources.lookups",
 )
 
 #: Files that accompany data but are not data; `ingest --all` skips them (and says so).
