@@ -33,6 +33,8 @@ ADAPTER_MODULES: tuple[str, ...] = (
     "vrkit.sources.imd",
     "vrkit.sources.population",
     "vrkit.sources.lookups",
+    "vrkit.sources.istv",
+    "vrkit.sources.ambulance",
 )
 
 #: Files that accompany data but are not data; `ingest --all` skips them (and says so).

@@ -94,6 +94,21 @@ TABLES: dict[str, str] = {
         dataset_id INTEGER NOT NULL, area_code VARCHAR NOT NULL, indicator_id VARCHAR NOT NULL,
         period_start DATE NOT NULL, period_end DATE NOT NULL, value DOUBLE NOT NULL
     """,
+    "istv_submission": """
+        dataset_id INTEGER NOT NULL, site_code VARCHAR NOT NULL, month DATE NOT NULL,
+        department_name VARCHAR, period_start DATE NOT NULL, period_end DATE NOT NULL,
+        submitted_on DATE, late BOOLEAN NOT NULL, declared_records BIGINT NOT NULL,
+        records_loaded BIGINT NOT NULL, records_rejected BIGINT NOT NULL,
+        pii_columns_stripped INTEGER NOT NULL, pii_values_removed INTEGER NOT NULL,
+        synthetic BOOLEAN NOT NULL, file_format VARCHAR NOT NULL
+    """,
+    "istv_attendance": """
+        dataset_id INTEGER NOT NULL, site_code VARCHAR NOT NULL, month DATE NOT NULL,
+        row_number BIGINT NOT NULL, arrival_at TIMESTAMP, assault_at TIMESTAMP NOT NULL,
+        assault_method VARCHAR NOT NULL, assault_method_other VARCHAR,
+        location_type VARCHAR NOT NULL, location_description VARCHAR, postcode_sector VARCHAR,
+        easting DOUBLE, northing DOUBLE
+    """,
 }
 
 #: Rows of a new load replace existing rows that share these columns (a newer release wins).
@@ -108,6 +123,8 @@ REPLACE_KEYS: dict[str, tuple[str, ...]] = {
     "homicide_victim": ("recorded_year",),
     "indicator": ("indicator_id",),
     "indicator_value": ("area_code", "indicator_id", "period_start"),
+    "istv_submission": ("site_code", "month"),
+    "istv_attendance": ("site_code", "month"),
 }
 
 INDEXES: tuple[str, ...] = ()
