@@ -79,12 +79,15 @@ def annual_counts(
     )
 
 
-def population(wh: Warehouse, *, year: int, level: str = "lad") -> pd.DataFrame:
+def population(
+    wh: Warehouse, *, year: int, level: str = "lad", ward_type: str = "ward18"
+) -> pd.DataFrame:
     """Resident population (all ages, mid-year) of each area at ``level``.
 
-    LSOA (2011) mid-year estimates are summed to boroughs through the LSOA layer's parent
-    code (``level="lad"``), or to wards through the best-fit LSOA→ward links
-    (``level="ward"``). Returns ``area_code, population, lsoas``; empty if not loaded.
+    LSOA (2011) mid-year estimates are summed to boroughs through the LSOA→LAD links
+    (``level="lad"``), or to wards of one boundary vintage (``ward_type``) through the
+    best-fit LSOA→ward links (``level="ward"``). Returns ``area_code, population, lsoas``;
+    empty if not loaded.
     """
     base = """SELECT area_code AS lsoa, value FROM indicator_value
               WHERE indicator_id = 'population_all_ages' AND year(period_start) = ?
@@ -100,10 +103,11 @@ def population(wh: Warehouse, *, year: int, level: str = "lad") -> pd.DataFrame:
         sql = f"""SELECT l.parent_code AS area_code, sum(p.value) AS population,
                          count(*) AS lsoas
                   FROM ({base}) p JOIN area_link l ON l.child_code = p.lsoa
-                  WHERE l.link_type LIKE 'lsoa11_ward%' GROUP BY 1"""
+                  WHERE l.link_type = 'lsoa11_' || ? GROUP BY 1"""
     else:
         raise ValueError(f"unknown level {level!r}")
-    return wh.query(sql + " ORDER BY 1", [year])
+    params: list[object] = [year, ward_type] if level == "ward" else [year]
+    return wh.query(sql + " ORDER BY 1", params)
 
 
 def area_names(wh: Warehouse, area_types: tuple[str, ...] | None = None) -> pd.DataFrame:
