@@ -136,7 +136,7 @@ def synthetic_gazetteer(n_places: int = 160, seed: int = 1) -> pd.DataFrame:
     """
     rng = np.random.default_rng(seed)
     names: set[str] = set()
-    rows = []
+    rows: list[tuple[str, float, float, str]] = []
     while len(rows) < n_places:
         w = str(rng.choice(_STREET_WORDS))
         if rng.random() < 0.5:

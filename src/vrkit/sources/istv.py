@@ -477,16 +477,15 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
         # identifiers first. Free text is cleaned; a coded or date field is checked only when it
         # fails validation (a valid code or date cannot hold an identifier).
         other, desc, sector_text = cell(row, i_oth), cell(row, i_desc), cell(row, i_sec)
-        for k, text in ((i_oth, other), (i_desc, desc), (i_sec, sector_text)):
-            if text and pii.may_contain(text):
-                clean, found = pii.scrub(text)
-                redacted.update(found)
-                if k == i_oth:
-                    other = clean
-                elif k == i_desc:
-                    desc = clean
-                else:
-                    sector_text = clean
+        if other and pii.may_contain(other):
+            other, found = pii.scrub(other)
+            redacted.update(found)
+        if desc and pii.may_contain(desc):
+            desc, found = pii.scrub(desc)
+            redacted.update(found)
+        if sector_text and pii.may_contain(sector_text):
+            sector_text, found = pii.scrub(sector_text)
+            redacted.update(found)
 
         def raw(row: list[str] = row, other: str = other, desc: str = desc) -> str:
             shown = []

@@ -188,3 +188,36 @@ def _insert(wh: Warehouse, table: str, frame: pa.Table) -> None:
         wh.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming_health")
     finally:
         wh.con.unregister("_incoming_health")
+
+
+# ----------------------------------------------------------------------------------------------
+# Named queries
+
+
+def istv_submissions(wh: Warehouse) -> pd.DataFrame:
+    """Current ISTV submissions (one row per site and month)."""
+    return wh.query("SELECT * FROM istv_submission ORDER BY site_code, month")
+
+
+def istv_records(wh: Warehouse) -> pd.DataFrame:
+    """Current ISTV attendances: only rows of the submission that currently holds their month.
+
+    (A re-submission with no records replaces the submission row but not old attendance rows;
+    this join leaves those out.)
+    """
+    return wh.query(
+        """SELECT a.* FROM istv_attendance a
+           JOIN istv_submission s USING (dataset_id, site_code, month)
+           ORDER BY a.site_code, a.month, a.row_number"""
+    )
+
+
+def istv_quality(wh: Warehouse, **kwargs: object) -> pd.DataFrame:
+    """Completeness review per department and month (:func:`vrkit.analysis.health.istv_completeness`).
+
+    Keyword arguments are passed on (``until``, ``window``, ``min_history``, ``low_share``,
+    ``quality_drop_points``).
+    """
+    from vrkit.analysis.health import istv_completeness
+
+    return istv_completeness(istv_submissions(wh), istv_records(wh), **kwargs)  # type: ignore[arg-type]
