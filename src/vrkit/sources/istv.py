@@ -464,8 +464,9 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
     period_hi = datetime.combine(last, datetime.max.time())
     gap = timedelta(days=MAX_DAYS_ASSAULT_TO_ARRIVAL)
     ix = {col: k for col, k in keep}
-    i_ass, i_arr = ix["assault_datetime"], ix.get("arrival_datetime")
-    i_met, i_loc = ix["assault_method"], ix["location_type"]
+    # (the three required columns are present whenever there are records)
+    i_ass, i_arr = ix.get("assault_datetime", 0), ix.get("arrival_datetime")
+    i_met, i_loc = ix.get("assault_method", 0), ix.get("location_type", 0)
     i_oth, i_desc = ix.get("assault_method_other"), ix.get("location_description")
     i_sec, i_e, i_n = ix.get("postcode_sector"), ix.get("easting"), ix.get("northing")
     x0, x1, y0, y1 = BNG_BOUNDS
