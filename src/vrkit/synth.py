@@ -192,7 +192,7 @@ def _records(
 ) -> tuple[list[list[str]], int]:
     """``n`` records for one department-month; returns rows and how many break a record rule."""
     days = pd.date_range(month, periods=(pd.Timestamp(month) + pd.offsets.MonthEnd(0)).day)
-    day_w = np.where(days.dayofweek >= 4, 1.5, 1.0)
+    day_w = np.where(days.day_of_week >= 4, 1.5, 1.0)
     day_idx = rng.choice(len(days), size=n, p=day_w / day_w.sum())
     hours = np.arange(24)
     hour_w = 1.0 + 2.5 * np.exp(-(((hours - 24.5) % 24 - 0.5) ** 2) / 8.0)  # night peak ~00:30
