@@ -88,9 +88,13 @@ def identifier_kind_of_name(name: str) -> str | None:
     return None
 
 
+#: every identifier pattern needs a digit, an "@", a title or one of these words
+_PREFILTER = re.compile(r"[\d@]|M[rsx]\b|Mrs|Miss|Dr\b|(?i:name|dob|d\.o\.b|born|birth)")
+
+
 def may_contain(text: str) -> bool:
     """Cheap first pass: could ``text`` hold any identifier (or a full postcode)?"""
-    return _ANY.search(text) is not None
+    return _PREFILTER.search(text) is not None and _ANY.search(text) is not None
 
 
 def identifier_kinds(text: str) -> list[str]:

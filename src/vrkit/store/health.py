@@ -29,7 +29,7 @@ import pyarrow as pa
 from vrkit._version import __version__
 from vrkit.errors import VrkitError
 from vrkit.sources.base import SourceFrames, sha256_file
-from vrkit.sources.istv import KIND, IstvAdapter
+from vrkit.sources.istv import KIND, MARKER, IstvAdapter
 from vrkit.sources.registry import detect_adapter
 from vrkit.store.warehouse import IngestResult, Warehouse
 
@@ -70,7 +70,7 @@ def ingest_istv(
     seen_sha: dict[str, int] = {}
     for k, p in enumerate(ordered):
         try:
-            adapter = detect_adapter(p)
+            adapter = _ISTV if _looks_istv(p) else detect_adapter(p)
             if not isinstance(adapter, IstvAdapter):
                 results[k] = wh.ingest(p)
                 continue
@@ -94,6 +94,21 @@ def ingest_istv(
         for p, r in zip(ordered, out, strict=True):
             on_file(p, r)
     return out
+
+
+_ISTV = IstvAdapter()
+
+
+def _looks_istv(path: Path) -> bool:
+    """A plain CSV whose first line starts with the ISTV marker (skips generic detection)."""
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(32)
+    except OSError:
+        return False
+    return head.lstrip(b"\xef\xbb\xbf").lower().startswith(MARKER.encode())
 
 
 def _write(wh: Warehouse, good: list[tuple[int, Path, str, SourceFrames]]) -> list[int]:
