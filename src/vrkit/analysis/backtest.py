@@ -380,7 +380,9 @@ def place_backtest(
         raise InputError(f"counts lacks column(s) {', '.join(missing)}")
     if predictor not in ("last", "mean3"):
         raise InputError(f"unknown predictor {predictor!r}", hint="Use last or mean3.")
-    wide = counts.pivot_table(index="area_code", columns=period, values="count", aggfunc="sum")
+    known = counts.dropna(subset=["count"])  # missing stays missing (absent), never zero
+    wide = known.pivot_table(index="area_code", columns=period, values="count", aggfunc="sum")
+    wide = wide.reindex(columns=sorted(counts[period].unique()))
     periods = sorted(wide.columns)
     lag = 1 if predictor == "last" else 3
     rows: list[dict[str, Any]] = []

@@ -596,10 +596,17 @@ def detect_exceedances(
     history = t - first  # months of history before the target
     b_eff = np.minimum(years_back, (history - half_window) // 12)
 
-    skipped: list[tuple[str, str]] = [
-        (str(codes[i]), f"no count for {target:%Y-%m} (missing, not zero)")
-        for i in np.flatnonzero(~has_obs)
-    ]
+    last = Y.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)
+    skipped: list[tuple[str, str]] = []
+    for i in np.flatnonzero(~has_obs):
+        why = f"no count for {target:%Y-%m} (missing, not zero)"
+        if not present[i].any():
+            why += "; no data at all"
+        elif last[i] < t:
+            why += f"; series ends {months[last[i]]:%Y-%m}"
+        elif first[i] > t:
+            why += f"; series starts {months[first[i]]:%Y-%m}"
+        skipped.append((str(codes[i]), why))
     rows = _Rows()
     full = has_obs & (b_eff >= MIN_YEARS)
     fallback_idx: list[int] = list(np.flatnonzero(has_obs & ~full))
