@@ -327,7 +327,7 @@ def persistence(
     for col in (id_column, period, count):
         if col not in counts.columns:
             raise InputError(f"counts lacks column {col!r}")
-    wide = counts.pivot_table(index=id_column, columns=period, values=count, aggfunc="sum")
+    wide = counts.groupby([id_column, period])[count].sum(min_count=1).unstack(period)
     if wide.isna().any().any():
         raise InputError(
             f"{int(wide.isna().sum().sum())} place-period count(s) are missing",

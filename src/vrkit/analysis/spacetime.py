@@ -175,7 +175,7 @@ def gi_star_by_period(
                 f"counts lacks column {col!r}", hint=f"It has: {', '.join(counts.columns)}."
             )
     place_ids = np.asarray(ids)
-    wide = counts.pivot_table(index=id_column, columns=period, values=count, aggfunc="sum")
+    wide = counts.groupby([id_column, period])[count].sum(min_count=1).unstack(period)
     periods = sorted(wide.columns.tolist())
     wide = wide.reindex(index=place_ids, columns=periods)
     if wide.isna().any().any():

@@ -1,0 +1,193 @@
+"""Needs-assessment report and the hotspots/concentration CLI on the real London data."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from vrkit import get_settings
+from vrkit.store.warehouse import Warehouse
+
+FILES = (
+    "boundaries/statistical-gis-boundaries-london/ESRI/LSOA_2011_London_gen_MHW.shp",
+    "boundaries/statistical-gis-boundaries-london/ESRI/London_Borough_Excluding_MHW.shp",
+    "mps_crime_lsoa_annual_derived/london-2011-2021-major-violence.csv",
+    "deprivation_iod2019/ID 2019 for London.xlsx",
+    "population/london-mid2019-pop.csv",
+)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    data = get_settings().data_dir
+    paths = [data / f for f in FILES]
+    if not all(p.exists() for p in paths):
+        pytest.skip("shared London data not available")
+    path = tmp_path_factory.mktemp("wh") / "vrkit.duckdb"
+    with Warehouse(path) as wh:
+        for p in paths:
+            wh.ingest(p)
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(store):
+    from vrkit.reports.needs_assessment import build_needs_assessment
+
+    with Warehouse(store, read_only=True) as wh:
+        return build_needs_assessment(
+            wh, area="London", years="2015-2021", permutations=999, n_bootstrap=200
+        )
+
+
+def _direct_top5(store, year: int) -> float:
+    with Warehouse(store, read_only=True) as wh:
+        return float(
+            wh.query(
+                """WITH c AS (SELECT area_code, sum("count") AS n FROM crime_count_annual
+                              WHERE source_kind = 'mps_lsoa_annual_derived' AND year = ?
+                                AND NOT excluded
+                                AND upper(offence_major) = 'VIOLENCE AGAINST THE PERSON'
+                              GROUP BY 1),
+                        r AS (SELECT n, row_number() OVER (ORDER BY n DESC) AS rk,
+                                     count(*) OVER () AS places, sum(n) OVER () AS total FROM c)
+                   SELECT sum(n) FILTER (WHERE rk <= ceil(0.05 * places)) / any_value(total) AS s
+                   FROM r""",
+                [year],
+            )["s"].iloc[0]
+        )
+
+
+def test_top5_share_by_year_equals_direct_warehouse_computation(report, store) -> None:
+    c = report.concentration
+    assert list(c["year"]) == [2015, 2016, 2017, 2018, 2019, 2021]  # 2020 is faulty: left out
+    assert any("2020 left out" in w for w in report.warnings)
+    for _, row in c.iterrows():
+        assert row["top_5pct_share"] == pytest.approx(
+            _direct_top5(store, int(row["year"])), abs=1e-12
+        )
+    assert c.loc[c.year == 2019, "crimes"].item() == 217874
+
+
+def test_report_tables_and_files(report, tmp_path) -> None:
+    from vrkit.reports.needs_assessment import write_needs_assessment
+
+    assert len(report.hotspots) == 4829
+    assert {
+        "count",
+        "gi_z",
+        "p_value",
+        "p_adjusted",
+        "hotspot_class",
+        "lisa_i",
+        "lisa_quadrant",
+    } <= set(report.hotspots.columns)
+    assert report.deprivation["decile"].tolist() == list(range(1, 11))
+    assert report.gap_summary["rate_ratio"] > 1
+    assert len(report.top_places) == math.ceil(0.05 * 4829)
+    assert report.top_places["area_name"].notna().all()
+    assert dict(report.methods)["Gi*"].startswith("binary weights, self-weight 1")
+    paths = write_needs_assessment(report, tmp_path, formats=("html", "gpkg"))
+    html = (tmp_path / "needs-assessment.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "cdn" not in html.lower()
+    assert html.count("<svg") >= 4 and "Methods and parameters" in html
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(tmp_path / "needs-assessment.gpkg")}
+    assert {"hotspots", "spacetime", "top_places"} <= layers
+    assert len(paths) == 2
+
+
+def _cli(store, *args):
+    import vrkit.cli as cli
+    from vrkit.cli_hotspots import register
+
+    if not any(c.name == "hotspots" for c in cli.app.registered_commands):
+        register(cli.app, cli.report_app)
+    return CliRunner().invoke(cli.app, ["--store", str(store), *args])
+
+
+def test_cli_concentration_json_keys(store, tmp_path) -> None:
+    out = tmp_path / "c.json"
+    r = _cli(
+        store,
+        "concentration",
+        "--measure",
+        "violence_against_the_person",
+        "--geography",
+        "lsoa",
+        "--year",
+        "2019",
+        "--format",
+        "json",
+        "--out",
+        str(out),
+        "--boot",
+        "100",
+    )
+    assert r.exit_code == 0, r.output
+    d = json.loads(out.read_text())
+    for key in (
+        "places",
+        "crimes",
+        "top_5pct_share",
+        "places_for_50pct",
+        "gini",
+        "gini_adjusted",
+        "gini_ci",
+    ):
+        assert key in d
+    assert d["places"] == 4829 and d["top_5pct_share"] == pytest.approx(_direct_top5(store, 2019))
+
+
+def test_cli_refuses_faulty_2020(store) -> None:
+    r = _cli(store, "concentration", "--year", "2020")
+    assert r.exit_code == 2 and "none of the years [2020] has counts" in r.output
+
+
+def test_cli_hotspots_gpkg_layer(store, tmp_path) -> None:
+    import geopandas as gpd
+
+    out = tmp_path / "h.gpkg"
+    r = _cli(
+        store,
+        "hotspots",
+        "--measure",
+        "violence_against_the_person",
+        "--geography",
+        "lsoa",
+        "--year",
+        "2019",
+        "--perms",
+        "99",
+        "--seed",
+        "1",
+        "--adjust",
+        "fdr",
+        "--out",
+        str(out),
+    )
+    assert r.exit_code == 0, r.output
+    g = gpd.read_file(out, layer="hotspots")
+    for col in (
+        "area_code",
+        "count",
+        "gi_z",
+        "p_value",
+        "p_adjusted",
+        "hotspot_class",
+        "lisa_i",
+        "lisa_quadrant",
+    ):
+        assert col in g.columns
+    assert len(g) == 4829 and g.crs.to_epsg() == 27700
+    csv = tmp_path / "h.csv"
+    r = _cli(store, "hotspots", "--year", "2019", "--perms", "0", "--out", str(csv))
+    assert r.exit_code == 0 and csv.read_text().startswith("area_code,")
+    r = _cli(store, "hotspots", "--out", str(tmp_path / "h.txt"))
+    assert r.exit_code == 2 and "cannot tell the output format" in r.output
+    assert np.isfinite(g["gi_z"]).all()
