@@ -146,15 +146,15 @@ def ingest(
             transient=False,
         ) as progress:
             task = progress.add_task("ingest", total=len(targets), name="")
-            for p in targets:
-                progress.update(task, name=p.name)
-                t = time.perf_counter()
-                try:
-                    res: IngestResult | VrkitError = wh.ingest(p, force=force)
-                except VrkitError as exc:
-                    res = exc
-                results.append((p, res, time.perf_counter() - t))
-                progress.advance(task)
+            clock = [time.perf_counter()]
+
+            def done(p: Path, res: IngestResult | VrkitError) -> None:
+                now = time.perf_counter()
+                results.append((p, res, now - clock[0]))
+                clock[0] = now
+                progress.update(task, advance=1, name=p.name)
+
+            wh.ingest_many(targets, force=force, on_file=done)
         _post_ingest(wh)
         wh.close()
         table = Table(
