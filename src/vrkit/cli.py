@@ -258,12 +258,18 @@ def datasets(
 @app.command()
 def quality(
     dataset: Annotated[int | None, typer.Option(help="Only this dataset id.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="istv: completeness per department × month instead.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Data-quality review per dataset, and revisions between releases of the same source."""
     from vrkit.store.quality import dataset_quality, revisions
 
     with _user_errors():
+        if source is not None:
+            _quality_source(source, fmt)
+            return
         wh = _warehouse(read_only=True)
         qs = [q for q in dataset_quality(wh) if dataset is None or q.dataset_id == dataset]
         kinds = sorted({q.source_kind for q in qs})
@@ -351,6 +357,48 @@ def quality(
             )
 
 
+def _quality_source(source: str, fmt: str) -> None:
+    """Source-specific quality review (``--source``)."""
+    if source != "istv":
+        raise VrkitError(f"unknown --source {source!r}", hint="Known: istv.")
+    from vrkit.analysis.health import completeness_records
+    from vrkit.store.health import istv_quality
+
+    wh = _warehouse(read_only=True)
+    frame = istv_quality(wh)
+    wh.close()
+    records = completeness_records(frame)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(records, indent=2, default=str) + "\n")
+        return
+    t = Table(
+        "department",
+        "month",
+        "received",
+        "expected",
+        "missing",
+        "% location",
+        "flag",
+        title="ISTV completeness (A&E assault attendances)",
+    )
+    for r in records:
+        t.add_row(
+            *(
+                str(r.get(k, ""))
+                for k in (
+                    "department",
+                    "month",
+                    "received",
+                    "expected",
+                    "missing",
+                    "pct_location_usable",
+                    "flag",
+                )
+            )
+        )
+    out.print(t)
+
+
 @app.command()
 def measures() -> None:
     """List the headline measures and the taxonomies they are defined on."""
@@ -421,6 +469,19 @@ def report_violent_crime(
         wh.close()
         for p in paths:
             out.print(f"wrote {p}")
+
+
+def _register_subcommands() -> None:
+    """Feature sub-apps, each a thin Typer module over its core library."""
+    from vrkit.cli_health import health_app, synth_app
+    from vrkit.cli_rank import rank_app
+
+    app.add_typer(synth_app, name="synth")
+    app.add_typer(health_app, name="health")
+    app.add_typer(rank_app, name="rank")
+
+
+_register_subcommands()
 
 
 def main() -> None:
