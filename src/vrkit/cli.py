@@ -473,9 +473,11 @@ def report_violent_crime(
 
 def _register_subcommands() -> None:
     """Feature sub-apps, each a thin Typer module over its core library."""
+    from vrkit.cli_anticipate import app as anticipate_app
     from vrkit.cli_health import health_app, synth_app
     from vrkit.cli_rank import rank_app
 
+    app.add_typer(anticipate_app)  # alerts, forecast, backtest at the top level
     app.add_typer(synth_app, name="synth")
     app.add_typer(health_app, name="health")
     app.add_typer(rank_app, name="rank")
