@@ -277,6 +277,13 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                     f"{summary['geography']} {summary['year']}: {len(gdf):,} places; "
                     + ", ".join(f"{k}: {v:,}" for k, v in counts.items())
                 )
+            if "points" in summary:
+                out.print(
+                    f"points: {summary['points']:,} read, {summary['points_counted']:,} counted, "
+                    f"{summary['points_without_coordinates']:,} without coordinates, "
+                    f"{summary['points_outside_area']:,} outside the area; cell size "
+                    f"{summary['cell_size']:g} m ({summary['cell_size_rule']})"
+                )
             for w in summary["warnings"]:
                 out.print(f"[yellow]warning:[/] {w}")
             out.print(f"wrote {path}")

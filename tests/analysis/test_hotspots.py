@@ -82,6 +82,14 @@ def test_weights_must_match_y_and_seed_is_required(lattice) -> None:
         hotspots.gi_star(y, w, permutations=0, adjust="bonferonni")
 
 
+def test_series_in_another_order_than_the_weights_is_refused(lattice) -> None:
+    y, w = lattice
+    s = pd.Series(y, index=w.id_order)
+    with pytest.raises(InputError, match="not in the order of the weights"):
+        hotspots.gi_star(s.iloc[::-1], w, permutations=0)
+    assert hotspots.gi_star(s, w, permutations=0).ids[0] == w.id_order[0]
+
+
 def test_crs_mismatch_names_both_crs() -> None:
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([0.1, -0.1], [51.5, 51.4]), crs="EPSG:4326")
     places = gpd.GeoDataFrame(

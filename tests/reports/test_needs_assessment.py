@@ -31,6 +31,8 @@ def store(tmp_path_factory):
     with Warehouse(path) as wh:
         for p in paths:
             wh.ingest(p)
+        for p in sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv")):
+            wh.ingest(p)
     return path
 
 
@@ -91,7 +93,7 @@ def test_report_tables_and_files(report, tmp_path) -> None:
     assert len(report.top_places) == math.ceil(0.05 * 4829)
     assert report.top_places["area_name"].notna().all()
     assert dict(report.methods)["Gi*"].startswith("binary weights, self-weight 1")
-    paths = write_needs_assessment(report, tmp_path, formats=("html", "gpkg"))
+    paths = write_needs_assessment(report, tmp_path)
     html = (tmp_path / "needs-assessment.html").read_text(encoding="utf-8")
     assert "<script" not in html and "cdn" not in html.lower()
     assert html.count("<svg") >= 4 and "Methods and parameters" in html
@@ -99,7 +101,18 @@ def test_report_tables_and_files(report, tmp_path) -> None:
 
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "needs-assessment.gpkg")}
     assert {"hotspots", "spacetime", "top_places"} <= layers
-    assert len(paths) == 2
+    assert len(paths) == 3
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(tmp_path / "needs-assessment.xlsx", read_only=True).sheetnames
+    assert {
+        "concentration",
+        "hotspots",
+        "spacetime",
+        "top_places",
+        "deprivation",
+        "methods",
+    } <= set(sheets)
 
 
 def _cli(store, *args):
@@ -191,3 +204,32 @@ def test_cli_hotspots_gpkg_layer(store, tmp_path) -> None:
     r = _cli(store, "hotspots", "--out", str(tmp_path / "h.txt"))
     assert r.exit_code == 2 and "cannot tell the output format" in r.output
     assert np.isfinite(g["gi_z"]).all()
+
+
+def test_cli_grid_hotspots_report_points_without_coordinates(store, tmp_path) -> None:
+    out = tmp_path / "g.csv"
+    r = _cli(
+        store,
+        "hotspots",
+        "--geography",
+        "grid",
+        "--measure",
+        "violence_and_sexual_offences",
+        "--year",
+        "2019",
+        "--area",
+        "City of Westminster",
+        "--cell-size",
+        "250",
+        "--perms",
+        "0",
+        "--out",
+        str(out),
+    )
+    if "no police.uk street records" in r.output:
+        pytest.skip("no police.uk City of London records for 2019")
+    assert r.exit_code == 0, r.output
+    assert "without coordinates" in r.output and "outside the area" in r.output
+    assert out.read_text().startswith("cell_id,count,")
+    r = _cli(store, "hotspots", "--geography", "grid", "--year", "2019", "--out", str(out))
+    assert r.exit_code == 2 and "not defined for taxonomy 'police_uk'" in r.output

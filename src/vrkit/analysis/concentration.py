@@ -263,7 +263,10 @@ def concentration(
         done = 0
         while done < n_bootstrap:
             b = min(step, n_bootstrap - done)
-            f = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(float)
+            # resampling n places with replacement = multinomial frequencies per replicate
+            picks = rng.integers(0, n, size=(b, n))
+            flat = (np.arange(b)[:, None] * n + picks).ravel()
+            f = np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
             ok = (f * xs).sum(axis=1) > 0
             reps.append(_gini_weighted(xs[None, :], f[ok], True, unbiased))
             done += b

@@ -285,6 +285,14 @@ def weights_matrix(
 
 
 def _ids(ids: Any, y: Any, w_ids: np.ndarray | None, n: int) -> np.ndarray:
+    if isinstance(y, pd.Series) and w_ids is not None and len(y) == len(w_ids):
+        idx = y.index.to_numpy()
+        if not np.array_equal(idx, w_ids) and set(idx.tolist()) == set(w_ids.tolist()):
+            raise InputError(
+                "y is not in the order of the weights: its index holds the same places in a "
+                "different order",
+                hint="Reorder y first, e.g. y.loc[w.id_order] (W) or y.loc[graph.unique_ids].",
+            )
     if ids is not None:
         out = np.asarray(ids)
     elif isinstance(y, pd.Series):
@@ -841,7 +849,9 @@ def count_points(
     places : GeoDataFrame of polygons, optional
         Count into these polygons (``id_column`` identifies them). Without it, a grid is built.
     cell_size : float, optional
-        Grid cell size in metres; default sfhotspot's rule (:func:`auto_cell_size`).
+        Grid cell size in metres; default sfhotspot's rule (:func:`auto_cell_size`) applied to
+        the bounding box of the points, or of ``boundary`` when one is given (the grid then
+        covers the whole study area).
     grid_type : {"square", "hex"}
     boundary : GeoDataFrame / GeoSeries / shapely geometry, optional
         Study area: the grid covers it and keeps only cells touching it; points outside it are
