@@ -72,3 +72,17 @@ def test_gap_trend_detects_widening_gap() -> None:
     assert tr.annual_change > 1 and tr.change_lower < tr.annual_change < tr.change_upper
     with pytest.raises(InputError, match="at least 3 periods"):
         dep.gap_trend(counts[counts.year < 2017], d, p)
+
+
+def test_gap_trend_needs_both_extreme_deciles() -> None:
+    frames = []
+    for year in range(2015, 2019):
+        c, d, p = _frames(seed=year)
+        frames.append(c.assign(year=year))
+    d = d.assign(imd2019_decile=d["imd2019_decile"].clip(2, 9))  # no decile 1 or 10 (a borough)
+    with pytest.raises(InputError, match="decile 1 or 10 has no residents"):
+        dep.gap_trend(pd.concat(frames), d, p)
+    prof = dep.by_decile(frames[0], d, p)
+    assert math.isnan(prof.rate_ratio) and any(
+        "no places in decile(s) 1, 10" in w for w in prof.warnings
+    )

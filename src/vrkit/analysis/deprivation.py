@@ -268,6 +268,13 @@ def gap_trend(
             }
         )
     bp = pd.DataFrame(rows)
+    empty = bp[(bp["pop_most"].fillna(0) <= 0) | (bp["pop_least"].fillna(0) <= 0)]
+    if not empty.empty:
+        raise InputError(
+            f"decile {MOST_DEPRIVED} or {LEAST_DEPRIVED} has no residents in period "
+            f"{empty['period'].iloc[0]}: the gap cannot be measured",
+            hint="Use a larger area (e.g. London) where both deciles are present.",
+        )
     tnum = np.asarray(bp["period"], dtype=float)
     tc = tnum - tnum.mean()
     y = np.concatenate([bp["count_most"], bp["count_least"]])

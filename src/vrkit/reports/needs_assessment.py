@@ -375,17 +375,22 @@ def build_needs_assessment(
         domains = pd.DataFrame(drows)
         if len(data.years) >= 3:
             pl = pd.concat([pops[y].assign(year=y) for y in data.years])
-            tr = dep.gap_trend(long, dec, pl)
-            gap = tr.to_frame()
-            gap_summary.update(
-                {
-                    "annual_change": tr.annual_change,
-                    "change_lower": tr.change_lower,
-                    "change_upper": tr.change_upper,
-                    "trend_p": tr.p_value,
-                    "dispersion": tr.dispersion,
-                }
-            )
+            try:
+                tr = dep.gap_trend(long, dec, pl)
+            except InputError as exc:
+                warns.append(f"deprivation gap trend not computed: {exc.message}")
+                tr = None
+            if tr is not None:
+                gap = tr.to_frame()
+                gap_summary.update(
+                    {
+                        "annual_change": tr.annual_change,
+                        "change_lower": tr.change_lower,
+                        "change_upper": tr.change_upper,
+                        "trend_p": tr.p_value,
+                        "dispersion": tr.dispersion,
+                    }
+                )
     else:
         warns.append(
             "deprivation profile needs LSOAs with IMD 2019 deciles and population in the warehouse"
