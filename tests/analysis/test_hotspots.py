@@ -200,7 +200,9 @@ def test_permutation_p_values_consistent_with_esda(london) -> None:
     assert diff.mean() < 0.015  # Monte Carlo noise only: sd of a p near 0.5 is ~0.016
     assert ((ours.p_sim <= 0.05) == (ref.p_sim <= 0.05)).mean() > 0.95
     lm = hotspots.moran_local(y, graph, permutations=999, seed=1, alternative="directed")
-    rm = esda.Moran_Local(y, graph, permutations=999, seed=1)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The alternative hypothesis", DeprecationWarning)
+        rm = esda.Moran_Local(y, graph, permutations=999, seed=1)
     assert np.abs(lm.p_sim - rm.p_sim).mean() < 0.015
 
 
