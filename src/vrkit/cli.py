@@ -475,8 +475,10 @@ def _register_subcommands() -> None:
     """Feature sub-apps, each a thin Typer module over its core library."""
     from vrkit.cli_anticipate import app as anticipate_app
     from vrkit.cli_health import health_app, synth_app
+    from vrkit.cli_hotspots import register as register_hotspots
     from vrkit.cli_rank import rank_app
 
+    register_hotspots(app, report_app)  # hotspots, concentration, report needs-assessment
     app.add_typer(anticipate_app)  # alerts, forecast, backtest at the top level
     app.add_typer(synth_app, name="synth")
     app.add_typer(health_app, name="health")
