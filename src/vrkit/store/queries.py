@@ -49,6 +49,47 @@ def measure_counts(
     )
 
 
+def record_monthly(
+    wh: Warehouse,
+    crime_type: str,
+    *,
+    lsoa_code: str | None = None,
+    lad_code: str | None = None,
+    link_type: str = "lsoa11_lad",
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """Monthly counts of one data.police.uk crime type for an LSOA or a local authority.
+
+    For one LSOA the only WHERE condition is the LSOA code, so DuckDB answers from the ART
+    index on ``crime_record.lsoa_code``; the crime type and period are applied as aggregate
+    filters. A local authority sums its LSOAs (``area_link`` of ``link_type``).
+
+    Returns
+    -------
+    DataFrame
+        ``month, count`` for every month with at least one record of that area (months with
+        no record at all are absent: missing, not zero; complete them with
+        :func:`vrkit.analysis.trends.monthly_series`).
+    """
+    if (lsoa_code is None) == (lad_code is None):
+        raise ValueError("give exactly one of lsoa_code and lad_code")
+    lo = start or date(1900, 1, 1)
+    hi = end or date(2999, 12, 1)
+    agg = 'count(*) FILTER (WHERE crime_type = $t AND month BETWEEN $lo AND $hi) AS "count"'
+    if lsoa_code is not None:
+        sql = f"""SELECT month, {agg} FROM crime_record WHERE lsoa_code = $code
+                  GROUP BY month HAVING month BETWEEN $lo AND $hi ORDER BY month"""
+        params: dict[str, object] = {"code": lsoa_code}
+    else:
+        sql = f"""SELECT month, {agg} FROM crime_record
+                  WHERE lsoa_code IN (SELECT child_code FROM area_link
+                                      WHERE parent_code = $code AND link_type = $lt)
+                  GROUP BY month HAVING month BETWEEN $lo AND $hi ORDER BY month"""
+        params = {"code": lad_code, "lt": link_type}
+    return wh.query(sql, {**params, "t": crime_type, "lo": lo, "hi": hi})
+
+
 def months_available(wh: Warehouse, source_kind: str) -> pd.DataFrame:
     """Months present for a source kind, with the dataset each comes from."""
     return wh.query(

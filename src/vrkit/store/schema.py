@@ -127,4 +127,8 @@ REPLACE_KEYS: dict[str, tuple[str, ...]] = {
     "istv_attendance": ("site_code", "month"),
 }
 
-INDEXES: tuple[str, ...] = ()
+#: Secondary indexes. The ART index on ``crime_record.lsoa_code`` turns a 10-year monthly series
+#: for one LSOA into an index lookup (see bench/query_trend.py); it costs about 10 % on inserts.
+INDEXES: tuple[str, ...] = (
+    "CREATE INDEX IF NOT EXISTS crime_record_lsoa ON crime_record (lsoa_code)",
+)

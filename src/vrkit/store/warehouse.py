@@ -27,7 +27,7 @@ from vrkit.config import Settings, get_settings
 from vrkit.errors import StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
 from vrkit.sources.registry import detect_adapter
-from vrkit.store.schema import REPLACE_KEYS, SCHEMA_VERSION, TABLES
+from vrkit.store.schema import INDEXES, REPLACE_KEYS, SCHEMA_VERSION, TABLES
 
 
 @dataclass
@@ -141,6 +141,8 @@ class Warehouse:
     def _ensure_schema(self) -> None:
         for name, cols in TABLES.items():
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        for ddl in INDEXES:
+            self.con.execute(ddl)
         self.con.execute(
             "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
             [str(SCHEMA_VERSION)],
