@@ -159,17 +159,38 @@ def _target_population(wh: Warehouse, target: pd.Index, geography: str) -> tuple
     )
 
 
-def _crime_counts(wh: Warehouse, measure: str, geography: str) -> tuple[pd.DataFrame, str]:
-    """Counts per area of the latest complete calendar year from the first source loaded."""
+def _crime_counts(
+    wh: Warehouse, measure: str, geography: str, target: pd.Index | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Counts per area for the latest complete calendar year that fits the target areas.
+
+    Sources are tried in :data:`CRIME_SOURCES` order. Ward codes change with boundary reviews
+    (MPS ward files switch to the May 2022 wards), so the year chosen is the latest complete
+    year whose area codes cover at least 80 % of ``target`` (else the best-covered year):
+    counts are never silently matched to a different boundary vintage.
+    """
     from vrkit.store import queries
+
+    def pick(yearly: pd.DataFrame, years: list[int]) -> int:
+        if target is None or target.empty:
+            return max(years)
+        wanted = set(target)
+        cover = {
+            y: len(wanted & set(yearly.loc[yearly["year"] == y, "area_code"].astype(str)))
+            / len(wanted)
+            for y in years
+        }
+        good = [y for y in years if cover[y] >= 0.8]
+        return max(good) if good else max(years, key=lambda y: (cover[y], y))
 
     for kind in CRIME_SOURCES[geography]:
         if kind.endswith("annual_derived"):
             c = queries.annual_counts(wh, measure, source_kind=kind)
             c = c[c["year"] != 2020] if kind == "mps_lsoa_annual_derived" else c
+            c = c[c["count"].notna()]
             if c.empty:
                 continue
-            year = int(c["year"].max())
+            year = pick(c, sorted(int(y) for y in c["year"].unique()))
             c = c[c["year"] == year]
             return (
                 c.rename(columns={"count": "value"})[["area_code", "value"]],
@@ -180,10 +201,10 @@ def _crime_counts(wh: Warehouse, measure: str, geography: str) -> tuple[pd.DataF
             continue
         c = c.assign(year=pd.to_datetime(c["month"]).dt.year)
         months = c.groupby("year")["month"].nunique()
-        full = months[months == 12]
-        if full.empty:
+        full = [int(y) for y in months[months == 12].index]
+        if not full:
             continue
-        year = int(full.index.max())
+        year = pick(c, full)
         c = c[c["year"] == year].groupby("area_code", as_index=False)["count"].sum()
         return c.rename(columns={"count": "value"}), f"{kind} calendar year {year}"
     raise InputError(
@@ -224,7 +245,7 @@ def assemble_indicators(
             meta_rows.append((iid, d.name, d.unit, d.polarity, "vrkit (derived)", d.description))
             if d.recipe == "crime_rate":
                 assert d.measure is not None
-                counts, src = _crime_counts(wh, d.measure, geography)
+                counts, src = _crime_counts(wh, d.measure, geography, target)
                 c, chow = _to_target(wh, counts, target, kind="count", iid=iid, geography=geography)
                 if pop_cache is None:
                     pop_cache = _target_population(wh, target, geography)
