@@ -20,6 +20,10 @@ demo: $(STAMP)
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb ingest --all
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report violent-crime --year 2020 --compare 2019 --area London --format html,xlsx,json --out $(OUT)/london-2020
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report violent-crime --year 2020 --compare 2019 --area Lambeth --format html,xlsx,json --out $(OUT)/lambeth-2020
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report needs-assessment --area London --years 2015-2021 --out $(OUT)/needs-assessment-london
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb rank --profile sports --geography ward --top 20 --out $(OUT)/rank-sports
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb alerts --measure violence_with_injury --geography borough --month 2021-06 --format json --out $(OUT)/alerts-2021-06.json
+	@echo "Outputs:"; find $(OUT) -type f ! -name '*.duckdb*' | sort
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
