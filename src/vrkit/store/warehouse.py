@@ -69,6 +69,45 @@ def spatial_extension_path() -> Path:
     return Path(str(root / "spatial.duckdb_extension"))
 
 
+def _key_tuples(table: str, frame: pd.DataFrame | pa.Table) -> set[tuple[Any, ...]]:
+    """Distinct values of the table's REPLACE_KEYS in an incoming frame (as Python values)."""
+    key = REPLACE_KEYS.get(table)
+    if not key:
+        return set()
+    if isinstance(frame, pa.Table):
+        distinct = frame.select(list(key)).group_by(list(key)).aggregate([])
+        cols = [distinct.column(k).to_pylist() for k in key]
+    else:
+        distinct_df = frame[list(key)].drop_duplicates()
+        cols = [
+            [
+                None
+                if pd.isna(v)
+                else (
+                    v.to_pydatetime().date()
+                    if isinstance(v, pd.Timestamp)
+                    else v.item()
+                    if hasattr(v, "item")
+                    else v
+                )
+                for v in distinct_df[k].tolist()
+            ]
+            for k in key
+        ]
+    return set(zip(*cols, strict=True))
+
+
+def _with_dataset_id(frame: pd.DataFrame | pa.Table, dataset_id: int) -> pd.DataFrame | pa.Table:
+    """A copy of ``frame`` with ``dataset_id`` as its first column."""
+    if isinstance(frame, pa.Table):
+        return frame.add_column(
+            0, "dataset_id", pa.array(np.full(frame.num_rows, dataset_id, dtype=np.int32))
+        )
+    out = frame.copy()
+    out.insert(0, "dataset_id", dataset_id)
+    return out
+
+
 class Warehouse:
     """A DuckDB warehouse file (or ``":memory:"``).
 
@@ -319,10 +358,11 @@ class Warehouse:
         """Write several files in ONE transaction; each file is registered as its own dataset.
 
         ``items`` are ``(frames, sha256, dataset id it replaces)``. Either every file of the
-        batch is stored or none is, so no file is ever half-loaded. Record-level tables that
-        arrive as Arrow are concatenated and inserted once per batch, which is several times
-        faster than one small insert and commit per file; a later file in the batch still
-        replaces an earlier one with the same key (the staged rows are flushed first).
+        batch is stored or none is, so no file is ever half-loaded. Rows are staged per table
+        and written with one delete (of the rows the batch replaces) and one insert per table,
+        which is many times faster than a few statements and a commit per small file. A later
+        file in the batch still replaces an earlier one with the same key: on overlap the
+        staged rows are written first and then replaced.
         """
         con = self.con
         con.execute("BEGIN TRANSACTION")
@@ -331,8 +371,9 @@ class Warehouse:
                 "SELECT coalesce(max(dataset_id), 0) + 1 FROM dataset"
             ).fetchone() or (1,)
             ids: list[int] = []
-            staged: dict[str, list[pa.Table]] = {}
-            staged_keys: dict[str, set[tuple[Any, ...]] | None] = {}
+            registry: list[tuple[int, LoadReport, str]] = []
+            staged: dict[str, list[pd.DataFrame | pa.Table]] = {}
+            pending: dict[str, set[tuple[Any, ...]]] = {}
             rebuild: set[str] = set()
             for frames, sha, replace in items:
                 rep = frames.report
@@ -340,7 +381,7 @@ class Warehouse:
                     self._drop_dataset(replace)
                 dataset_id = int(next_id)
                 next_id += 1
-                self._register_dataset(dataset_id, rep, sha or sha256_file(rep.path))
+                registry.append((dataset_id, rep, sha or sha256_file(rep.path)))
                 for table, frame in frames.tables.items():
                     if table not in TABLES or table in (
                         "dataset",
@@ -351,29 +392,18 @@ class Warehouse:
                         raise StorageError(
                             f"adapter {rep.source_kind} returned unknown table {table!r}"
                         )
-                    keys = self._key_tuples(table, frame)
-                    seen = staged_keys.get(table, set())
-                    if table in staged and (keys is None or seen is None or keys & seen):
-                        self._flush(table, staged.pop(table))
-                        staged_keys.pop(table)
-                    self._delete_replaced(table, frame, keys)
-                    if isinstance(frame, pa.Table) and len(items) > 1:
-                        staged.setdefault(table, []).append(
-                            frame.add_column(
-                                0,
-                                "dataset_id",
-                                pa.array(np.full(frame.num_rows, dataset_id, dtype=np.int32)),
-                            )
-                        )
-                        prev = staged_keys.get(table, set())
-                        staged_keys[table] = None if keys is None or prev is None else prev | keys
-                    else:
-                        self._insert(table, frame, dataset_id)
+                    keys = _key_tuples(table, frame)
+                    if keys & pending.get(table, set()):
+                        # an earlier file of this batch has rows this file replaces
+                        self._write_table(table, pending.pop(table), staged.pop(table, []))
+                    pending.setdefault(table, set()).update(keys)
+                    staged.setdefault(table, []).append(_with_dataset_id(frame, dataset_id))
                 if "crime_count_release" in frames.tables:
                     rebuild.add(rep.source_kind)
                 ids.append(dataset_id)
-            for table, parts in staged.items():
-                self._flush(table, parts)
+            self._register_datasets(registry)
+            for table in list(staged):
+                self._write_table(table, pending.pop(table, set()), staged.pop(table))
             for kind in sorted(rebuild):
                 self._rebuild_crime_count(kind)
             con.execute("COMMIT")
@@ -382,40 +412,65 @@ class Warehouse:
             raise
         return ids
 
-    def _register_dataset(self, dataset_id: int, rep: LoadReport, sha: str) -> None:
-        self.con.execute(
-            """INSERT INTO dataset VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                dataset_id,
-                rep.source_kind,
-                rep.path.name,
-                str(rep.path.resolve()),
-                sha,
-                rep.rows_read,
-                rep.rows_loaded,
-                rep.rows_rejected,
-                rep.covers_from,
-                rep.covers_to,
-                datetime.now(UTC).replace(tzinfo=None),
-                __version__,
-                list(rep.exclusions),
-                list(rep.notes),
-            ],
+    def _register_datasets(self, registry: list[tuple[int, LoadReport, str]]) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows = pd.DataFrame(
+            {
+                "dataset_id": [d for d, _, _ in registry],
+                "source_kind": [r.source_kind for _, r, _ in registry],
+                "file_name": [r.path.name for _, r, _ in registry],
+                "file_path": [str(r.path.resolve()) for _, r, _ in registry],
+                "sha256": [sha for _, _, sha in registry],
+                "rows_read": [r.rows_read for _, r, _ in registry],
+                "rows_loaded": [r.rows_loaded for _, r, _ in registry],
+                "rows_rejected": [r.rows_rejected for _, r, _ in registry],
+                "covers_from": [r.covers_from for _, r, _ in registry],
+                "covers_to": [r.covers_to for _, r, _ in registry],
+                "loaded_at": [now] * len(registry),
+                "vrkit_version": [__version__] * len(registry),
+                "exclusions": [list(r.exclusions) for _, r, _ in registry],
+                "notes": [list(r.notes) for _, r, _ in registry],
+            }
         )
-        if rep.rejections:
+        self.con.register("_datasets", rows)
+        try:
+            self.con.execute(
+                """INSERT INTO dataset SELECT dataset_id, source_kind, file_name, file_path, sha256,
+                       rows_read, rows_loaded, rows_rejected, covers_from::DATE, covers_to::DATE,
+                       loaded_at, vrkit_version, exclusions::VARCHAR[], notes::VARCHAR[]
+                   FROM _datasets"""
+            )
+        finally:
+            self.con.unregister("_datasets")
+        rejected = [(d, r) for d, rep, _ in registry for r in rep.rejections]
+        if rejected:
             rej = pd.DataFrame(
                 {
-                    "dataset_id": dataset_id,
-                    "row_number": [r.row_number for r in rep.rejections],
-                    "column": [r.column for r in rep.rejections],
-                    "reason": [r.reason for r in rep.rejections],
-                    "raw": [r.raw for r in rep.rejections],
+                    "dataset_id": [d for d, _ in rejected],
+                    "row_number": [r.row_number for _, r in rejected],
+                    "column": [r.column for _, r in rejected],
+                    "reason": [r.reason for _, r in rejected],
+                    "raw": [r.raw for _, r in rejected],
                 }
             )
             self._insert("rejection", rej, None)
 
-    def _flush(self, table: str, parts: list[pa.Table]) -> None:
-        self._insert(table, pa.concat_tables(parts, promote_options="default"), None)
+    def _write_table(
+        self, table: str, keys: set[tuple[Any, ...]], parts: list[pd.DataFrame | pa.Table]
+    ) -> None:
+        """Delete the stored rows these keys replace, then insert the staged parts."""
+        self._delete_keys(table, keys)
+        if not parts:
+            return
+        if all(isinstance(p, pa.Table) for p in parts):
+            tables = [p for p in parts if isinstance(p, pa.Table)]
+            self._insert(table, pa.concat_tables(tables, promote_options="default"), None)
+        elif all(isinstance(p, pd.DataFrame) for p in parts):
+            frames = [p for p in parts if isinstance(p, pd.DataFrame)]
+            self._insert(table, frames[0] if len(frames) == 1 else pd.concat(frames), None)
+        else:
+            for p in parts:
+                self._insert(table, p, None)
 
     def _drop_dataset(self, dataset_id: int) -> None:
         kinds = self.con.execute(
@@ -443,34 +498,17 @@ class Warehouse:
         finally:
             self.con.unregister("_incoming")
 
-    def _key_tuples(
-        self, table: str, frame: pd.DataFrame | pa.Table
-    ) -> set[tuple[Any, ...]] | None:
-        """Distinct replace-key values of an incoming frame (``None`` when there are many)."""
-        key = REPLACE_KEYS.get(table)
-        if not key:
-            return set()
-        self.con.register("_incoming", frame)
-        try:
-            cols = ", ".join(f'"{k}"' for k in key)
-            rows = self.con.execute(f"SELECT DISTINCT {cols} FROM _incoming LIMIT 65").fetchall()
-        finally:
-            self.con.unregister("_incoming")
-        return None if len(rows) > 64 else {tuple(r) for r in rows}
+    def _delete_keys(self, table: str, keys: set[tuple[Any, ...]]) -> None:
+        """Delete stored rows whose REPLACE_KEYS values are in ``keys`` (a newer release wins).
 
-    def _delete_replaced(
-        self, table: str, frame: pd.DataFrame | pa.Table, keys: set[tuple[Any, ...]] | None
-    ) -> None:
-        """Delete stored rows that the incoming frame replaces (same REPLACE_KEYS values).
-
-        With few distinct keys (the usual case, e.g. one force and month) the condition is a
-        list of constants, so DuckDB skips row groups by their min/max instead of joining the
-        whole table; otherwise a semi-join on the incoming keys.
+        With few distinct keys (the usual case, e.g. one force and month per file) the condition
+        is a list of constants, so DuckDB skips row groups by their min/max instead of joining
+        the whole table; otherwise a semi-join on the keys.
         """
         key = REPLACE_KEYS.get(table)
-        if not key or keys == set():
+        if not key or not keys:
             return
-        if keys is not None:
+        if len(keys) <= 64:
             conds = []
             params: list[Any] = []
             for tup in keys:
@@ -478,15 +516,15 @@ class Warehouse:
                 params.extend(tup)
             self.con.execute(f"DELETE FROM {table} WHERE {' OR '.join(conds)}", params)
             return
-        self.con.register("_incoming", frame)
+        frame = pd.DataFrame(list(keys), columns=list(key))
+        self.con.register("_keys", frame)
         try:
             cond = " AND ".join(f't."{k}" IS NOT DISTINCT FROM i."{k}"' for k in key)
             self.con.execute(
-                f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM "
-                f"(SELECT DISTINCT {', '.join(key)} FROM _incoming) i WHERE {cond})"
+                f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _keys i WHERE {cond})"
             )
         finally:
-            self.con.unregister("_incoming")
+            self.con.unregister("_keys")
 
     def _rebuild_crime_count(self, source_kind: str) -> None:
         """Refresh ``crime_count`` for one source kind: the newest release per (scope, month).
