@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrkit.analysis._validate import require_columns
 from vrkit.analysis.early_warning import count_matrix, excluded_months, parse_month
 from vrkit.analysis.forecast import forecast_counts
 from vrkit.errors import InputError
@@ -374,10 +375,7 @@ def place_backtest(
         One row per evaluated period: ``period, k, n_units, hit_rate, pai, pei, rri,
         rri_ptools, area_share``.
     """
-    need = ["area_code", period, "count"]
-    missing = [c for c in need if c not in counts.columns]
-    if missing:
-        raise InputError(f"counts lacks column(s) {', '.join(missing)}")
+    require_columns(counts, ["area_code", period, "count"], "counts")
     if predictor not in ("last", "mean3"):
         raise InputError(f"unknown predictor {predictor!r}", hint="Use last or mean3.")
     known = counts.dropna(subset=["count"])  # missing stays missing (absent), never zero

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from vrkit.analysis._inference import make_rng
+from vrkit.analysis._validate import require_columns
 from vrkit.errors import InputError
 
 #: fewest places for a concentration measure
@@ -327,9 +328,7 @@ def persistence(
         top), ``jaccard`` (|A∩B| / |A∪B|) and ``spearman`` (rank correlation of all counts, with
         its p-value).
     """
-    for col in (id_column, period, count):
-        if col not in counts.columns:
-            raise InputError(f"counts lacks column {col!r}")
+    require_columns(counts, [id_column, period, count], "counts")
     wide = counts.groupby([id_column, period])[count].sum(min_count=1).unstack(period)
     if wide.isna().any().any():
         raise InputError(

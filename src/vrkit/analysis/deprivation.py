@@ -24,20 +24,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vrkit.analysis._validate import require_columns
 from vrkit.analysis.trends import rates_per_1000
 from vrkit.errors import InputError
 
 MOST_DEPRIVED = 1
 LEAST_DEPRIVED = 10
-
-
-def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"{what} lacks column(s) {', '.join(missing)}",
-            hint=f"It has: {', '.join(map(str, frame.columns))}.",
-        )
 
 
 def rate_ratio(
@@ -108,9 +100,9 @@ def by_decile(
     population : DataFrame
         ``id_column, population`` (residents, same period).
     """
-    _require(counts, [id_column, count], "counts")
-    _require(deciles, [id_column, decile_column], "deciles")
-    _require(population, [id_column, "population"], "population")
+    require_columns(counts, [id_column, count], "counts")
+    require_columns(deciles, [id_column, decile_column], "deciles")
+    require_columns(population, [id_column, "population"], "population")
     if counts[count].isna().any():
         bad = counts.loc[counts[count].isna(), id_column].iloc[0]
         raise InputError(
@@ -229,7 +221,7 @@ def gap_trend(
     """
     import statsmodels.api as sm
 
-    _require(counts, [id_column, period, count], "counts")
+    require_columns(counts, [id_column, period, count], "counts")
     periods = sorted(counts[period].unique())
     if len(periods) < 3:
         raise InputError(f"a trend needs at least 3 periods (got {len(periods)})")

@@ -96,6 +96,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vrkit.analysis._validate import require_columns
 from vrkit.analysis.events import events
 from vrkit.errors import InputError
 
@@ -259,12 +260,7 @@ def count_matrix(counts: pd.DataFrame) -> tuple[np.ndarray, pd.DatetimeIndex, np
     non-integer counts.
     """
     need = ["area_code", "month", "count"]
-    missing = [c for c in need if c not in counts.columns]
-    if missing:
-        raise InputError(
-            f"counts lacks column(s) {', '.join(missing)}",
-            hint=f"It has: {', '.join(map(str, counts.columns))}.",
-        )
+    require_columns(counts, need, "counts")
     if counts.empty:
         raise InputError("counts is empty", hint="Load the monthly source first.")
     c = counts[need].copy()

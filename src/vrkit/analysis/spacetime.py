@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from vrkit.analysis._inference import adjust_pvalues, normalise_adjust
+from vrkit.analysis._validate import require_columns
 from vrkit.analysis.hotspots import gi_star, weights_matrix
 from vrkit.errors import InputError
 
@@ -169,11 +170,7 @@ def gi_star_by_period(
         Passed to :func:`~vrkit.analysis.hotspots.gi_star` (default analytic inference, as
         sfhotspot and ArcGIS; ``adjust`` is applied within each period, as ArcGIS's FDR option).
     """
-    for col in (id_column, period, count):
-        if col not in counts.columns:
-            raise InputError(
-                f"counts lacks column {col!r}", hint=f"It has: {', '.join(counts.columns)}."
-            )
+    require_columns(counts, [id_column, period, count], "counts")
     place_ids = np.asarray(ids)
     wide = counts.groupby([id_column, period])[count].sum(min_count=1).unstack(period)
     periods = sorted(wide.columns.tolist())

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vrkit.analysis._validate import require_columns
 from vrkit.errors import InputError
 
 Period = Literal["calendar", "financial", "rolling12"]
@@ -38,7 +39,7 @@ def monthly_series(
         ``area_code, month, count`` with one row per area and month of the range. Months with
         no row in ``counts`` have ``count`` NaN (missing, not zero).
     """
-    _require(counts, ["area_code", "month", "count"], "counts")
+    require_columns(counts, ["area_code", "month", "count"], "counts")
     if counts.empty:
         return pd.DataFrame(columns=["area_code", "month", "count"])
     c = counts.assign(month=pd.to_datetime(counts["month"]))
@@ -79,7 +80,7 @@ def period_totals(series: pd.DataFrame, period: Period = "calendar") -> pd.DataF
         ``area_code, period, total, months, complete`` (``rolling12``: ``period`` is the
         end month).
     """
-    _require(series, ["area_code", "month", "count"], "series")
+    require_columns(series, ["area_code", "month", "count"], "series")
     s = series.assign(month=pd.to_datetime(series["month"])).sort_values(["area_code", "month"])
     if period == "rolling12":
         g = s.groupby("area_code")["count"]
@@ -161,7 +162,7 @@ def rates_per_1000(
     (:func:`poisson_ci`), as in PHE's Technical Guide. Rows with missing or non-positive
     population get NaN rates (never a silent zero).
     """
-    _require(frame, [count, population], "frame")
+    require_columns(frame, [count, population], "frame")
     out = frame.copy()
     pop = out[population].astype(float)
     valid = pop > 0
@@ -180,12 +181,3 @@ def add_rank(
     out = frame.copy()
     out[name] = out[column].rank(method="min", ascending=ascending).astype("Int64")
     return out
-
-
-def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"{what} lacks column(s) {', '.join(missing)}",
-            hint=f"It has: {', '.join(map(str, frame.columns))}.",
-        )
