@@ -202,12 +202,10 @@ def ingest(
 
 
 def _post_ingest(wh) -> None:
-    """Derived links that need several sources (e.g. LSOA→ward best fit) once both are loaded."""
-    try:
-        from vrkit.analysis.geography import derive_lsoa_ward_links
-    except ImportError:  # geography support not installed in this build
-        return
-    derive_lsoa_ward_links(wh)
+    """Derived links that need several sources (LSOA→ward best fit) once both are loaded."""
+    from vrkit.store.derived import derive_lsoa_ward_links
+
+    derive_lsoa_ward_links(wh)  # returns 0 until both boundary layers are loaded
 
 
 @app.command()

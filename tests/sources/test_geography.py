@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry import Polygon
 
 import vrkit
-from vrkit.analysis.geography import DERIVED_KIND, best_fit_links, derive_lsoa_ward_links
+from vrkit.analysis.geography import best_fit_links
 from vrkit.errors import DataValidationError, InputError, SourceError
 from vrkit.sources.base import SourceFrames
 from vrkit.sources.boundaries import BoundaryAdapter
@@ -30,6 +30,7 @@ from vrkit.sources.imd import ImdFile1Adapter
 from vrkit.sources.lookups import Ward23Lad23LookupAdapter
 from vrkit.sources.population import MidYearPopulationAdapter
 from vrkit.sources.registry import detect_adapter, read_file
+from vrkit.store.derived import DERIVED_KIND, derive_lsoa_ward_links
 from vrkit.store.schema import TABLES
 from vrkit.store.warehouse import Warehouse
 
