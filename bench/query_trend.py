@@ -60,12 +60,18 @@ def build(path: Path, rows: int, console: Console) -> None:
         con = wh.con
         con.execute(
             f"""INSERT INTO area_link
-                SELECT NULL, printf('E01%06d', i), printf('E09%06d', i % {N_BOROUGH}),
+                SELECT NULL, printf('E01%06d', i), printf('E09%06d', i * {N_BOROUGH} // {N_LSOA}),
                        'lsoa_lad', 1.0
                 FROM range({N_LSOA}) t(i)"""
         )
-        con.execute(
-            f"""INSERT INTO crime_record
+        # ONS numbers LSOAs in blocks by local authority, so a borough's LSOA codes are
+        # contiguous (as above). Rows arrive as ingest writes them: batches of 1 M rows in month
+        # order, each batch sorted by LSOA code (Warehouse CLUSTER_KEYS).
+        batch = 1_000_000
+        for start in range(0, rows, batch):
+            stop = min(rows, start + batch)
+            con.execute(
+                f"""INSERT INTO crime_record
                 SELECT 1, CASE WHEN h % 4 = 0 THEN NULL ELSE md5(i::VARCHAR) END,
                        DATE '2012-01-01' + to_months((i * {MONTHS} // {rows})::INT),
                        'Force ' || (lsoa % 43), 'Force ' || (lsoa % 43),
@@ -77,8 +83,9 @@ def build(path: Path, rows: int, console: Console) -> None:
                        NULL, NULL
                 FROM (SELECT i, hash(i) AS h,
                              hash(i, 7) % {N_LSOA} AS lsoa
-                      FROM range({rows}) t(i))"""
-        )
+                      FROM range({start}, {stop}) t(i))
+                ORDER BY 11"""
+            )
         con.execute("CHECKPOINT")
     console.print(f"built {rows:,} rows in {time.perf_counter() - t0:.1f} s → {path}")
 

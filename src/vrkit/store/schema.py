@@ -127,6 +127,11 @@ REPLACE_KEYS: dict[str, tuple[str, ...]] = {
     "istv_attendance": ("site_code", "month"),
 }
 
+#: Rows of each load (a file or a batch of files) are written sorted by these columns, so each
+#: row group covers a narrow range of them and DuckDB skips the others by min/max. ONS numbers
+#: LSOAs in blocks by local authority, so a borough's LSOAs are a narrow code range.
+CLUSTER_KEYS: dict[str, tuple[str, ...]] = {"crime_record": ("lsoa_code",)}
+
 #: Secondary indexes. The ART index on ``crime_record.lsoa_code`` turns a 10-year monthly series
 #: for one LSOA into an index lookup (see bench/query_trend.py); it costs about 10 % on inserts.
 INDEXES: tuple[str, ...] = (

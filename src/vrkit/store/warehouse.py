@@ -27,7 +27,7 @@ from vrkit.config import Settings, get_settings
 from vrkit.errors import StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
 from vrkit.sources.registry import detect_adapter
-from vrkit.store.schema import INDEXES, REPLACE_KEYS, SCHEMA_VERSION, TABLES
+from vrkit.store.schema import CLUSTER_KEYS, INDEXES, REPLACE_KEYS, SCHEMA_VERSION, TABLES
 
 
 @dataclass
@@ -485,15 +485,20 @@ class Warehouse:
 
     def _insert(self, table: str, frame: pd.DataFrame | pa.Table, dataset_id: int | None) -> None:
         cols = list(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
+        order = ""
+        if table in CLUSTER_KEYS:
+            order = " ORDER BY " + ", ".join(f'"{c}"' for c in CLUSTER_KEYS[table])
         self.con.register("_incoming", frame)
         try:
             col_sql = ", ".join(f'"{c}"' for c in cols)
             if dataset_id is None:
-                self.con.execute(f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM _incoming")
+                self.con.execute(
+                    f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM _incoming{order}"
+                )
             else:
                 self.con.execute(
                     f"INSERT INTO {table} (dataset_id, {col_sql}) "
-                    f"SELECT {dataset_id}, {col_sql} FROM _incoming"
+                    f"SELECT {dataset_id}, {col_sql} FROM _incoming{order}"
                 )
         finally:
             self.con.unregister("_incoming")
