@@ -320,8 +320,9 @@ BAD_INPUTS: list[tuple[str, str, bytes, type[Exception], str]] = [
         "renamed_column",
         "renamed.csv",
         _csv([HEADER.replace("LookUp_BoroughName", "Borough Name"), *GOOD]),
-        SourceError,
-        r"renamed\.csv: unrecognised format \(header MajorText, MinorText, Borough Name",
+        DataValidationError,
+        r"renamed\.csv, line 1, column 'LookUp_BoroughName\|BoroughName': looks like a "
+        r"mps_borough_monthly file .* missing or renamed",
     ),
     (
         "non_numeric_count",
@@ -447,3 +448,17 @@ def test_small_valid_file_reads_long_with_zeros(tmp_path: Path) -> None:
     assert (t["count"] == 0).sum() == 3  # zeros are real counts, kept
     assert set(t["area_code"]) == {"E09000007", "E09000002", "MPS-AIRPORTS"}
     assert fr.replace_key == ("scope_code", "month")
+
+
+def test_renamed_ward_code_column_is_named(tmp_path: Path) -> None:
+    """A ward file whose WardCode column was renamed is explained, not 'unrecognised'."""
+    f = tmp_path / "ward.csv"
+    f.write_text(
+        "MajorText,MinorText,WardName,Ward Code,LookUp_BoroughName,202001\n"
+        "Robbery,Robbery of Personal Property,Abbey,E05000026,Barking and Dagenham,3\n"
+    )
+    with pytest.raises(
+        DataValidationError,
+        match=r"ward\.csv, line 1, column 'WardCode': looks like a mps_ward_monthly file",
+    ):
+        detect_adapter(f)

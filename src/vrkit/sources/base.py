@@ -137,6 +137,9 @@ class SourceAdapter(ABC):
     description: ClassVar[str]
     #: record-level files reject bad rows; aggregate files refuse the whole file
     record_level: ClassVar[bool] = False
+    #: header columns a file of this kind always has ("A|B" = either name); used to explain
+    #: a near miss (a renamed or missing column) instead of "unrecognised format"
+    signature: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def sniff(self, probe: Probe) -> bool:
@@ -145,6 +148,20 @@ class SourceAdapter(ABC):
     @abstractmethod
     def read(self, path: Path) -> SourceFrames:
         """Read and validate ``path``; raise for unreadable or (aggregate) invalid files."""
+
+    def missing_columns(self, probe: Probe) -> list[str] | None:
+        """Signature columns absent from a header that has at least half of them, else None.
+
+        Lets detection say "looks like <kind> but column X is missing or renamed" for a file
+        that is almost this format.
+        """
+        if not probe.header or not self.signature:
+            return None
+        have = set(probe.header)
+        missing = [s for s in self.signature if not any(a in have for a in s.split("|"))]
+        if not missing or len(missing) * 2 > len(self.signature):
+            return None
+        return missing
 
 
 # ----------------------------------------------------------------------------------------------

@@ -168,6 +168,16 @@ class MpsMonthlyAdapter(SourceAdapter):
     def __init__(self, kind: str, description: str) -> None:
         self.kind = kind  # type: ignore[misc]
         self.description = description  # type: ignore[misc]
+        self.signature = {  # type: ignore[misc]
+            "mps_borough_monthly_old": ("Borough", "Major Category", "Minor Category"),
+            "mps_ward_monthly": (
+                "MajorText",
+                "MinorText",
+                "WardName",
+                "WardCode",
+                "LookUp_BoroughName|BoroughName",
+            ),
+        }.get(kind, ("MajorText", "MinorText", "LookUp_BoroughName|BoroughName"))
 
     def sniff(self, probe: Probe) -> bool:
         h = probe.header

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
-from vrkit.errors import SourceError
+from vrkit.errors import DataValidationError, SourceError
 from vrkit.sources.base import (
     VECTOR_SUFFIXES,
     WORKBOOK_SUFFIXES,
@@ -106,6 +106,17 @@ def detect_adapter(path: str | Path) -> SourceAdapter:
     for adapter in _adapters():
         if adapter.sniff(probe):
             return adapter
+    for adapter in _adapters():
+        missing = adapter.missing_columns(probe)
+        if missing:
+            raise DataValidationError(
+                p,
+                f"looks like a {adapter.kind} file ({adapter.description}) but column(s) "
+                f"{', '.join(repr(m) for m in missing)} are missing or renamed",
+                row=1,
+                column=missing[0],
+                hint="Use the file as published; do not rename or delete its columns.",
+            )
     what = (
         f"header {', '.join(probe.header[:6])}{', …' if len(probe.header) > 6 else ''}"
         if probe.header
