@@ -63,8 +63,9 @@ def record_monthly(
 
     For one LSOA the only WHERE condition is the LSOA code, so DuckDB answers from the ART
     index on ``crime_record.lsoa_code``; the crime type and period are applied as aggregate
-    filters. A local authority sums its LSOAs (``area_link`` of ``link_type``), with the range
-    of their codes as an extra condition that skips row groups (``CLUSTER_KEYS``).
+    filters. A local authority sums its LSOAs (``area_link`` of ``link_type``); because rows
+    are stored sorted by LSOA within each load (``CLUSTER_KEYS``), DuckDB reads only the row
+    groups whose LSOA range overlaps the borough's.
 
     Returns
     -------
@@ -82,32 +83,13 @@ def record_monthly(
         sql = f"""SELECT month, {agg} FROM crime_record WHERE lsoa_code = $code
                   GROUP BY month HAVING month BETWEEN $lo AND $hi ORDER BY month"""
         return wh.query(sql, {"code": lsoa_code, "t": crime_type, "lo": lo, "hi": hi})
-    lsoas = [
-        str(c)
-        for c in wh.query(
-            "SELECT child_code FROM area_link WHERE parent_code = ? AND link_type = ?",
-            [lad_code, link_type],
-        )["child_code"]
-    ]
-    if not lsoas:
-        return pd.DataFrame({"month": pd.Series(dtype="datetime64[us]"), "count": []})
-    # the BETWEEN on the LSOA code range lets DuckDB skip row groups by min/max (rows are
-    # stored sorted by LSOA within each load, and a borough's LSOA codes are a narrow range)
+    # rows are stored sorted by LSOA within each load (CLUSTER_KEYS) and a borough's LSOA
+    # codes are a narrow range, so DuckDB's join filter skips most row groups by min/max
     sql = f"""SELECT month, {agg} FROM crime_record
-              WHERE lsoa_code BETWEEN $first AND $last
-                AND lsoa_code IN (SELECT unnest($lsoas))
+              WHERE lsoa_code IN (SELECT child_code FROM area_link
+                                  WHERE parent_code = $code AND link_type = $lt)
               GROUP BY month HAVING month BETWEEN $lo AND $hi ORDER BY month"""
-    return wh.query(
-        sql,
-        {
-            "first": min(lsoas),
-            "last": max(lsoas),
-            "lsoas": lsoas,
-            "t": crime_type,
-            "lo": lo,
-            "hi": hi,
-        },
-    )
+    return wh.query(sql, {"code": lad_code, "lt": link_type, "t": crime_type, "lo": lo, "hi": hi})
 
 
 def months_available(wh: Warehouse, source_kind: str) -> pd.DataFrame:
