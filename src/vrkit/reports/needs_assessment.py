@@ -789,7 +789,12 @@ def _table_html(frame: pd.DataFrame, *, pct: tuple[str, ...] = (), digits: int =
         cells = []
         for c in frame.columns:
             v = row[c]
-            if isinstance(v, float | np.floating):
+            if c in ("year", "period", "period_from", "period_to", "rank", "decile") and not (
+                isinstance(v, float | np.floating) and np.isnan(v)
+            ):
+                # labels, not quantities: no thousands separator (iterrows upcasts to float)
+                txt, cls = str(int(v)) if isinstance(v, int | np.integer | float) else str(v), "n"
+            elif isinstance(v, float | np.floating):
                 if np.isnan(v):
                     txt, cls = "", "n"
                 elif c in pct:
@@ -798,8 +803,6 @@ def _table_html(frame: pd.DataFrame, *, pct: tuple[str, ...] = (), digits: int =
                     txt, cls = f"{v:,.0f}", "n"
                 else:
                     txt, cls = f"{v:,.{digits}f}", "n"
-            elif c in ("year", "period", "period_from", "period_to", "rank", "decile"):
-                txt, cls = str(int(v)) if isinstance(v, int | np.integer | float) else str(v), "n"
             elif isinstance(v, int | np.integer):
                 txt, cls = f"{v:,}", "n"
             else:
