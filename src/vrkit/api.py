@@ -64,3 +64,53 @@ def area_period_totals(
     totals["change"] = totals["total"] - prev
     totals["pct_change"] = np.where(prev > 0, 100.0 * totals["change"] / prev, np.nan)
     return totals
+
+
+#: geography → monthly MPS source used by early warning (``vrkit alerts`` and the reports)
+MONTHLY_SOURCES = {"borough": "mps_borough_monthly", "ward": "mps_ward_monthly"}
+
+
+def monthly_by_geography(
+    wh: Warehouse, measure_id: str, geography: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly counts of every area of a geography, as early warning reads them.
+
+    Parameters
+    ----------
+    wh : Warehouse
+    measure_id : str
+        Catalogue measure (``violence_with_injury``...).
+    geography : {"borough", "ward"}
+        ``borough``: MPS borough monthly files; ``ward``: MPS ward monthly files.
+
+    Returns
+    -------
+    counts : DataFrame
+        ``area_code, month, count`` without pseudo-areas (airports, "Unknown").
+    names : DataFrame
+        ``area_code, area_name`` of the areas the warehouse knows, boroughs included.
+
+    Raises
+    ------
+    InputError
+        ``lsoa`` (no monthly LSOA source), an unknown geography, or no data for the measure.
+    """
+    if geography == "lsoa":
+        raise InputError(
+            "no monthly LSOA source: the LSOA figures available are annual "
+            "(mps_lsoa_annual_derived, 2011–2021), which cannot be tested month by month",
+            hint="Use --geography borough or ward, or load monthly LSOA data first.",
+        )
+    if geography not in MONTHLY_SOURCES:
+        raise InputError(f"unknown geography {geography!r}", hint="Use borough, ward or lsoa.")
+    counts = queries.measure_counts(wh, measure_id, source_kind=MONTHLY_SOURCES[geography])
+    if counts.empty:
+        raise InputError(
+            f"no {MONTHLY_SOURCES[geography]} data for measure {measure_id!r}",
+            hint="Run `vrkit ingest --all` first.",
+        )
+    counts = counts[counts["area_type"] != "pseudo"]
+    names = queries.area_names(wh)[["area_code", "area_name"]]
+    boroughs = pd.DataFrame(list(borough_names().items()), columns=["area_code", "area_name"])
+    names = pd.concat([names, boroughs]).drop_duplicates("area_code").dropna()
+    return counts[["area_code", "month", "count"]], names

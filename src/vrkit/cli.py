@@ -451,6 +451,12 @@ def report_violent_crime(
         str, typer.Option("--format", help="Comma list of html, xlsx, json.")
     ] = "html,xlsx,json",
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out"),
+    public: Annotated[
+        bool, typer.Option("--public", help="Disclosure-controlled edition for publication.")
+    ] = False,
+    sdc_rule: Annotated[
+        str, typer.Option("--sdc-rule", help="Small-count rule with --public: lt10 or nhs.")
+    ] = "lt10",
 ) -> None:
     """The calendar-year Violent Crime Report (HTML, XLSX, JSON)."""
     from vrkit.reports.violent_crime import build_violent_crime_report, write_report
@@ -462,7 +468,9 @@ def report_violent_crime(
             raise VrkitError(f"unknown format(s) {', '.join(bad)}", hint="Use html, xlsx, json.")
         wh = _warehouse(read_only=True)
         with err.status(f"Building the {area} report for {year}…"):
-            rep = build_violent_crime_report(wh, year=year, compare=compare, area=area)
+            rep = build_violent_crime_report(
+                wh, year=year, compare=compare, area=area, public=public, sdc_rule=sdc_rule
+            )
             paths = write_report(rep, out_dir, formats_)
         wh.close()
         for p in paths:

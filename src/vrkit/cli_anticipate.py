@@ -25,7 +25,6 @@ app = typer.Typer(help="Early warning, forecasts and backtests.", no_args_is_hel
 out = Console()
 err = Console(stderr=True)
 
-SOURCES = {"borough": "mps_borough_monthly", "ward": "mps_ward_monthly"}
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -37,29 +36,9 @@ def _cli() -> Any:
 
 def _monthly(wh: Any, measure: str, geography: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(counts ``area_code, month, count`` without pseudo-areas, names) for a geography."""
-    from vrkit.store import queries
+    from vrkit.api import monthly_by_geography
 
-    if geography == "lsoa":
-        raise InputError(
-            "no monthly LSOA source: the LSOA figures available are annual "
-            "(mps_lsoa_annual_derived, 2011–2021), which cannot be tested month by month",
-            hint="Use --geography borough or ward, or load monthly LSOA data first.",
-        )
-    if geography not in SOURCES:
-        raise InputError(f"unknown geography {geography!r}", hint="Use borough, ward or lsoa.")
-    counts = queries.measure_counts(wh, measure, source_kind=SOURCES[geography])
-    if counts.empty:
-        raise InputError(
-            f"no {SOURCES[geography]} data for measure {measure!r}",
-            hint="Run `vrkit ingest --all` first.",
-        )
-    from vrkit.catalog.areas import borough_names
-
-    counts = counts[counts["area_type"] != "pseudo"]
-    names = queries.area_names(wh)[["area_code", "area_name"]]
-    boroughs = pd.DataFrame(list(borough_names().items()), columns=["area_code", "area_name"])
-    names = pd.concat([names, boroughs]).drop_duplicates("area_code").dropna()
-    return counts[["area_code", "month", "count"]], names
+    return monthly_by_geography(wh, measure, geography)
 
 
 def _spark(values: np.ndarray) -> str:

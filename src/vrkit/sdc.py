@@ -243,18 +243,30 @@ def _component(mask: np.ndarray, start: int, cut: tuple[int, int]) -> set[int]:
     return seen
 
 
-def _pick(values: np.ndarray, candidates: np.ndarray, score: np.ndarray) -> tuple[int, int] | None:
-    """Smallest positive candidate (ties: higher ``score``, then position); a zero only if needed."""
+def _pick(
+    values: np.ndarray,
+    candidates: np.ndarray,
+    score: np.ndarray,
+    keep: np.ndarray | None = None,
+) -> tuple[int, int] | None:
+    """Smallest positive candidate (ties: higher ``score``, then position); a zero only if needed.
+
+    With ``keep``, candidates of a lower keep weight are taken first (among positive cells),
+    then the smallest.
+    """
     ij = np.argwhere(candidates)
     if not len(ij):
         return None
     v = values[ij[:, 0], ij[:, 1]].astype(np.float64)
     s = score[ij[:, 0], ij[:, 1]].astype(np.float64)
-    k = int(np.lexsort((np.arange(len(ij)), -s, v, v <= 0))[0])
+    kw = np.zeros(len(ij)) if keep is None else keep[ij[:, 0], ij[:, 1]].astype(np.float64)
+    k = int(np.lexsort((np.arange(len(ij)), -s, v, kw, v <= 0))[0])
     return int(ij[k, 0]), int(ij[k, 1])
 
 
-def secondary_mask(values: np.ndarray, primary: np.ndarray) -> np.ndarray:
+def secondary_mask(
+    values: np.ndarray, primary: np.ndarray, keep: np.ndarray | None = None
+) -> np.ndarray:
     """Complementary suppressions so that no suppressed cell can be recovered (see module notes).
 
     Parameters
@@ -264,6 +276,9 @@ def secondary_mask(values: np.ndarray, primary: np.ndarray) -> np.ndarray:
         table is published with totals; any two-way table whose lines are all published sums.
     primary : ndarray of bool
         Cells already suppressed.
+    keep : ndarray of float, optional
+        Preference for publishing each cell: complementary suppressions are taken from the
+        lowest keep weight first (then the smallest value). Default: all equal.
 
     Returns
     -------
@@ -290,7 +305,7 @@ def secondary_mask(values: np.ndarray, primary: np.ndarray) -> np.ndarray:
                 score = np.zeros(mask.shape)
                 score += (mask.sum(axis=1) > 0)[:, None] * (axis == 1)
                 score += (mask.sum(axis=0) > 0)[None, :] * (axis == 0)
-                hit = _pick(values, cand, score)
+                hit = _pick(values, cand, score, keep)
                 if hit is not None:
                     mask[hit] = True
                     added = True
@@ -307,7 +322,7 @@ def secondary_mask(values: np.ndarray, primary: np.ndarray) -> np.ndarray:
             cand = (rows_a[:, None] & ~cols_a[None, :]) | (~rows_a[:, None] & cols_a[None, :])
             cand &= ~mask
             score = (mask.sum(axis=1) > 0)[:, None] * 1.0 + (mask.sum(axis=0) > 0)[None, :]
-            hit = _pick(values, cand, score)
+            hit = _pick(values, cand, score, keep)
             if hit is not None:
                 mask[hit] = True
                 added = True
@@ -323,6 +338,8 @@ def protect(
     rule: Rule = "nhs",
     margins: bool = True,
     round_to: int | None = None,
+    force: pd.DataFrame | None = None,
+    keep: pd.DataFrame | None = None,
 ) -> ProtectedTable:
     """Suppress (and optionally round) a count table for publication.
 
@@ -340,6 +357,16 @@ def protect(
         ``margins=False`` only primary suppression applies: publish no totals of such a table.
     round_to : int or None
         Round every published count to the nearest multiple (5 in the HES rule).
+    force : DataFrame of bool, optional
+        Cells to suppress whatever their value, in the labels of the table *with* its margins
+        (``Total`` row/column when ``margins``); missing labels count as False. Used to keep
+        linked tables consistent (a figure suppressed in one table must be suppressed wherever
+        else it is published). Forced cells are flagged ``"secondary"`` unless the small-count
+        rule suppresses them anyway, and secondary suppression protects them like any other.
+    keep : DataFrame of float, optional
+        Publication priority of each cell (labels of the table with margins; missing = 0):
+        complementary suppressions are taken from the lowest weight first, e.g. to sacrifice an
+        unpublished residual column or a less important measure before a headline one.
 
     Returns
     -------
@@ -371,7 +398,24 @@ def protect(
     full = _with_margins(counts) if margins else counts
     vals = full.to_numpy()
     prim = primary_mask(vals, rule)
-    sec = secondary_mask(vals, prim) if margins else np.zeros_like(prim)
+    forced = np.zeros_like(prim)
+    if force is not None:
+        forced = (
+            force.reindex(index=full.index, columns=full.columns)
+            .fillna(False)
+            .astype(bool)
+            .to_numpy()
+        )
+    start = prim | forced
+    kw = (
+        None
+        if keep is None
+        else keep.reindex(index=full.index, columns=full.columns)
+        .fillna(0.0)
+        .astype(float)
+        .to_numpy()
+    )
+    sec = (secondary_mask(vals, start, kw) if margins else np.zeros_like(prim)) | (forced & ~prim)
     supp = prim | sec
     shown = vals.copy()
     if round_to:

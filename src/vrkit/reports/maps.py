@@ -17,6 +17,8 @@ from vrkit.reports.charts import GREY, base_config
 
 #: fill for areas with no value (not in the data, or missing)
 NO_DATA = "#d9d9d9"
+#: fill for areas whose value is suppressed by disclosure control (not a colour of any scale)
+SUPPRESSED_FILL = "#3b3b3b"
 #: name of the top-level dataset holding the GeoJSON features
 GEO_DATASET = "areas"
 
@@ -77,11 +79,14 @@ def choropleth(
     source: str = "",
     width: int = 420,
     height: int = 330,
+    suppressed_field: str | None = None,
 ) -> alt.LayerChart:
     """A choropleth of ``properties[field]``; areas without a value are light grey.
 
     Sequential values use the single-hue ``blues`` scheme; diverging values (a % change) use
     ``blueorange`` centred on 0 (falls blue, rises orange). Both are colour-blind safe.
+    With ``suppressed_field``, features whose property is truthy are drawn dark grey with a
+    white diagonal hatch and the tooltip "suppressed" (never 0, never a colour of the scale).
     """
     # The features are attached as a named top-level dataset by :func:`map_svg`, so altair
     # never walks (or validates) thousands of coordinates.
@@ -116,6 +121,19 @@ def choropleth(
         .transform_filter(f"isValid(datum.properties.{field})")
     )
     layers: list[Any] = [base, fill]
+    if suppressed_field:
+        layers.append(
+            alt.Chart(data)
+            .mark_geoshape(fill=SUPPRESSED_FILL, stroke="#ffffff", strokeWidth=0.4)
+            .encode(
+                tooltip=[
+                    alt.Tooltip("properties.area_name:N", title="Area"),
+                    alt.Tooltip("status:N", title=legend_title),
+                ]
+            )
+            .transform_filter(f"datum.properties.{suppressed_field} == 1")
+            .transform_calculate(status="'suppressed'")
+        )
     if source:
         layers.append(
             alt.Chart(pd.DataFrame({"t": [source]}))

@@ -32,6 +32,7 @@ from vrkit.analysis.measures import get_measure
 from vrkit.analysis.trends import add_rank, change, rates_per_1000
 from vrkit.catalog.areas import borough_names, is_pseudo, resolve_borough
 from vrkit.errors import InputError
+from vrkit.reports.sections import AlertsSection, LinkageSection, alerts_section, linkage_section
 from vrkit.store import queries
 from vrkit.store.warehouse import Warehouse
 
@@ -91,6 +92,15 @@ class ViolentCrimeReport:
     ward_layer : boundary layer matched to the ward codes (``ward18``/``ward14``) or None.
     borough_geometry, ward_geometry : ``area_code, area_name, geometry`` (WKB, EPSG:27700) of the
         mapped areas, or empty frames.
+    alerts : early warning for violence with injury in December of ``year``
+        (:func:`vrkit.reports.sections.alerts_section`).
+    linkage : police vs A&E vs ambulance ("hidden violence",
+        :func:`vrkit.reports.sections.linkage_section`).
+    public : whether disclosure control was applied
+        (:func:`vrkit.reports.violent_crime_public.make_public`); then every table has
+        ``suppressed`` (count fields suppressed) and ``blanked`` (derived fields left blank)
+        columns, ``sdc_rule`` is the rule, ``disclosure`` the ``disclosure_control`` JSON object
+        and ``sdc_result`` the linked protection (for audits).
     """
 
     area_code: str
@@ -115,6 +125,12 @@ class ViolentCrimeReport:
     ward_layer: str | None = None
     borough_geometry: pd.DataFrame = field(default_factory=pd.DataFrame)
     ward_geometry: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alerts: AlertsSection | None = None
+    linkage: LinkageSection | None = None
+    public: bool = False
+    sdc_rule: str | None = None
+    disclosure: dict[str, Any] | None = None
+    sdc_result: Any = field(default=None, repr=False)
 
     @property
     def slug(self) -> str:
@@ -144,6 +160,9 @@ class ViolentCrimeReport:
             }
             for r in self.headline.to_dict("records")
         ]
+        if self.public:
+            for m, r in zip(measures, self.headline.to_dict("records"), strict=True):
+                _flag(m, r, rename={"rate": "rate_per_1000"})
         out: dict[str, Any] = {
             "report": "violent_crime",
             "area": self.area_name,
@@ -166,7 +185,13 @@ class ViolentCrimeReport:
             "caveats": list(self.caveats),
             "notes": list(self.notes),
             "missing": dict(self.missing),
+            "alerts": _alerts_records(self.alerts),
+            "alerts_summary": _alerts_summary(self.alerts),
+            "linkage": _linkage_dict(self.linkage),
+            "public": self.public,
         }
+        if self.public:
+            out["disclosure_control"] = self.disclosure
         return _clean(out)
 
 
@@ -370,7 +395,13 @@ def _compare_table(per_year: pd.DataFrame, year: int, compare: int, key: list[st
 
 
 def build_violent_crime_report(
-    wh: Warehouse, *, year: int, compare: int | None = None, area: str = LONDON
+    wh: Warehouse,
+    *,
+    year: int,
+    compare: int | None = None,
+    area: str = LONDON,
+    public: bool = False,
+    sdc_rule: str = "lt10",
 ) -> ViolentCrimeReport:
     """Build the Violent Crime Report for ``year`` against ``compare`` for London or a borough.
 
@@ -384,6 +415,12 @@ def build_violent_crime_report(
         Comparison year; default ``year - 1``.
     area : str
         ``"London"`` (the MPS area, all rows including pseudo-areas) or a borough name or GSS code.
+    public : bool, default False
+        Apply disclosure control (:func:`vrkit.reports.violent_crime_public.make_public`): small
+        counts and the figures that would reveal them are suppressed, derived figures blanked,
+        and the report states the rule. ``False`` leaves every figure as computed.
+    sdc_rule : {"lt10", "nhs"}
+        Small-count rule when ``public``: ``lt10`` suppresses 1–9, ``nhs`` 1–7.
 
     Returns
     -------
@@ -409,6 +446,10 @@ def build_violent_crime_report(
             hint="Pick another --compare year.",
         )
     code, name, kind = _resolve_area(area)
+    if public:
+        from vrkit.reports.public import check_rule
+
+        check_rule(sdc_rule)
     _check_coverage(wh, code, kind, [compare, year])
     generated = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     caveats: list[str] = []
@@ -618,12 +659,12 @@ def build_violent_crime_report(
                     else "."
                 )
             )
-        if kind == "borough":
+        if kind == "borough" and not ward_geom.empty:
             ward_geom = ward_geom[ward_geom["area_code"].isin(wards["area_code"])]
         wards, wnote = _ward_rates(wh, wards, pop_period, ward_layer)
         if wnote:
             notes.append(wnote)
-    if kind == "borough":
+    if kind == "borough" and not borough_geom.empty:
         borough_geom = borough_geom[borough_geom["area_code"] == code]
 
     # homicide
@@ -712,7 +753,26 @@ def build_violent_crime_report(
     evs = events_frame(date(min(year, compare), 1, 1), date(max(year, compare), 12, 31))
     if missing.get("population"):
         notes.append(missing["population"])
-    return ViolentCrimeReport(
+
+    # early warning and linkage
+    alerts = alerts_section(wh, area_kind=kind, area_code=code, year=year)
+    vwi = monthly[monthly["measure"] == "violence_with_injury"]
+    linkage = linkage_section(
+        wh,
+        area_kind=kind,
+        area_code=code,
+        area_name=name,
+        year=year,
+        compare=compare,
+        police=vwi[["month", "count"]],
+    )
+    if linkage.loaded and linkage.synthetic:
+        caveats.insert(
+            0,
+            "The A&E and/or ambulance figures in the hidden-violence section are SYNTHETIC "
+            "(written by `vrkit synth`): they are not real attendances or call-outs.",
+        )
+    report = ViolentCrimeReport(
         area_code=code,
         area_name=name,
         area_kind=kind,
@@ -735,7 +795,14 @@ def build_violent_crime_report(
         ward_layer=ward_layer,
         borough_geometry=borough_geom,
         ward_geometry=ward_geom,
+        alerts=alerts,
+        linkage=linkage,
     )
+    if public:
+        from vrkit.reports.violent_crime_public import make_public
+
+        report = make_public(report, sdc_rule)
+    return report
 
 
 def _relevant_note(note: str, connect: bool) -> str:
@@ -981,13 +1048,80 @@ def _homicide(wh: Warehouse, area_code: str | None) -> tuple[pd.DataFrame, list[
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts; in a public table the ``suppressed``/``blanked`` columns become a
+    ``suppressed`` flag and the lists ``suppressed_fields``/``blanked_fields``."""
     if frame is None or frame.empty:
         return []
     out = frame.copy()
     for c in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.strftime("%Y-%m-%d")
-    return out.astype(object).where(out.notna(), None).to_dict("records")
+    recs = out.astype(object).where(out.notna(), None).to_dict("records")
+    if "suppressed" in out.columns:
+        for r in recs:
+            _flag(r, r)
+    return recs
+
+
+def _flag(dst: dict[str, Any], row: dict[str, Any], rename: dict[str, str] | None = None) -> None:
+    """Set ``suppressed`` (bool), ``suppressed_fields`` and ``blanked_fields`` in ``dst`` from a
+    public row's comma-separated ``suppressed``/``blanked`` columns (field names renamed)."""
+    ren = rename or {}
+    sup = [ren.get(f, f) for f in str(row.get("suppressed") or "").split(",") if f]
+    blank = [ren.get(f, f) for f in str(row.get("blanked") or "").split(",") if f]
+    dst.pop("blanked", None)
+    dst["suppressed"] = bool(sup)
+    dst["suppressed_fields"] = sup
+    dst["blanked_fields"] = blank
+
+
+def _alerts_records(a: AlertsSection | None) -> list[dict[str, Any]]:
+    if a is None or a.table.empty:
+        return []
+    recs = []
+    for r in _records(a.table):
+        r["month"] = str(r["month"])[:7]
+        recs.append(r)
+    return recs
+
+
+def _alerts_summary(a: AlertsSection | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "measure": a.params.get("measure"),
+        "geography": a.geography,
+        "month": None if a.month is None else f"{a.month:%Y-%m}",
+        "level": a.params.get("level"),
+        "fdr": a.params.get("fdr"),
+        "n_tested": a.n_tested,
+        "n_alerts": a.n_alerts,
+        "n_alerts_fdr": a.n_alerts_fdr,
+        "n_not_tested": a.n_skipped,
+        "expected_by_chance": a.expected_by_chance,
+        "by_month": [{**r, "month": str(r["month"])[:7]} for r in _records(a.by_month)],
+        "message": a.message,
+        "method": a.method,
+        "reference": a.reference,
+    }
+
+
+def _linkage_dict(lk: LinkageSection | None) -> dict[str, Any] | None:
+    if lk is None:
+        return None
+    if not lk.loaded:
+        return {"loaded": False, "message": lk.message}
+    return {
+        "loaded": True,
+        "synthetic": lk.synthetic,
+        "yearly": _records(lk.yearly),
+        "monthly": _records(lk.monthly),
+        "totals": lk.totals,
+        "trend": lk.trend,
+        "notes": lk.notes,
+        "method": lk.method,
+        "reference": lk.reference,
+    }
 
 
 def _clean(x: Any) -> Any:
@@ -1059,6 +1193,16 @@ def write_report(
 
 
 # -- HTML -----------------------------------------------------------------------------------------
+
+
+def _sup(r: dict[str, Any], field: str) -> bool:
+    """True when ``field`` of a public row is suppressed."""
+    return field in str(r.get("suppressed") or "").split(",")
+
+
+def _star(r: dict[str, Any], field: str, text: str) -> str:
+    """``"*"`` for a suppressed count, else ``text``."""
+    return "*" if _sup(r, field) else text
 
 
 def _num(x: Any, digits: int = 0) -> str:
@@ -1141,9 +1285,17 @@ def _source_line(report: ViolentCrimeReport) -> str:
 
 
 def _map_measure_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the mapped measure with ``suppressed_map`` (1 where a count behind the value is
+    suppressed: the map shows "suppressed", not a colour)."""
     if frame is None or frame.empty:
-        return pd.DataFrame(columns=["area_code", "rate", "pct_change"])
-    return frame[frame["measure"] == MAP_MEASURE]
+        return pd.DataFrame(columns=["area_code", "rate", "pct_change", "suppressed_map"])
+    f = frame[frame["measure"] == MAP_MEASURE]
+    sup = (
+        f["suppressed"].astype(str).str.len().gt(0).astype(float)
+        if "suppressed" in f.columns
+        else pd.Series(0.0, index=f.index)
+    )
+    return f.assign(suppressed_map=sup)
 
 
 def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
@@ -1167,7 +1319,10 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
         )
     src = "Source: MPS recorded crime; ONS population; GLA boundaries (OGL)."
     for level, geom, vals, tol in layers:
-        feats = geojson_features(geom, vals, fields=("rate", "pct_change"), tolerance=tol)
+        feats = geojson_features(
+            geom, vals, fields=("rate", "pct_change", "suppressed_map"), tolerance=tol
+        )
+        n_sup = sum(1 for f in feats if f["properties"]["suppressed_map"])
         has_rate = any(f["properties"]["rate"] is not None for f in feats)
         specs = []
         if has_rate:
@@ -1197,7 +1352,9 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
             sub = [
                 f"By {level}, {report.area_name}"
                 + (src_txt.get(report.ward_source or "", "") if level == "ward" else ""),
-                "Grey: no data" + ("; colours capped at the 95th percentile" if div else ""),
+                "Grey: no data"
+                + ("; colours capped at the 95th percentile" if div else "")
+                + (f"; dark grey: suppressed ({n_sup})" if n_sup else ""),
             ]
             chart = choropleth(
                 feats,
@@ -1208,8 +1365,11 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 diverging=div,
                 value_format=fmt,
                 source=src,
+                suppressed_field="suppressed_map" if n_sup else None,
             )
-            desc = f"Map of {title.lower()} by {level} in {report.area_name}."
+            desc = f"Map of {title.lower()} by {level} in {report.area_name}." + (
+                f" {n_sup} areas are marked suppressed (disclosure control)." if n_sup else ""
+            )
             out.append(
                 {
                     "level": level,
@@ -1249,8 +1409,8 @@ def _table_rows(frame: pd.DataFrame, measure: str, kind_col: str | None = None) 
                 "code": r["area_code"],
                 "kind": r.get(kind_col) if kind_col else "",
                 "borough": r.get("borough_name") or "",
-                "current": _num(r["current"]),
-                "previous": _num(r["previous"]),
+                "current": _star(r, "current", _num(r["current"])),
+                "previous": _star(r, "previous", _num(r["previous"])),
                 "change": _signed(r["change"]),
                 "pct": _signed(r["pct_change"], 1, " %"),
                 "rate": _rate(r["rate"]),
@@ -1279,8 +1439,8 @@ def render_html(report: ViolentCrimeReport) -> str:
             {
                 "label": r["label"],
                 "measure": r["measure"],
-                "current": _num(r["current"]),
-                "previous": _num(r["previous"]),
+                "current": _star(r, "current", _num(r["current"])),
+                "previous": _star(r, "previous", _num(r["previous"])),
                 "change": _signed(r["change"]),
                 "pct": _signed(r["pct_change"], 1, " %"),
                 "rate": _rate(r["rate"]),
@@ -1301,10 +1461,11 @@ def render_html(report: ViolentCrimeReport) -> str:
                 main = sorted(main, key=lambda r: r["name"])
             pseudo = [r for r in rows if r["kind"] == "pseudo"]
             h = report.headline.set_index("measure").loc[m]
+            hd = h.to_dict()
             total = {
                 "name": "London (all MPS rows)",
-                "current": _num(h["current"]),
-                "previous": _num(h["previous"]),
+                "current": _star(hd, "current", _num(h["current"])),
+                "previous": _star(hd, "previous", _num(h["previous"])),
                 "change": _signed(h["change"]),
                 "pct": _signed(h["pct_change"], 1, " %"),
                 "rate": _rate(h["rate"]),
@@ -1340,7 +1501,9 @@ def render_html(report: ViolentCrimeReport) -> str:
         for r in report.homicide.to_dict("records"):
             homicide.append(
                 {
-                    k: ("–" if _isnan(v) else f"{int(v):,}") if k not in ("year", "partial") else v
+                    k: _star(r, k, "–" if _isnan(v) else f"{int(v):,}")
+                    if k not in ("year", "partial", "suppressed", "blanked")
+                    else v
                     for k, v in r.items()
                 }
             )
@@ -1351,8 +1514,37 @@ def render_html(report: ViolentCrimeReport) -> str:
         WARD_MONTHLY: "MPS ward monthly files",
         WARD_ANNUAL: "the derived ward-annual file (third-party annual sums; see caveats)",
     }.get(report.ward_source or "", "")
+    alerts_rows = []
+    if report.alerts is not None:
+        for a in report.alerts.table.to_dict("records"):
+            alerts_rows.append(
+                {
+                    "name": a["area_name"],
+                    "observed": _star(a, "observed", _num(a["observed"])),
+                    "expected": _num(a["expected"], 1),
+                    "threshold": _num(a["threshold"]),
+                    "p": "" if _isnan(a["p_value"]) else f"{float(a['p_value']):.4f}",
+                    "q": "" if _isnan(a["q_value"]) else f"{float(a['q_value']):.3f}",
+                    "fdr": bool(a["alert_fdr"]) if not _isnan(a["q_value"]) else False,
+                    "method": a["method"],
+                }
+            )
+    link_rows = []
+    lk = report.linkage
+    if lk is not None and lk.loaded:
+        for y in lk.yearly.to_dict("records"):
+            link_rows.append(
+                {
+                    "year": int(y["year"]),
+                    **{s: _star(y, s, _num(y[s])) for s in ("police", "ae", "ambulance")},
+                    "ae_ratio": _num(y["ae_per_police"], 2),
+                    "amb_ratio": _num(y["ambulance_per_police"], 2),
+                }
+            )
     return tpl.render(
         r=report,
+        alerts_rows=alerts_rows,
+        link_rows=link_rows,
         headline=headline,
         charts=_charts(report),
         maps=_maps(report),

@@ -43,6 +43,12 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
             ("Population year", report.population_year or "not loaded"),
             ("Ward source", report.ward_source or "not loaded"),
             ("Ward boundary layer", report.ward_layer or "not loaded"),
+            (
+                "Disclosure control",
+                report.disclosure["description"]
+                if report.public and report.disclosure
+                else "none (not a public edition)",
+            ),
         ],
         columns=["item", "value"],
     )
@@ -59,6 +65,11 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
         "boroughs": report.boroughs,
         "wards": report.wards,
         "homicide": report.homicide,
+        "alerts": report.alerts.table if report.alerts is not None else pd.DataFrame(),
+        "alerts_by_month": report.alerts.by_month if report.alerts is not None else pd.DataFrame(),
+        "linkage": report.linkage.monthly
+        if report.linkage is not None and report.linkage.loaded
+        else pd.DataFrame(),
         "datasets": report.datasets,
         "caveats": caveats,
     }
@@ -73,6 +84,10 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
                 {"wards": "wards", "homicide": "homicide"}.get(name, ""),
                 "Not applicable to this report." if name == "boroughs" else "No data.",
             )
+            if name.startswith("alerts") and report.alerts is not None:
+                msg = report.alerts.message or "No area exceeded its threshold."
+            if name == "linkage" and report.linkage is not None:
+                msg = report.linkage.message or "No data."
             ws.column_dimensions["A"].width = 100
             head = WriteOnlyCell(ws, value="note")
             head.font = bold
@@ -97,9 +112,15 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
             c.alignment = Alignment(vertical="top", wrap_text=True)
             header.append(c)
         ws.append(header)
+        cols = list(f.columns)
+        sup_at = cols.index("suppressed") if "suppressed" in cols else None
         for row in f.itertuples(index=False):
             out: list[Any] = []
-            for v, fmt in zip(row, formats, strict=True):
+            sup = set(str(row[sup_at]).split(",")) if sup_at is not None else set()
+            for col, v, fmt in zip(cols, row, formats, strict=True):
+                if col in sup:
+                    out.append("*")
+                    continue
                 v = _cell(v)
                 if fmt is not None and v is not None:
                     c = WriteOnlyCell(ws, value=v)
