@@ -352,6 +352,12 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--format", "-f", help="html, xlsx, gpkg (repeatable; default all)."),
         ] = None,
+        public: Annotated[
+            bool, typer.Option("--public", help="Disclosure-controlled edition for publication.")
+        ] = False,
+        sdc_rule: Annotated[
+            str, typer.Option("--sdc-rule", help="Small-count rule with --public: lt10 or nhs.")
+        ] = "lt10",
     ) -> None:
         """Needs-assessment analytics: concentration, hot spots, persistence, deprivation."""
         from vrkit.cli import _user_errors, _warehouse, out
@@ -372,6 +378,8 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                     permutations=perms,
                     seed=seed,
                     adjust=adjust,
+                    public=public,
+                    sdc_rule=sdc_rule,
                 )
             paths = write_needs_assessment(rep, out_dir, formats=tuple(fmt or FORMATS))
             c = rep.concentration
@@ -382,5 +390,12 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                 )
             for w in rep.warnings:
                 out.print(f"[yellow]warning:[/] {w}")
+            if rep.public and rep.disclosure:
+                d = rep.disclosure
+                out.print(
+                    f"public edition ({d['rule']}): {d['cells_suppressed_primary']} figures "
+                    f"suppressed as small counts, {d['cells_suppressed_secondary']} more to "
+                    "protect them"
+                )
             for p in paths:
                 out.print(f"wrote {p}")

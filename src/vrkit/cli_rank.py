@@ -53,6 +53,12 @@ def rank(
         bool, typer.Option(help="Also redraw crime rates with their Poisson error.")
     ] = True,
     seed: Annotated[int, typer.Option(help="Random seed (results are reproducible).")] = 0,
+    public: Annotated[
+        bool, typer.Option("--public", help="Disclosure-controlled edition for publication.")
+    ] = False,
+    sdc_rule: Annotated[
+        str, typer.Option("--sdc-rule", help="Small-count rule with --public: lt10 or nhs.")
+    ] = "lt10",
 ) -> None:
     """Rank areas for a profile and write the ranked table and report."""
     if ctx.invoked_subcommand is not None:
@@ -87,6 +93,8 @@ def rank(
                 spread=spread,
                 bootstrap=bootstrap,
                 seed=seed,
+                public=public,
+                sdc_rule=sdc_rule,
             )
             paths = write_need_index(report, out_dir, formats=fmt or FORMATS, wh=wh)
         t = Table(
@@ -106,6 +114,13 @@ def rank(
                 f"{row.p_top_n:.2f}",
             )
         out.print(t)
+        if report.public and report.disclosure:
+            d = report.disclosure
+            out.print(
+                f"public edition ({d['rule']}): {d['cells_suppressed_primary']} area counts "
+                f"suppressed as small counts, {d['cells_suppressed_secondary']} more to protect "
+                f"them; {d['values_blanked']} crime-rate values blanked"
+            )
         for p in paths:
             out.print(f"wrote {p}")
 

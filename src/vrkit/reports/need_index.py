@@ -11,7 +11,7 @@ CDN) and a GeoPackage for QGIS.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,14 @@ from vrkit.analysis.need_index import (
 from vrkit.catalog.indicators import DERIVED, builtin_indicators
 from vrkit.catalog.profiles import Profile
 from vrkit.errors import InputError
+from vrkit.reports.public import (
+    LinkedResult,
+    LinkedTable,
+    check_rule,
+    disclosure_record,
+    protect_linked,
+    rule_description,
+)
 from vrkit.store import indicator_queries as iq
 from vrkit.store.warehouse import Warehouse
 
@@ -75,6 +83,10 @@ class IndicatorInputs:
     area_type: str
     how: dict[str, str]
     meta: pd.DataFrame
+    #: crime counts behind each derived crime rate (indicator id → counts by area_code)
+    counts: dict[str, pd.Series] = field(default_factory=dict)
+    #: population of the target areas used for the crime rates
+    population: pd.Series | None = None
 
 
 def _target_type(wh: Warehouse, geography: str) -> str:
@@ -239,6 +251,7 @@ def assemble_indicators(
     how: dict[str, str] = {}
     meta_rows = []
     pop_cache: tuple[pd.Series, str] | None = None
+    counts_used: dict[str, pd.Series] = {}
     for iid in indicator_ids:
         if iid in DERIVED:
             d = DERIVED[iid]
@@ -252,6 +265,7 @@ def assemble_indicators(
                 pop, phow = pop_cache
                 rate = 1000.0 * c / pop.where(pop > 0)
                 cols[iid] = rate
+                counts_used[iid] = c
                 ses[iid] = 1000.0 * np.sqrt(c) / pop.where(pop > 0)
                 how[iid] = f"offences ({src}; {chow}) per 1,000 residents ({phow})"
             else:
@@ -294,7 +308,16 @@ def assemble_indicators(
     meta = pd.DataFrame(
         meta_rows, columns=["indicator_id", "name", "unit", "polarity", "source", "description"]
     )
-    return IndicatorInputs(values, se, areas, area_type, how, meta)
+    return IndicatorInputs(
+        values,
+        se,
+        areas,
+        area_type,
+        how,
+        meta,
+        counts_used,
+        pop_cache[0] if pop_cache is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -310,6 +333,13 @@ class NeedIndexReport:
     table: pd.DataFrame
     top_n: int
     params: dict[str, Any] = field(default_factory=dict)
+    #: public (disclosure-controlled) edition: see :func:`protect_rates`
+    public: bool = False
+    sdc_rule: str | None = None
+    disclosure: dict[str, Any] | None = None
+    #: area × indicator: True where a crime rate came from a suppressed count
+    blanked: pd.DataFrame | None = None
+    sdc_result: Any = field(default=None, repr=False)
 
 
 def build_need_index_report(
@@ -326,15 +356,25 @@ def build_need_index_report(
     spread: float = 0.25,
     bootstrap: bool = True,
     seed: int = 0,
+    public: bool = False,
+    sdc_rule: str = "lt10",
 ) -> NeedIndexReport:
     """Rank the areas of ``geography`` for ``profile`` (see module docstring).
 
     ``normalisation`` and ``aggregation`` default to the profile's; ``missing`` defaults to
     ``"reweight"`` (each area scored on the indicators it has; the count is in the table).
+    ``public=True`` builds the disclosure-controlled edition (:func:`protect_rates`, rule
+    ``sdc_rule``: ``lt10`` or ``nhs``).
     """
+    if public:
+        check_rule(sdc_rule)
     norm = normalisation or profile.normalisation
     agg = aggregation or profile.aggregation
     inputs = assemble_indicators(wh, profile.indicator_ids, geography)
+    blanked: pd.DataFrame | None = None
+    sdc_result = None
+    if public:
+        inputs, blanked, sdc_result = protect_rates(inputs, sdc_rule)
     values = inputs.values
     all_missing = values.isna().all(axis=0)
     if all_missing.any():
@@ -384,8 +424,26 @@ def build_need_index_report(
             "indicators_used": t["indicators_used"].to_numpy(),
         }
     )
-    contrib = index.contributions.reindex(t.index).add_prefix("contrib_")
+    contrib = index.contributions.reindex(t.index)
+    disclosure = None
+    if public:
+        assert blanked is not None
+        b = blanked.reindex(index=t.index, columns=contrib.columns, fill_value=False)
+        contrib = contrib.mask(b)
+        n_blank = int(b.to_numpy().sum())
+        disclosure = {
+            **disclosure_record(sdc_rule, sdc_result),
+            "method": PUBLIC_METHOD,
+            "values_blanked": n_blank,
+        }
+    contrib = contrib.add_prefix("contrib_")
     table = pd.concat([table, contrib.reset_index(drop=True)], axis=1)
+    if public:
+        assert blanked is not None
+        b = blanked.reindex(index=t.index, fill_value=False)
+        table[BLANKED_COL] = [
+            ",".join(f"contrib_{c}" for c in b.columns[row]) for row in b.to_numpy(dtype=bool)
+        ]
     return NeedIndexReport(
         profile=profile,
         geography=geography,
@@ -403,7 +461,113 @@ def build_need_index_report(
             "area_type": inputs.area_type,
             "profile_version": profile.version,
         },
+        public=public,
+        sdc_rule=sdc_rule if public else None,
+        disclosure=disclosure,
+        blanked=blanked,
+        sdc_result=sdc_result,
     )
+
+
+BLANKED_COL = "blanked"
+#: what the public edition of a ranking does (printed in the report and the spreadsheet)
+PUBLIC_METHOD = (
+    "Crime rates are derived from recorded offence counts. In this public edition each area's "
+    "count is protected with the counts of the other areas of its borough and the borough "
+    "totals (vrkit.reports.public.protect_linked: small counts suppressed, and further counts "
+    "so that none can be worked out from a borough total). A crime rate from a suppressed "
+    "count is not published: its contribution is blank (listed in the 'blanked' column). So "
+    "that no score, rank or interval depends on it, the index is computed with that rate "
+    "replaced by the pooled rate of the suppressed areas of the same borough (borough total "
+    "less the published areas, per resident of the suppressed areas; an area whose borough "
+    "total is suppressed too is treated as missing). Scores and ranks are not counts and are "
+    "published; they can differ slightly from the internal (non-public) ranking for these "
+    "areas."
+)
+
+
+def protect_rates(
+    inputs: IndicatorInputs, rule: str
+) -> tuple[IndicatorInputs, pd.DataFrame, LinkedResult]:
+    """Disclosure control of the derived crime rates of a ranking (see :data:`PUBLIC_METHOD`).
+
+    Returns the inputs with each crime rate from a suppressed count replaced (pooled rate of
+    the suppressed areas of its borough, or missing), the area × indicator mask of those
+    values, and the linked protection (for audits). Other indicators are left as they are.
+    """
+    from vrkit.reports.needs_assessment import column_table
+
+    check_rule(rule)
+    values = inputs.values.copy()
+    se = inputs.standard_errors.copy()
+    mask = pd.DataFrame(False, index=values.index, columns=values.columns)
+    parent = (
+        inputs.areas.set_index("area_code")["parent_code"]
+        .reindex(values.index)
+        .fillna("_none")
+        .astype(str)
+    )
+    tables: list[LinkedTable] = []
+    clean: dict[str, pd.Series] = {}
+    for iid, cnt in inputs.counts.items():
+        c = cnt.dropna().round().astype("int64")
+        clean[iid] = c
+        par = parent.reindex(c.index).to_numpy()
+        for b in sorted(set(par)):
+            tables.append(
+                column_table(
+                    f"{iid}/{b}",
+                    c[par == b],
+                    "count",
+                    lambda a, iid=iid: ("c", iid, a),
+                    ("p", iid, b),
+                )
+            )
+        tables.append(
+            column_table(
+                iid,
+                c.groupby(par).sum(),
+                "count",
+                lambda b, iid=iid: ("p", iid, b),
+                ("all", iid),
+            )
+        )
+    if not tables:
+        return inputs, mask, LinkedResult({})
+    result = protect_linked(tables, rule)
+    pop = inputs.population
+    for iid, c in clean.items():
+        sup = pd.Series([result.suppressed(("c", iid, a)) for a in c.index], index=c.index)
+        if not sup.any():
+            continue
+        mask.loc[sup[sup].index, iid] = True
+        par = parent.reindex(c.index)
+        for b in sorted(set(par[sup])):
+            members = par.index[(par == b).to_numpy()]
+            hid = members[sup.reindex(members).to_numpy()]
+            rate = np.nan
+            if pop is not None and not result.suppressed(("p", iid, b)):
+                rest = float(c.loc[members].sum() - c.loc[members.difference(hid)].sum())
+                p_hid = float(pop.reindex(hid).sum())
+                rate = 1000.0 * rest / p_hid if p_hid > 0 else np.nan
+            values.loc[hid, iid] = rate
+            if iid in se.columns:
+                p_h = pop.reindex(hid) if pop is not None else pd.Series(np.nan, index=hid)
+                se.loc[hid, iid] = (1000.0 * np.sqrt(rate * p_h / 1000.0) / p_h).to_numpy()
+    new = IndicatorInputs(
+        values,
+        se,
+        inputs.areas,
+        inputs.area_type,
+        inputs.how,
+        inputs.meta,
+        inputs.counts,
+        inputs.population,
+    )
+    status_pub: dict[Hashable, str] = {
+        k: v for k, v in result.status.items() if isinstance(k, tuple) and k[0] == "c"
+    }
+    return new, mask, LinkedResult(result.tables, status_pub, result.passes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -445,15 +609,31 @@ def write_need_index(
             report.index.imputed.to_excel(xw, sheet_name="imputed", index=False)
             pd.DataFrame(
                 {
-                    "item": ["method", "uncertainty", "reference", *list(report.params)],
+                    "item": [
+                        "method",
+                        "uncertainty",
+                        "reference",
+                        *list(report.params),
+                        *(["disclosure_control"] if report.public else []),
+                    ],
                     "value": [
                         report.index.method,
                         report.uncertainty.method,
                         report.index.reference,
                     ]
-                    + [str(v) for v in report.params.values()],
+                    + [str(v) for v in report.params.values()]
+                    + (
+                        [f"{rule_description(report.sdc_rule or 'lt10')} {PUBLIC_METHOD}"]
+                        if report.public
+                        else []
+                    ),
                 }
             ).to_excel(xw, sheet_name="method", index=False)
+            if report.public and report.disclosure:
+                d = report.disclosure
+                pd.DataFrame({"item": list(d), "value": [str(v) for v in d.values()]}).to_excel(
+                    xw, sheet_name="disclosure_control", index=False
+                )
         paths.append(p)
     geoms = iq.area_geometries(wh, report.inputs.area_type) if wh is not None else None
     if "gpkg" in formats:
@@ -577,6 +757,20 @@ def _table_html(frame: pd.DataFrame, floatfmt: str = "{:,.3f}") -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _public_note(report: NeedIndexReport) -> str:
+    if not report.public or not report.disclosure:
+        return ""
+    d = report.disclosure
+    return (
+        '<div class="notice" id="disclosure-note" style="border:4px solid #d4351c;'
+        'padding:.5em 1em"><p><b>Public edition.</b> '
+        f"{html.escape(str(d['description']))} {html.escape(PUBLIC_METHOD)} "
+        f"{d['cells_suppressed_primary']} area counts are suppressed as small counts and "
+        f"{d['cells_suppressed_secondary']} more to protect them; {d['values_blanked']} "
+        "indicator values are blank.</p></div>"
+    )
+
+
 def render_html(report: NeedIndexReport, geoms: pd.DataFrame | None = None) -> str:
     """The self-contained HTML report (inline CSS and SVG; opens offline)."""
     p = report.profile
@@ -638,6 +832,7 @@ def render_html(report: NeedIndexReport, geoms: pd.DataFrame | None = None) -> s
 <title>Need index: {html.escape(p.name)} by {report.geography}</title>
 <style>{css}</style></head><body>
 <h1>Where would {html.escape(p.name.lower())} help most?</h1>
+{_public_note(report)}
 <p>{html.escape(p.description)} Ranking of {prm["n_areas"]:,} {report.geography} areas
 ({html.escape(report.inputs.area_type)}) on {len(p.indicators)} indicators, profile
 <code>{html.escape(p.profile_id)}</code> version {p.version}.</p>
