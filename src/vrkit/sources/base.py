@@ -21,7 +21,7 @@ import io
 import zipfile
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from vrkit.errors import DataValidationError, SourceError
+from vrkit.errors import DataValidationError, SourceError, VrkitError
 
 #: Suffixes of vector boundary files the boundary adapter understands.
 VECTOR_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg")
@@ -148,6 +148,21 @@ class SourceAdapter(ABC):
     @abstractmethod
     def read(self, path: Path) -> SourceFrames:
         """Read and validate ``path``; raise for unreadable or (aggregate) invalid files."""
+
+    def read_many(self, paths: Sequence[Path]) -> list[SourceFrames | VrkitError]:
+        """Read several files of this format: per path, what :meth:`read` returns or the
+        :class:`~vrkit.errors.VrkitError` it raises, in order.
+
+        Optional hook: the default calls :meth:`read` for each path. Adapters that can parse a
+        batch faster (one query for many files) override it; results must equal :meth:`read`'s.
+        """
+        out: list[SourceFrames | VrkitError] = []
+        for path in paths:
+            try:
+                out.append(self.read(path))
+            except VrkitError as exc:
+                out.append(exc)
+        return out
 
     def missing_columns(self, probe: Probe) -> list[str] | None:
         """Signature columns absent from a header that has at least half of them, else None.

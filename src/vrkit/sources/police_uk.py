@@ -43,9 +43,16 @@ file is dated ``2018-08-31T23:13:35+00:00``, i.e. 00:13 on 1 September in London
 
 Speed
 -----
-Rows are never handled in Python loops. Each file is parsed by DuckDB's CSV reader on a private
+Rows are never handled in Python loops. Files are parsed by DuckDB's CSV reader on a private
 in-memory connection (explicit VARCHAR columns, ``store_rejects`` for malformed lines) and every
-rule is a SQL expression; the result is a :class:`pyarrow.Table`. Easting/northing (EPSG:27700)
+rule is a SQL expression; the result is a :class:`pyarrow.Table`. :func:`read_police_uk_many`
+(the adapters' ``read_many``, used by ``Warehouse.ingest_many``) parses a whole batch of files
+with ONE ``read_csv`` of the list (parallel across files; each row carries its file's index,
+per-file values such as the file name's month are a ``CASE`` on the file name) and splits the
+result per file, so reports, rejections and line numbers are exactly those of reading the files
+one by one. A file whose line count does not match rows + rejections + header (blank lines, a
+rejected row spanning lines, or an open quote that DuckDB 1.5's multi-file scan sometimes fails
+to record) is parsed again on its own. Easting/northing (EPSG:27700)
 are computed with pyproj on the distinct coordinate pairs only (police.uk snaps records to a
 limited set of anonymised map points), using the 7-parameter Helmert transformation that pyproj
 ships (metre-level accuracy; the OSTN15 grid is not bundled). See ``docs/performance.md``.
@@ -59,7 +66,8 @@ import tempfile
 import threading
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -74,7 +82,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vrkit.config import get_settings
-from vrkit.errors import DataValidationError, SourceError
+from vrkit.errors import DataValidationError, SourceError, VrkitError
 from vrkit.sources.base import (
     LoadReport,
     Probe,
@@ -227,15 +235,23 @@ def _header_of(path: Path, gz: bool) -> tuple[str, ...] | None:
     return _first_line(raw)
 
 
-def _check_gzip(path: Path) -> None:
-    """Decompress a gzip fully (output discarded) so a truncated file is refused, not cut short.
+def _count_lines(fh: Any) -> int:
+    """Physical lines in a binary stream (a last line without a line break counts)."""
+    lines, last = 0, b"\n"
+    while chunk := fh.read(1 << 22):
+        lines += chunk.count(b"\n")
+        last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _check_gzip(path: Path) -> int:
+    """Decompress a gzip fully so a truncated file is refused, not cut short; its line count.
 
     DuckDB's reader stops quietly at the end of a truncated gzip stream; this check catches it.
     """
     try:
         with gzip.open(path, "rb") as fh:
-            while fh.read(1 << 22):
-                pass
+            return _count_lines(fh)
     except (EOFError, gzip.BadGzipFile, OSError, zipfile.BadZipFile) as exc:
         raise SourceError(
             path,
@@ -379,15 +395,14 @@ def _coordinate_checks(lon: str, lat: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def _month_checks(file_month: str | None) -> list[tuple[str, str, str]]:
+def _month_checks() -> list[tuple[str, str, str]]:
+    """Month rules; ``_fm`` is the file name's month (NULL when the name has none)."""
     pattern = "NOT coalesce(regexp_full_match(\"Month\", '[0-9]{4}-(0[1-9]|1[0-2])'), false)"
-    if not file_month:
-        return [(pattern, "Month", "Month is not YYYY-MM")]
     # the cheap equality decides almost every row; the pattern runs only on the others
-    same = f'"Month" IS NOT DISTINCT FROM {_lit(file_month)}'
+    differs = '"Month" IS DISTINCT FROM _fm'
     return [
-        (f"NOT ({same}) AND {pattern}", "Month", "Month is not YYYY-MM"),
-        (f"NOT ({same})", "Month", "Month differs from the file name's month"),
+        (f"(_fm IS NULL OR {differs}) AND {pattern}", "Month", "Month is not YYYY-MM"),
+        (f"_fm IS NOT NULL AND {differs}", "Month", "Month differs from the file name's month"),
     ]
 
 
@@ -395,21 +410,23 @@ def _bool_sql(col: str) -> str:
     return f"CASE {_q(col)} WHEN 'True' THEN true WHEN 'False' THEN false END"
 
 
-def _rules(spec: _Spec, file_month: str | None) -> list[tuple[str, str, str]]:
-    """Ordered (SQL condition, column, reason); the first that holds is a row's reason."""
+def _rules(spec: _Spec) -> list[tuple[str, str, str]]:
+    """Ordered (SQL condition, column, reason); the first that holds is a row's reason.
+
+    Per-file values are columns of the scan: ``_fm`` the file name's month (NULL when the name
+    has none), ``_lon``/``_lat`` the coordinates as DOUBLE.
+    """
     if spec.kind == "police_uk_stop_search":
         ts = 'TRY_CAST("Date" AS TIMESTAMPTZ)'
         rules = [
             ('"Date" IS NULL OR ' + ts + " IS NULL", "Date", "Date is not an ISO timestamp"),
+            (
+                # NULL (never true) when the file name has no month
+                f"strftime(timezone('Europe/London', {ts}), '%Y-%m') <> _fm",
+                "Date",
+                "Date is outside the file name's month (UK time)",
+            ),
         ]
-        if file_month:
-            rules.append(
-                (
-                    f"strftime(timezone('Europe/London', {ts}), '%Y-%m') <> {_lit(file_month)}",
-                    "Date",
-                    "Date is outside the file name's month (UK time)",
-                )
-            )
         rules += _coordinate_checks("Longitude", "Latitude")
         for col in (
             "Part of a policing operation",
@@ -420,7 +437,7 @@ def _rules(spec: _Spec, file_month: str | None) -> list[tuple[str, str, str]]:
                 (f"{_q(col)} IS NOT NULL AND {_bool_sql(col)} IS NULL", col, "not True/False")
             )
         return rules
-    rules = _month_checks(file_month)
+    rules = _month_checks()
     rules += _coordinate_checks("Longitude", "Latitude")
     rules.append(('"Falls within" IS NULL', "Falls within", "Falls within is missing"))
     if spec.kind == "police_uk_street":
@@ -428,8 +445,9 @@ def _rules(spec: _Spec, file_month: str | None) -> list[tuple[str, str, str]]:
     return rules
 
 
-def _select_sql(spec: _Spec, force_slug: str) -> str:
-    """Output columns (warehouse names, without easting/northing) from the raw VARCHAR table."""
+def _select_sql(spec: _Spec) -> str:
+    """Output columns (warehouse names, without easting/northing) from the raw VARCHAR table
+    (``_slug``: the force slug of the file name, used by stop and search)."""
     month = "TRY_CAST(\"Month\" || '-01' AS DATE)"
     lonlat = "_lon AS longitude, _lat AS latitude"
     common = (
@@ -446,7 +464,7 @@ def _select_sql(spec: _Spec, force_slug: str) -> str:
         return f'{common}, {loc}, "Outcome type" AS outcome_type'
     ts = 'TRY_CAST("Date" AS TIMESTAMPTZ)'
     return (
-        f"{_lit(force_slug)} AS force, "
+        "_slug AS force, "
         f"CAST(date_trunc('month', timezone('Europe/London', {ts})) AS DATE) AS month, "
         f'"Type" AS search_type, {ts} AS searched_at, '
         f"{_bool_sql('Part of a policing operation')} AS part_of_operation, "
@@ -563,101 +581,181 @@ def _physical_lines(member: _Member, skipped: set[int]) -> tuple[list[int], dict
     return lines, text
 
 
-def _read_member(con: duckdb.DuckDBPyConnection, spec: _Spec, member: _Member, where: str) -> _Part:
+@dataclass(frozen=True)
+class _Item:
+    """A member that passed :func:`_preflight`, ready for the batch query."""
+
+    member: _Member
+    where: str
+    file_month: str | None
+    slug: str
+    lines: int | None  # physical lines, header included (None: not counted yet)
+
+
+def _preflight(spec: _Spec, member: _Member, where: str) -> _Item:
+    """Checks made before parsing (empty file, header, gzip integrity)."""
     if member.disk.stat().st_size == 0:
         raise SourceError(where, "the file is empty", hint="Download it again.")
     header = _header_of(member.disk, member.gz)
     _validate_header(where, header, spec)
-    if member.gz:
-        _check_gzip(member.disk)
+    lines = _check_gzip(member.disk) if member.gz else None
     file_month, slug, _ = _name_parts(member.name)
     if slug is None:
         slug = re.sub(r"[^a-z0-9]+", "-", Path(member.name).stem.lower()).strip("-") or "unknown"
+    return _Item(member, where, file_month, slug, lines)
 
+
+def _read_members(
+    con: duckdb.DuckDBPyConnection, spec: _Spec, members: Sequence[tuple[_Member, str]]
+) -> list[_Part | VrkitError]:
+    """Parse CSVs (each with the name used in its errors); one result per member, in order.
+
+    All members of one compression are parsed by ONE DuckDB query (``read_csv`` of the list,
+    parallel across files); each row carries its file's index, so reports, rejections and line
+    numbers are exactly those of reading the files one by one.
+    """
+    out: list[_Part | VrkitError | None] = [None] * len(members)
+    groups: dict[bool, list[tuple[int, _Item]]] = {}
+    first: dict[str, int] = {}  # a file listed twice is parsed once
+    for k, (member, where) in enumerate(members):
+        if str(member.disk) in first:
+            continue
+        try:
+            item = _preflight(spec, member, where)
+        except VrkitError as exc:
+            out[k] = exc
+            continue
+        first[str(member.disk)] = k
+        groups.setdefault(member.gz, []).append((k, item))
+    for group in groups.values():
+        for (k, _), res in zip(group, _scan(con, spec, [it for _, it in group]), strict=True):
+            out[k] = res
+    for k, (member, _) in enumerate(members):
+        if out[k] is None:
+            out[k] = out[first[str(member.disk)]]
+    return [r for r in out if r is not None]
+
+
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrkit-police-uk-lines")
+
+
+def _plain_line_counts(items: Sequence[_Item]) -> list[int | None]:
+    """Physical line counts (header included) of the items; gzip ones are already counted."""
+    out: list[int | None] = []
+    for it in items:
+        if it.lines is not None:
+            out.append(it.lines)
+            continue
+        try:
+            with it.member.disk.open("rb", buffering=0) as fh:
+                out.append(_count_lines(fh))
+        except OSError:
+            out.append(None)  # unreadable now: the file is parsed on its own
+    return out
+
+
+def _case(items: Sequence[_Item], values: Sequence[str | int | None]) -> str:
+    """SQL mapping the scan's ``filename`` to one value per file."""
+    whens = " ".join(
+        f"WHEN {_lit(str(it.member.disk))} THEN "
+        + ("NULL" if v is None else str(v) if isinstance(v, int) else _lit(v))
+        for it, v in zip(items, values, strict=True)
+    )
+    return f"CASE filename {whens} END"
+
+
+def _scan(
+    con: duckdb.DuckDBPyConnection, spec: _Spec, items: list[_Item]
+) -> list[_Part | VrkitError]:
+    """One ``read_csv`` over ``items`` (all plain or all gzip): rules, conversions, rejections."""
     cols = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in spec.columns) + "}"
-    rules = _rules(spec, file_month)
+    rules = _rules(spec)
     reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {k}" for k, (c, _, _) in enumerate(rules))
     reason_sql += " END"
+    files = "[" + ", ".join(_lit(str(it.member.disk)) for it in items) + "]"
+    index_sql = _case(items, list(range(len(items))))
+    month_sql = _case(items, [it.file_month for it in items])
+    slug_sql = _case(items, [it.slug for it in items])
+    gz = items[0].member.gz
+    counting = None
+    if len(items) > 1:  # line counts of plain files, counted while DuckDB parses
+        counting = _POOL.submit(_plain_line_counts, items)
+    # a hash of the Crime ID finds candidate repeats without hashing the strings in Python
+    hash_sql = ', hash("Crime ID") AS _h' if spec.kind != "police_uk_stop_search" else ""
     con.execute("DROP TABLE IF EXISTS rej")
     con.execute("DROP TABLE IF EXISTS rej_scan")
     try:
         # one pass: parse, apply every rule, convert; rows come back in file order
         table = con.execute(
-            f"""SELECT {_select_sql(spec, slug)}, {reason_sql} AS _reason FROM (
+            f"""SELECT {_select_sql(spec)}, {reason_sql} AS _reason, _f{hash_sql} FROM (
                     SELECT *, TRY_CAST("Longitude" AS DOUBLE) AS _lon,
-                        TRY_CAST("Latitude" AS DOUBLE) AS _lat
+                        TRY_CAST("Latitude" AS DOUBLE) AS _lat,
+                        ({index_sql})::INTEGER AS _f, {month_sql} AS _fm, {slug_sql} AS _slug
                     FROM read_csv(
-                        {_lit(str(member.disk))}, columns={cols}, header=true, auto_detect=false,
-                        delim=',', quote='"', escape='"', strict_mode=true,
-                        compression={"'gzip'" if member.gz else "'none'"},
+                        {files}, columns={cols}, header=true, auto_detect=false,
+                        delim=',', quote='"', escape='"', strict_mode=true, filename=true,
+                        compression={"'gzip'" if gz else "'none'"},
                         store_rejects=true, rejects_table='rej', rejects_scan='rej_scan'))"""
         ).to_arrow_table()
         dd = con.execute(
-            "SELECT line, any_value(error_type::VARCHAR), any_value(csv_line) FROM rej "
-            "GROUP BY line ORDER BY line"
+            "SELECT s.file_path, r.line, any_value(r.error_type::VARCHAR), any_value(r.csv_line) "
+            "FROM rej r JOIN rej_scan s USING (scan_id, file_id) "
+            "GROUP BY s.file_path, r.line ORDER BY s.file_path, r.line"
         ).fetchall()
     except duckdb.Error as exc:
-        raise SourceError(
-            where, f"cannot parse as CSV: {exc}", hint="Is this an unmodified police.uk file?"
-        ) from exc
-    rejections = [
-        Rejection(
-            int(line),
-            None,
-            _DUCKDB_REASONS.get(str(etype), str(etype).lower()),
-            (f"{member.label}: " if member.label else "") + str(raw),
+        if len(items) > 1:  # find the file: parse each on its own
+            return [_scan(con, spec, [it])[0] for it in items]
+        raise_as = SourceError(
+            items[0].where,
+            f"cannot parse as CSV: {exc}",
+            hint="Is this an unmodified police.uk file?",
         )
-        for line, etype, raw in dd
-    ]
-    rows_read = table.num_rows + len(rejections)
-    if rows_read == 0:
-        raise SourceError(
-            where, "the file has a header but no data rows", hint="Download it again."
+        return [raise_as]
+
+    n_items = len(items)
+    position = {str(it.member.disk): k for k, it in enumerate(items)}
+    parse_rej: list[list[Rejection]] = [[] for _ in items]
+    for file_path, line, etype, raw in dd:
+        k = position[str(file_path)]
+        label = items[k].member.label
+        parse_rej[k].append(
+            Rejection(
+                int(line),
+                None,
+                _DUCKDB_REASONS.get(str(etype), str(etype).lower()),
+                (f"{label}: " if label else "") + str(raw),
+            )
         )
 
+    fidx = table["_f"].to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(fidx) > 1 and bool(np.any(fidx[1:] < fidx[:-1])):  # not expected: keep file order
+        order = np.argsort(fidx, kind="stable")
+        table, fidx = table.take(pa.array(order)), fidx[order]
+    counts = np.bincount(fidx, minlength=n_items)
+    starts = np.concatenate([[0], np.cumsum(counts)])
     reason = table["_reason"]
-    table = table.drop_columns(["_reason"])
+    hashes = table["_h"] if hash_sql else None
+    table = table.drop_columns(["_reason", "_f", "_h"] if hash_sql else ["_reason", "_f"])
+
     flagged: dict[int, tuple[str, str]] = {}
     if reason.null_count < len(reason):
-        codes = reason.to_numpy(zero_copy_only=False)
-        for pos in np.flatnonzero(~np.isnan(codes.astype(np.float64))):
+        codes = reason.to_numpy(zero_copy_only=False).astype(np.float64)
+        for pos in np.flatnonzero(~np.isnan(codes)):
             flagged[int(pos)] = rules[int(codes[pos])][1:]
 
-    repeated = 0
-    if spec.kind != "police_uk_stop_search":
-        dups = _exact_repeats(con, table)
-        if spec.kind == "police_uk_street":
-            for j in dups:
-                flagged.setdefault(
-                    j, ("Crime ID", "duplicate row (same Crime ID, identical content)")
-                )
-        else:
-            repeated = len(dups)
+    repeated = np.zeros(n_items, dtype=np.int64)
+    if hashes is not None:
+        for k in _files_with_repeated_ids(table["crime_id"], hashes, fidx):
+            dups = _exact_repeats(con, table.slice(int(starts[k]), int(counts[k])))
+            if spec.kind == "police_uk_street":
+                for j in dups:
+                    flagged.setdefault(
+                        int(starts[k]) + j,
+                        ("Crime ID", "duplicate row (same Crime ID, identical content)"),
+                    )
+            else:
+                repeated[k] = len(dups)
 
-    if flagged:
-        keep = np.ones(table.num_rows, dtype=bool)
-        keep[np.fromiter(flagged, dtype=np.int64)] = False
-        table = table.filter(pa.array(keep))
-        lines, text = _physical_lines(member, {r.row_number for r in rejections})
-        prefix = f"{member.label}: " if member.label else ""
-        for j in sorted(flagged):
-            column, why = flagged[j]
-            line = lines[j] if j < len(lines) else j + 2
-            rejections.append(Rejection(line, column, why, prefix + text.get(line, "")))
-        rejections.sort(key=lambda r: r.row_number)
-
-    no_loc = int(
-        pc.sum(pc.and_(pc.is_null(table["longitude"]), pc.is_null(table["latitude"]))).as_py() or 0
-    )
-    asb = other = 0
-    if spec.kind != "police_uk_stop_search":
-        no_id = pc.is_null(table["crime_id"])
-        if spec.kind == "police_uk_street":
-            is_asb = pc.equal(table["crime_type"], "Anti-social behaviour")
-            asb = int(pc.sum(pc.and_(no_id, is_asb)).as_py() or 0)
-            other = int(pc.sum(no_id).as_py() or 0) - asb
-        else:
-            other = int(pc.sum(no_id).as_py() or 0)
     if spec.kind == "police_uk_street":
         lon = table["longitude"].to_numpy(zero_copy_only=False)
         lat = table["latitude"].to_numpy(zero_copy_only=False)
@@ -665,7 +763,93 @@ def _read_member(con: duckdb.DuckDBPyConnection, spec: _Spec, member: _Member, w
         at = table.schema.get_field_index("latitude") + 1
         table = table.add_column(at, "easting", pa.array(east, from_pandas=True))
         table = table.add_column(at + 1, "northing", pa.array(north, from_pandas=True))
-    return _Part(table, rows_read, rejections, no_loc, asb, other, repeated)
+
+    parse_errors = [len(r) for r in parse_rej]
+    rejections = parse_rej  # rule rejections are added below
+    if flagged:
+        bad = np.fromiter(sorted(flagged), dtype=np.int64)
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[bad] = False
+        table = table.filter(pa.array(keep))
+        bad_of = np.searchsorted(starts, bad, side="right") - 1
+        for k in np.unique(bad_of):
+            item = items[int(k)]
+            lines, text = _physical_lines(item.member, {r.row_number for r in rejections[k]})
+            prefix = f"{item.member.label}: " if item.member.label else ""
+            for g in bad[bad_of == k]:
+                j = int(g - starts[k])
+                column, why = flagged[int(g)]
+                line = lines[j] if j < len(lines) else j + 2
+                rejections[k].append(Rejection(line, column, why, prefix + text.get(line, "")))
+            rejections[k].sort(key=lambda r: r.row_number)
+        fidx = fidx[keep]
+    kept = np.bincount(fidx, minlength=n_items)
+    kept_starts = np.concatenate([[0], np.cumsum(kept)])
+
+    def per_file(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        values = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=np.float64)
+        return np.bincount(fidx, weights=values, minlength=n_items).astype(np.int64)
+
+    no_loc = per_file(pc.and_(pc.is_null(table["longitude"]), pc.is_null(table["latitude"])))
+    asb = other = np.zeros(n_items, dtype=np.int64)
+    if spec.kind != "police_uk_stop_search":
+        no_id = pc.is_null(table["crime_id"])
+        other = per_file(no_id)
+        if spec.kind == "police_uk_street":
+            is_asb = pc.fill_null(pc.equal(table["crime_type"], "Anti-social behaviour"), False)
+            asb = per_file(pc.and_(no_id, is_asb))
+            other = other - asb
+
+    line_counts = counting.result() if counting is not None else [None] * n_items
+    out: list[_Part | VrkitError] = []
+    for k, item in enumerate(items):
+        rows_read = int(counts[k]) + parse_errors[k]
+        if len(items) > 1 and rows_read + 1 != line_counts[k]:
+            # Blank lines, a rejected row spanning lines, or a rejection DuckDB did not record:
+            # in a multi-file scan it can miss a quote left open to the end of a file. Parse
+            # this file on its own, exactly as before batching.
+            out.append(_scan(con, spec, [item])[0])
+            continue
+        if rows_read == 0:
+            out.append(
+                SourceError(
+                    item.where, "the file has a header but no data rows", hint="Download it again."
+                )
+            )
+            continue
+        out.append(
+            _Part(
+                table.slice(int(kept_starts[k]), int(kept[k])),
+                rows_read,
+                rejections[k],
+                int(no_loc[k]),
+                int(asb[k]),
+                int(other[k]),
+                int(repeated[k]),
+            )
+        )
+    return out
+
+
+def _files_with_repeated_ids(
+    ids: pa.ChunkedArray, hashes: pa.ChunkedArray, fidx: np.ndarray
+) -> list[int]:
+    """Files (indexes) in which two rows may share a non-empty Crime ID: same file and same
+    hash (a hash collision only costs an exact check of that file)."""
+    present = ~np.asarray(ids.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if present.sum() < 2:
+        return []
+    h = np.asarray(hashes.to_numpy(zero_copy_only=False), dtype=np.uint64)[present]
+    f = fidx[present]
+    key = h + f.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # wraps around: fine
+    dup = pd.Series(key).duplicated(keep=False).to_numpy()
+    return [int(k) for k in np.unique(f[dup])]
+
+
+def _may_repeat(ids: pa.ChunkedArray) -> bool:
+    """False when no non-empty Crime ID occurs twice (one hash pass; the usual case)."""
+    present = len(ids) - ids.null_count
+    return present >= 2 and len(pc.unique(ids)) - (1 if ids.null_count else 0) != present
 
 
 def _exact_repeats(con: duckdb.DuckDBPyConnection, table: pa.Table) -> list[int]:
@@ -674,9 +858,7 @@ def _exact_repeats(con: duckdb.DuckDBPyConnection, table: pa.Table) -> list[int]
     A cheap aggregate on hashed Crime IDs finds candidates (usually none); only those rows are
     compared on every column.
     """
-    ids = table["crime_id"]
-    present = len(ids) - ids.null_count
-    if present < 2 or len(pc.unique(ids)) - (1 if ids.null_count else 0) == present:
+    if not _may_repeat(table["crime_id"]):
         return []
     n = table.num_rows
     view = table.append_column("_j", pa.array(np.arange(n, dtype=np.int64)))
@@ -764,13 +946,47 @@ def read_police_uk(path: str | Path, kind: str | None = None) -> SourceFrames:
     if kind is not None and kind not in _SPECS:
         raise ValueError(f"unknown police.uk kind {kind!r}; expected one of {sorted(_SPECS)}")
     spec = _SPECS[kind] if kind else _kind_for(p)
-    parts: list[_Part] = []
     con = _connect()
     with _members(p, spec) as members:
-        for m in members:
-            where = f"{p} [{m.label}]" if m.label else str(p)
-            parts.append(_read_member(con, spec, m, where))
+        results = _read_members(
+            con, spec, [(m, f"{p} [{m.label}]" if m.label else str(p)) for m in members]
+        )
+    parts: list[_Part] = []
+    for res in results:
+        if isinstance(res, VrkitError):
+            raise res
+        parts.append(res)
     return _frames(p, spec, parts)
+
+
+def read_police_uk_many(paths: Sequence[str | Path], kind: str) -> list[SourceFrames | VrkitError]:
+    """Read several files of one police.uk kind; per path, what :func:`read_police_uk` gives.
+
+    Plain ``.csv`` files (and, separately, ``.csv.gz`` files) are parsed by one DuckDB query for
+    the whole list, which runs in parallel across files; a zip is read on its own. Each result
+    is the :class:`SourceFrames` that ``read_police_uk(path, kind)`` returns, or the error it
+    would raise (:class:`~vrkit.errors.VrkitError`), so one bad file never affects the others.
+    """
+    if kind not in _SPECS:
+        raise ValueError(f"unknown police.uk kind {kind!r}; expected one of {sorted(_SPECS)}")
+    spec = _SPECS[kind]
+    out: list[SourceFrames | VrkitError | None] = [None] * len(paths)
+    batch: list[tuple[int, Path, _Member]] = []
+    for k, path in enumerate(paths):
+        p = Path(path)
+        lower = p.name.lower()
+        if lower.endswith(".zip") or not p.exists():
+            try:
+                out[k] = read_police_uk(p, kind)
+            except VrkitError as exc:
+                out[k] = exc
+            continue
+        batch.append((k, p, _Member(p, "", logical_name(p), lower.endswith(".gz"))))
+    if batch:
+        results = _read_members(_connect(), spec, [(m, str(p)) for _, p, m in batch])
+        for (k, p, _), res in zip(batch, results, strict=True):
+            out[k] = res if isinstance(res, VrkitError) else _frames(p, spec, [res])
+    return [r for r in out if r is not None]
 
 
 def _frames(path: Path, spec: _Spec, parts: list[_Part]) -> SourceFrames:
@@ -833,6 +1049,10 @@ class _PoliceUkAdapter(SourceAdapter):
     def read(self, path: Path) -> SourceFrames:
         """Read ``path`` (see :func:`read_police_uk`)."""
         return read_police_uk(path, kind=self.kind)
+
+    def read_many(self, paths: Sequence[Path]) -> list[SourceFrames | VrkitError]:
+        """Read a batch in one DuckDB query (see :func:`read_police_uk_many`)."""
+        return read_police_uk_many(paths, self.kind)
 
 
 class PoliceUkStreetAdapter(_PoliceUkAdapter):

@@ -69,6 +69,50 @@ def spatial_extension_path() -> Path:
     return Path(str(root / "spatial.duckdb_extension"))
 
 
+#: what the read-ahead worker hands back per file: path, job (or detection error), frames
+#: (``None`` when the file is already loaded and not forced) or the read error
+_Read = tuple[Path, "_Job | VrkitError", "SourceFrames | VrkitError | None"]
+
+
+def _read_group(
+    group: list[tuple[Path, SourceAdapter | VrkitError]],
+    force: bool,
+    reader: duckdb.DuckDBPyConnection,
+) -> list[_Read]:
+    """Worker thread: hash a group's files, look them up and read those to load, all at once
+    with the adapter's ``read_many``."""
+    out: list[_Read] = []
+    for path, adapter in group:
+        if isinstance(adapter, VrkitError):
+            out.append((path, adapter, None))
+            continue
+        sha = sha256_file(path)
+        row = reader.execute(
+            "SELECT dataset_id FROM dataset WHERE source_kind=? AND sha256=?", [adapter.kind, sha]
+        ).fetchone()
+        out.append((path, _Job(path, adapter, sha, int(row[0]) if row else None), None))
+    todo = [
+        k for k, (_, job, _) in enumerate(out) if isinstance(job, _Job) and job.needs_read(force)
+    ]
+    if todo:
+        first = out[todo[0]][1]
+        assert isinstance(first, _Job)
+        frames = first.adapter.read_many([out[k][0] for k in todo])
+        for k, fr in zip(todo, frames, strict=True):
+            out[k] = (out[k][0], out[k][1], fr)
+    return out
+
+
+def _estimated_rows(path: Path) -> int:
+    """Rough data rows of a file from its size (about 200 bytes a police.uk row; compressed
+    files about 5 times that), used only to size the groups written in one transaction."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 0
+    return size // 200 * (5 if path.name.lower().endswith((".gz", ".zip")) else 1)
+
+
 def _key_tuples(table: str, frame: pd.DataFrame | pa.Table) -> set[tuple[Any, ...]]:
     """Distinct values of the table's REPLACE_KEYS in an incoming frame (as Python values)."""
     key = REPLACE_KEYS.get(table)
@@ -152,6 +196,8 @@ class Warehouse:
         self.read_only = read_only
         #: rows of record-level files written per transaction by :meth:`ingest_many`
         self.batch_rows = 1_000_000
+        #: read the next group of files while one is written (see :meth:`ingest_many`)
+        self.read_ahead = True
         if not read_only:
             # Commits append to the write-ahead log; the data file is checkpointed on close or
             # when the log passes this size, not after every small file (DuckDB's default 16 MB
@@ -243,98 +289,142 @@ class Warehouse:
     ) -> list[IngestResult | VrkitError]:
         """Ingest files, reading ahead in a thread and batching record-level files.
 
-        While one file is written to the warehouse, the next is parsed and validated in a worker
-        thread (DuckDB and pyarrow release the GIL), so on two cores reading and loading
-        overlap. Consecutive record-level files of one kind (e.g. monthly police.uk files) are
-        written together, up to :attr:`batch_rows` rows per transaction; every file is always
-        stored whole or not at all, and if a batch fails its files are loaded one by one so the
-        error names the file. Aggregate files load one per transaction. Results and
-        ``on_file`` calls come in input order; an error in one file never affects the others.
+        Consecutive record-level files of one kind (e.g. monthly police.uk files) form groups
+        of about :attr:`batch_rows` rows (estimated from file sizes). A worker thread hashes a
+        group's files and parses those not yet loaded with the adapter's
+        :meth:`~vrkit.sources.base.SourceAdapter.read_many` (police.uk: one DuckDB query for the
+        whole group) while the previous group is written; each group is written in one
+        transaction. Every file is still its own dataset and is stored whole or not at all; if
+        a group fails to load, its files are loaded one by one so the error names the file.
+        Aggregate files are read and loaded one per transaction. Results and ``on_file`` calls
+        come in input order; an error in one file never affects the others. A file listed
+        twice is loaded once (the second is ``"unchanged"``).
         """
         from concurrent.futures import Future, ThreadPoolExecutor
 
         results: list[IngestResult | VrkitError] = []
-        todo = list(paths)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrkit-read") as pool:
-            pending: dict[int, Future[SourceFrames]] = {}
-            jobs: dict[int, _Job | VrkitError] = {}
+        groups = self._groups([Path(p) for p in paths])
+        seen: dict[tuple[str, str], int] = {}  # (kind, sha256) -> dataset id, this run
+        reader = self.con.cursor()  # the worker's own connection, for registry look-ups
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrkit-read") as pool:
+                futures: list[Future[list[_Read]]] = []
 
-            def schedule(i: int) -> None:
-                if i >= len(todo) or i in jobs:
-                    return
-                try:
-                    job = self._prepare(todo[i], force)
-                except VrkitError as exc:
-                    jobs[i] = exc
-                    return
-                jobs[i] = job
-                if job.needs_read(force):
-                    pending[i] = pool.submit(job.adapter_read)
+                def submit(g: int) -> None:
+                    if g < len(groups) and g == len(futures):
+                        futures.append(pool.submit(_read_group, groups[g], force, reader))
 
-            batch: list[tuple[_Job, SourceFrames]] = []
-            batch_rows = 0
-
-            def emit(p: Path, res: IngestResult | VrkitError) -> None:
-                results.append(res)
-                if on_file:
-                    on_file(p, res)
-
-            def flush() -> None:
-                nonlocal batch_rows
-                if not batch:
-                    return
-                items = list(batch)
-                batch.clear()
-                batch_rows = 0
-                try:
-                    ids = self.load_many([(fr, job.sha, job.existing) for job, fr in items])
-                except (VrkitError, duckdb.Error):
-                    # isolate the failing file: load the batch's files one by one
-                    for job, fr in items:
-                        try:
-                            emit(job.path, self._finish(job, fr))
-                        except VrkitError as exc:
-                            emit(job.path, exc)
-                    return
-                for (job, fr), did in zip(items, ids, strict=True):
-                    emit(job.path, IngestResult(job.path, job.kind, did, "loaded", fr.report))
-
-            for i, p in enumerate(todo):
-                schedule(i)
-                schedule(i + 1)  # read ahead while this one loads
-                job = jobs.pop(i)
-                if isinstance(job, VrkitError):
-                    flush()
-                    emit(p, job)
-                elif i not in pending:
-                    flush()
-                    emit(p, IngestResult(p, job.kind, int(job.existing or 0), "unchanged", None))
-                else:
-                    try:
-                        frames = pending.pop(i).result()
-                    except VrkitError as exc:
-                        flush()
-                        emit(p, exc)
-                    else:
-                        if not job.adapter.record_level:
-                            flush()
-                            try:
-                                emit(p, self._finish(job, frames))
-                            except VrkitError as exc:
-                                emit(p, exc)
-                        else:
-                            if batch and batch[0][0].kind != job.kind:
-                                flush()
-                            batch.append((job, frames))
-                            batch_rows += frames.report.rows_loaded
-                            if batch_rows >= self.batch_rows:
-                                flush()
-                if stop_on_error and results and isinstance(results[-1], VrkitError):
-                    for f in pending.values():
-                        f.cancel()
-                    break
-            flush()
+                for g in range(len(groups)):
+                    submit(g)
+                    if self.read_ahead:
+                        submit(g + 1)  # read the next group while this one is written
+                    done = self._load_group(futures[g].result(), seen, stop_on_error)
+                    for path, res in done:
+                        results.append(res)
+                        if on_file:
+                            on_file(path, res)
+                    if stop_on_error and any(isinstance(r, VrkitError) for _, r in done):
+                        for f in futures[g + 1 :]:
+                            f.cancel()
+                        break
+        finally:
+            reader.close()
         return results
+
+    def _groups(self, paths: list[Path]) -> list[list[tuple[Path, SourceAdapter | VrkitError]]]:
+        """Detect each file's format (header only) and group consecutive record-level files of
+        one kind up to about :attr:`batch_rows` rows; anything else is a group of one."""
+        groups: list[list[tuple[Path, SourceAdapter | VrkitError]]] = []
+        rows = 0
+        open_kind: str | None = None  # kind of the last group if more files may join it
+        for path in paths:
+            try:
+                adapter: SourceAdapter | VrkitError = detect_adapter(path)
+            except VrkitError as exc:
+                adapter = exc
+            est = _estimated_rows(path)
+            if (
+                isinstance(adapter, SourceAdapter)
+                and adapter.kind == open_kind
+                and rows + est <= self.batch_rows
+            ):
+                groups[-1].append((path, adapter))
+                rows += est
+                continue
+            groups.append([(path, adapter)])
+            rows = est
+            open_kind = (
+                adapter.kind
+                if isinstance(adapter, SourceAdapter) and adapter.record_level
+                else None
+            )
+        return groups
+
+    def _load_group(
+        self,
+        items: list[_Read],
+        seen: dict[tuple[str, str], int],
+        stop_on_error: bool,
+    ) -> list[tuple[Path, IngestResult | VrkitError]]:
+        """Write a group's files (record-level: one transaction); results in input order.
+
+        With ``stop_on_error``, nothing after the first error is written or reported.
+        """
+        out: list[IngestResult | VrkitError | None] = [None] * len(items)
+        todo: list[tuple[int, _Job, SourceFrames]] = []
+        first: dict[tuple[str, str], int] = {}  # (kind, sha) -> position of its first file
+        stop = len(items)
+        for i, (path, job, res) in enumerate(items):
+            error = job if isinstance(job, VrkitError) else res
+            if isinstance(error, VrkitError):
+                out[i] = error
+                if stop_on_error:
+                    stop = i + 1
+                    break
+                continue
+            assert isinstance(job, _Job) and not isinstance(res, VrkitError)
+            key = (job.kind, job.sha)
+            if key in seen:  # the same bytes earlier in this run: loaded once
+                out[i] = IngestResult(path, job.kind, seen[key], "unchanged", None)
+            elif key in first:
+                continue  # resolved below, once the first copy is written
+            elif res is None:
+                out[i] = IngestResult(path, job.kind, int(job.existing or 0), "unchanged", None)
+                seen[key] = int(job.existing or 0)
+            else:
+                todo.append((i, job, res))
+                first[key] = i
+        if todo and todo[0][1].adapter.record_level:
+            try:
+                ids = self.load_many([(fr, job.sha, job.existing) for _, job, fr in todo])
+            except (VrkitError, duckdb.Error):
+                pass  # isolate the failing file: write the group's files one by one
+            else:
+                for (i, job, fr), did in zip(todo, ids, strict=True):
+                    out[i] = IngestResult(job.path, job.kind, did, "loaded", fr.report)
+                todo = []
+        for i, job, fr in todo:
+            try:
+                out[i] = self._finish(job, fr)
+            except VrkitError as exc:
+                out[i] = exc
+                if stop_on_error:
+                    stop = min(stop, i + 1)
+                    break
+        for i, (_, job, _) in enumerate(items[:stop]):
+            if isinstance(job, _Job):
+                key = (job.kind, job.sha)
+                got = out[i]
+                if isinstance(got, IngestResult) and got.status == "loaded":
+                    seen[key] = got.dataset_id
+                elif got is None and key in first:
+                    earlier = out[first[key]]
+                    out[i] = (
+                        IngestResult(job.path, job.kind, earlier.dataset_id, "unchanged", None)
+                        if isinstance(earlier, IngestResult)
+                        else earlier
+                    )
+        return [(items[i][0], r) for i, r in enumerate(out[:stop]) if r is not None]
 
     def _prepare(self, path: Path, force: bool) -> _Job:
         adapter = detect_adapter(path)
