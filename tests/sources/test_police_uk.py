@@ -334,3 +334,31 @@ def test_warehouse_idempotent_and_replaces_same_force_month(tmp_path: Path) -> N
         assert int(rows["d"].iloc[0]) == res.dataset_id
         e = wh.con.execute("SELECT easting, northing FROM crime_record LIMIT 1").fetchone()
         assert e is not None and 500_000 < e[0] < 560_000 and 150_000 < e[1] < 200_000
+
+
+def test_download_zip_with_every_kind_loads_each_kind(tmp_path: Path) -> None:
+    """A police.uk download zip holds street, outcomes and stop-and-search files together:
+    `vrkit ingest` loads every kind (each its own dataset), none silently left out."""
+    import zipfile
+
+    from vrkit import Warehouse, get_settings
+
+    data = get_settings().data_dir
+    z = tmp_path / "download.zip"
+    folders = ["police_uk_street", "police_uk_outcomes", "police_uk_stop_and_search"]
+    with zipfile.ZipFile(z, "w") as zf:
+        for folder in folders:
+            for month in ("2016-01", "2016-02"):
+                for f in sorted((data / folder / "city-of-london" / month).glob("*.csv")):
+                    zf.write(f, arcname=f"{month}/{f.name}")
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        results = wh.ingest_many([z])
+        kinds = {r.source_kind: r.report.rows_loaded for r in results if r.report}
+        # PROVENANCE.md: street 446 + 509, outcomes 574 + 479, stop and search 150 + 102
+        assert kinds == {
+            "police_uk_street": 955,
+            "police_uk_outcomes": 1053,
+            "police_uk_stop_search": 252,
+        }
+        again = wh.ingest_many([z])
+        assert [r.status for r in again] == ["unchanged"] * 3

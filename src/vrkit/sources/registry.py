@@ -138,6 +138,21 @@ def detect_adapter(path: str | Path) -> SourceAdapter:
     )
 
 
+def detect_adapters(path: str | Path) -> list[SourceAdapter]:
+    """Every adapter that reads part of ``path``.
+
+    A data.police.uk download zip can hold street, outcomes and stop-and-search files together;
+    each kind is read by its own adapter (and registered as its own dataset). Any other file
+    has exactly one adapter (:func:`detect_adapter`).
+    """
+    p = Path(path)
+    first = detect_adapter(p)
+    if logical_name(p).endswith(".zip"):
+        probe = make_probe(p)
+        return [first, *(a for a in _adapters() if a is not first and a.sniff(probe))]
+    return [first]
+
+
 def read_file(path: str | Path) -> SourceFrames:
     """Detect the format of ``path`` and read it (no store involved)."""
     p = Path(path)

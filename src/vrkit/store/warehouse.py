@@ -26,7 +26,7 @@ from vrkit._version import __version__
 from vrkit.config import Settings, get_settings
 from vrkit.errors import StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
-from vrkit.sources.registry import detect_adapter
+from vrkit.sources.registry import detect_adapter, detect_adapters
 from vrkit.store.schema import CLUSTER_KEYS, INDEXES, REPLACE_KEYS, SCHEMA_VERSION, TABLES
 
 
@@ -271,6 +271,10 @@ class Warehouse:
     def ingest(self, path: str | Path, *, force: bool = False) -> IngestResult:
         """Detect, read and load one file in one transaction.
 
+        A data.police.uk download zip that holds several kinds (street, outcomes,
+        stop-and-search) is loaded here as its first kind only; :meth:`ingest_many` (what
+        ``vrkit ingest`` runs) loads every kind it holds.
+
         Loading a file already registered (same source kind and SHA-256) changes nothing and
         returns status ``"unchanged"``, unless ``force`` (re-read and replace it).
         """
@@ -337,11 +341,14 @@ class Warehouse:
         groups: list[list[tuple[Path, SourceAdapter | VrkitError]]] = []
         rows = 0
         open_kind: str | None = None  # kind of the last group if more files may join it
+        entries: list[tuple[Path, SourceAdapter | VrkitError]] = []
         for path in paths:
             try:
-                adapter: SourceAdapter | VrkitError = detect_adapter(path)
+                # a police.uk download zip yields one entry per kind it holds
+                entries.extend((path, a) for a in detect_adapters(path))
             except VrkitError as exc:
-                adapter = exc
+                entries.append((path, exc))
+        for path, adapter in entries:
             est = _estimated_rows(path)
             if (
                 isinstance(adapter, SourceAdapter)
