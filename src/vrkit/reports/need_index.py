@@ -31,6 +31,7 @@ from vrkit.analysis.need_index import (
 from vrkit.catalog.indicators import DERIVED, builtin_indicators
 from vrkit.catalog.profiles import Profile
 from vrkit.errors import InputError
+from vrkit.reports.protected_tables import BLANKED_COL
 from vrkit.reports.public import (
     LinkedResult,
     LinkedTable,
@@ -469,7 +470,6 @@ def build_need_index_report(
     )
 
 
-BLANKED_COL = "blanked"
 #: what the public edition of a ranking does (printed in the report and the spreadsheet)
 PUBLIC_METHOD = (
     "Crime rates are derived from recorded offence counts. In this public edition each area's "

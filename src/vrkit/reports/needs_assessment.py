@@ -27,6 +27,7 @@ from vrkit.analysis import hotspots as hs
 from vrkit.analysis import spacetime as st
 from vrkit.analysis.measures import get_measure
 from vrkit.errors import InputError
+from vrkit.reports.protected_tables import BLANKED_COL, SUPPRESSED_COL, mark_protected
 from vrkit.reports.public import (
     LinkedResult,
     LinkedTable,
@@ -524,9 +525,6 @@ def _borough_names(wh: Warehouse) -> dict[str, str]:
 # public edition (disclosure control)
 # ---------------------------------------------------------------------------------------------
 
-#: columns a public table adds: fields suppressed (counts) and fields blanked (derived) per row
-SUPPRESSED_COL = "suppressed"
-BLANKED_COL = "blanked"
 #: continuous local statistics: functions of a place's count *and its neighbours' counts*
 LOCAL_VALUES = (
     "gi_star",
@@ -653,62 +651,6 @@ def _linked_tables(
     return out
 
 
-KeyFn = Any  # Callable[[dict[str, Any]], Hashable | None]
-
-
-def _mark(
-    frame: pd.DataFrame,
-    result: LinkedResult,
-    counts: dict[str, KeyFn],
-    derived: dict[str, tuple[Any, ...]],
-    published: set[Any],
-) -> pd.DataFrame:
-    """Blank suppressed counts and what is derived from them; add ``suppressed``/``blanked``.
-
-    ``counts``: column → key of the row's figure (``None``: no figure). ``derived``: column →
-    the count columns (names) or keys (functions of the row) it is computed from.
-    """
-    if frame is None or frame.empty:
-        return frame
-    out = frame.copy()
-    recs = out.to_dict("records")
-    sup_rows: list[list[str]] = []
-    blank_rows: list[list[str]] = []
-    for rec in recs:
-        sup = []
-        for col, kf in counts.items():
-            k = kf(rec)
-            if k is None:
-                continue
-            published.add(k)
-            if result.suppressed(k):
-                sup.append(col)
-        blank = []
-        for col, srcs in derived.items():
-            if col not in out.columns:
-                continue
-            for s_ in srcs:
-                if (callable(s_) and result.suppressed(s_(rec))) or (
-                    isinstance(s_, str) and s_ in sup
-                ):
-                    blank.append(col)
-                    break
-        sup_rows.append(sup)
-        blank_rows.append(blank)
-    for col in [*counts, *derived]:
-        if col not in out.columns:
-            continue
-        hit = np.array([col in s or col in b for s, b in zip(sup_rows, blank_rows, strict=True)])
-        if hit.any():
-            if out[col].dtype == object:
-                out[col] = out[col].where(~hit, None)
-            else:
-                out[col] = out[col].astype("float64").where(~hit, np.nan)
-    out[SUPPRESSED_COL] = [",".join(s) for s in sup_rows]
-    out[BLANKED_COL] = [",".join(b) for b in blank_rows]
-    return out
-
-
 def _round(frame: pd.DataFrame, decimals: dict[str, int]) -> pd.DataFrame:
     if frame is None or frame.empty:
         return frame
@@ -814,7 +756,7 @@ def make_public(
     def ck(rec: dict[str, Any]) -> Any:
         return ("c", rec["area_code"], latest)
 
-    hot = _mark(report.hotspots, result, {"count": ck}, {}, published)
+    hot = mark_protected(report.hotspots, result, {"count": ck}, {}, published)
     hot = _add_blanked(hot, hot["area_code"].isin(near_codes).to_numpy(), LOCAL_VALUES)
     rep.hotspots = _round(hot, PUBLIC_DECIMALS)
 
@@ -824,7 +766,7 @@ def make_public(
     rep.spacetime = _round(sp, PUBLIC_DECIMALS)
 
     # top places: suppressed places listed last, unranked; cumulative shares stop there
-    top = _mark(
+    top = mark_protected(
         report.top_places,
         result,
         {"count": ck},
@@ -843,7 +785,7 @@ def make_public(
     # places and published rounded (a total that is suppressed blanks the whole year)
     fixed = ("year", "places", "crimes", "n_bootstrap", "seed", "warnings")
     conc_stats = [c for c in report.concentration.columns if c not in fixed]
-    con = _mark(
+    con = mark_protected(
         report.concentration,
         result,
         {"crimes": lambda rec: ("yt", int(rec["year"]))},
@@ -889,7 +831,7 @@ def make_public(
         def suppressed(self, k: Any) -> bool:
             return k is not None and (k[0] == "dom" or result.suppressed(k))
 
-    rep.deprivation = _mark(
+    rep.deprivation = mark_protected(
         report.deprivation,
         result,
         {"count": lambda rec: gk(imd, int(rec["decile"]), latest)},
@@ -900,7 +842,7 @@ def make_public(
     if not dom.empty:
         most = lambda rec: domain_key(rec["decile_column"], 1)  # noqa: E731
         least = lambda rec: domain_key(rec["decile_column"], 10)  # noqa: E731
-        rep.deprivation_domains = _mark(
+        rep.deprivation_domains = mark_protected(
             dom,
             _Result(),  # type: ignore[arg-type]
             {},
@@ -928,7 +870,9 @@ def make_public(
                 if "least" in c
                 else ("count_most", "count_least")
             )
-        rep.gap_trend = _mark(gap, result, {"count_most": cm, "count_least": cl}, der, published)
+        rep.gap_trend = mark_protected(
+            gap, result, {"count_most": cm, "count_least": cl}, der, published
+        )
     gs = dict(report.gap_summary)
     if gs and (result.suppressed(gk(imd, 1, latest)) or result.suppressed(gk(imd, 10, latest))):
         for k in ("rate_ratio", "rr_lower", "rr_upper"):

@@ -27,13 +27,13 @@ and p-values computed from a suppressed count are blanked; commentary never quot
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from vrkit import sdc
+from vrkit.reports.protected_tables import BLANKED_COL, SUPPRESSED_COL, mark_protected
 from vrkit.reports.public import (
     LinkedResult,
     LinkedTable,
@@ -56,9 +56,7 @@ CRIME_PARTS = (V, R, S, P)
 FROM_CURRENT = ("rate", "rate_lower", "rate_upper", "rank")
 #: derived columns blanked when either year's count is suppressed
 FROM_BOTH = ("change", "pct_change")
-SUPPRESSED_COL = "suppressed"
 NOT_LOCATED = "_not_located"
-BLANKED_COL = "blanked"
 
 KeyFn = Callable[[Hashable, str], Hashable | None]
 #: publication priority (higher = suppressed last) of each measure as a secondary suppression:
@@ -146,47 +144,6 @@ def _pair_tables(
 def _wide(frame: pd.DataFrame, index: str, year_col: str, measures: list[str]) -> pd.DataFrame:
     wide = frame.pivot(index=index, columns="measure", values=year_col)
     return wide.reindex(columns=measures).astype(float)
-
-
-def _mark(
-    frame: pd.DataFrame,
-    result: LinkedResult,
-    fields: dict[str, Callable[[dict[str, Any]], Hashable | None]],
-    derived: Mapping[str, tuple[str, ...]],
-    published: set[Hashable],
-) -> pd.DataFrame:
-    """Blank suppressed counts and their derived figures; add ``suppressed``/``blanked``."""
-    if frame is None or frame.empty:
-        return frame
-    out = frame.copy()
-    sup_lists: list[str] = []
-    blank_lists: list[str] = []
-    recs = out.to_dict("records")
-    for i, rec in enumerate(recs):
-        sup = []
-        for f, kf in fields.items():
-            k = kf(rec)
-            if k is None:
-                continue
-            published.add(k)
-            if result.suppressed(k):
-                sup.append(f)
-        blank = sorted(
-            {d for d, srcs in derived.items() if d in out.columns and set(srcs) & set(sup)}
-        )
-        idx = out.index[i]
-        for f in sup:
-            out.at[idx, f] = np.nan
-        for d in blank:
-            out.at[idx, d] = pd.NA if str(out[d].dtype) in ("Int64", "Float64") else np.nan
-        sup_lists.append(",".join(sup))
-        blank_lists.append(",".join(blank))
-    for f in fields:
-        if f in out.columns and out[f].dtype == object:
-            out[f] = pd.to_numeric(out[f])
-    out[SUPPRESSED_COL] = sup_lists
-    out[BLANKED_COL] = blank_lists
-    return out
 
 
 def _derived_map(current: str = "current", previous: str = "previous") -> dict[str, tuple]:
@@ -340,7 +297,7 @@ def make_public(report: Any, rule: str = "lt10") -> Any:
 
         return f
 
-    rep.headline = _mark(
+    rep.headline = mark_protected(
         report.headline,
         result,
         {"current": yk(X, report.year), "previous": yk(X, report.compare_year)},
@@ -362,7 +319,7 @@ def make_public(report: Any, rule: str = "lt10") -> Any:
                 )
             )
     rep.headline["commentary"] = sents
-    rep.monthly = _mark(
+    rep.monthly = mark_protected(
         report.monthly,
         result,
         {"count": lambda rec: ("m", X, rec["measure"], int(rec["year"]), int(rec["month_num"]))},
@@ -370,14 +327,14 @@ def make_public(report: Any, rule: str = "lt10") -> Any:
         published,
     )
     area = lambda rec: rec["area_code"]  # noqa: E731
-    rep.boroughs = _mark(
+    rep.boroughs = mark_protected(
         report.boroughs,
         result,
         {"current": yk(area, report.year), "previous": yk(area, report.compare_year)},
         dm,
         published,
     )
-    rep.wards = _mark(
+    rep.wards = mark_protected(
         report.wards,
         result,
         {"current": yk(area, report.year), "previous": yk(area, report.compare_year)},
@@ -386,7 +343,7 @@ def make_public(report: Any, rule: str = "lt10") -> Any:
     )
     if not hom.empty:
         hcols = ["total", "firearms", "knives", "teenagers", "under_25", "domestic", "non_domestic"]
-        rep.homicide = _mark(
+        rep.homicide = mark_protected(
             hom.astype({c: "float64" for c in hcols}),
             result,
             {c: _hkey(X, c) for c in hcols},
@@ -413,11 +370,11 @@ def make_public(report: Any, rule: str = "lt10") -> Any:
             "ae_per_police": ("ae", "police"),
             "ambulance_per_police": ("ambulance", "police"),
         }
-        lk2.monthly = _mark(mon2, result, fields_m, der, published)
+        lk2.monthly = mark_protected(mon2, result, fields_m, der, published)
         yr2 = lk.yearly.copy()
         for c in ("police", "ae", "ambulance"):
             yr2[c] = yr2[c].astype("Float64")
-        lk2.yearly = _mark(
+        lk2.yearly = mark_protected(
             yr2,
             result,
             {
@@ -440,7 +397,7 @@ def make_public(report: Any, rule: str = "lt10") -> Any:
     if al is not None and not al.table.empty:
         al2 = copy.copy(al)
         mo = int(pd.Timestamp(al.month).month)
-        al2.table = _mark(
+        al2.table = mark_protected(
             al.table.astype({"observed": "float64"}),
             result,
             {"observed": lambda rec: ("m", rec["area_code"], VWI, report.year, mo)},
