@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+docs: $(STAMP)
+	$(BIN)/python -m typer vrkit.cli utils docs --name vrkit --title "vrkit command-line reference" --output docs/cli.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_street.py
