@@ -119,3 +119,13 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
 def test_formats_and_measures_list() -> None:
     assert "mps_ward_monthly" in runner.invoke(app, ["formats"]).output
     assert "violence_with_injury" in runner.invoke(app, ["measures"]).output
+
+
+def test_version_all_lists_the_libraries() -> None:
+    import duckdb
+
+    res = runner.invoke(app, ["version", "--all"])
+    assert res.exit_code == 0
+    assert (
+        "vrkit" in res.output and f"duckdb                     {duckdb.__version__}" in res.output
+    )

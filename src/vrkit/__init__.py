@@ -19,6 +19,7 @@ True
 """
 
 from vrkit._version import __version__
+from vrkit._versions import show_versions, versions
 from vrkit.config import Settings, get_settings
 from vrkit.errors import DataValidationError, InputError, SourceError, StorageError, VrkitError
 from vrkit.sources.base import LoadReport, Rejection, SourceFrames
@@ -41,4 +42,6 @@ __all__ = [
     "get_settings",
     "known_formats",
     "read_file",
+    "show_versions",
+    "versions",
 ]

@@ -77,9 +77,19 @@ def _main(
 
 
 @app.command()
-def version() -> None:
+def version(
+    full: Annotated[
+        bool, typer.Option("--all", help="Also Python, platform and key libraries (bug reports).")
+    ] = False,
+) -> None:
     """Print the vrkit version."""
-    out.print(__version__)
+    if not full:
+        out.print(__version__)
+        return
+    from vrkit._versions import versions
+
+    for name, v in versions().items():
+        out.print(f"{name:26s} {v}", highlight=False)
 
 
 @app.command()
