@@ -336,6 +336,58 @@ def _split_diagonal(m: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray
 # ---------------------------------------------------------------------------------------------
 
 
+def _permutation_inference(
+    values: np.ndarray,
+    off: sparse.csr_matrix,
+    stat: np.ndarray,
+    scale: np.ndarray,
+    offset: np.ndarray,
+    permutations: int,
+    seed: int | np.random.Generator | None,
+    alternative: Alternative,
+) -> tuple[np.ndarray | None, np.ndarray | None, int | None]:
+    """(p_sim, z_sim, seed) of a local statistic by conditional permutation; Nones if none."""
+    if not permutations:
+        return None, None, None
+    out = conditional_permutation(
+        values,
+        off,
+        stat,
+        scale=scale,
+        offset=offset,
+        n_permutations=int(permutations),
+        rng=make_rng(seed),
+        alternative=alternative,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_sim = np.where(out.sim_std > 0, (stat - out.sim_mean) / out.sim_std, 0.0)
+    return out.p_value, z_sim, seed if isinstance(seed, int) else None
+
+
+def _inference_params(
+    n: int,
+    off: sparse.csr_matrix,
+    islands: int,
+    permutations: int,
+    alternative: Alternative,
+    method: str,
+    alpha: float,
+    analytic: str,
+) -> dict[str, object]:
+    """The inference part of a local statistic's ``params`` (shared by Gi* and Local Moran)."""
+    return {
+        "n_places": n,
+        "n_neighbour_links": int(off.nnz),
+        "islands": islands,
+        "inference": "permutation" if permutations else analytic,
+        "alternative": alternative if permutations else "two-sided",
+        "adjust": method,
+        "adjust_method": ADJUST_METHODS[method],
+        "alpha": alpha,
+        "p_value_floor": permutation_floor(int(permutations), alternative) if permutations else 0.0,
+    }
+
+
 def gi_star(
     y: Any,
     weights: Any,
@@ -417,24 +469,9 @@ def gi_star(
         z = np.where(denom > 0, (num - wi * mean) / denom, 0.0)
     p_norm = 2.0 * stats.norm.sf(np.abs(z))
 
-    p_sim = z_sim = None
-    seed_out: int | None = None
-    if permutations:
-        rng = make_rng(seed)
-        seed_out = seed if isinstance(seed, int) else None
-        out = conditional_permutation(
-            arr,
-            off,
-            g,
-            scale=np.full(n, 1.0 / total),
-            offset=self_w * arr,
-            n_permutations=int(permutations),
-            rng=rng,
-            alternative=alternative,
-        )
-        p_sim = out.p_value
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z_sim = np.where(out.sim_std > 0, (g - out.sim_mean) / out.sim_std, 0.0)
+    p_sim, z_sim, seed_out = _permutation_inference(
+        arr, off, g, np.full(n, 1.0 / total), self_w * arr, permutations, seed, alternative
+    )
     p_value = p_sim if p_sim is not None else p_norm
     params = {
         "weights": "binary" if binary else "as given",
@@ -442,15 +479,7 @@ def gi_star(
         "self_weight_note": "w_ii = self_weight on the diagonal; esda G_Local(star=True, transform='B') equivalent"
         if binary and self_weight == 1
         else "w_ii = self_weight",
-        "n_places": n,
-        "n_neighbour_links": int(off.nnz),
-        "islands": islands,
-        "inference": "permutation" if permutations else "analytic",
-        "alternative": alternative if permutations else "two-sided",
-        "adjust": method,
-        "adjust_method": ADJUST_METHODS[method],
-        "alpha": alpha,
-        "p_value_floor": permutation_floor(int(permutations), alternative) if permutations else 0.0,
+        **_inference_params(n, off, islands, permutations, alternative, method, alpha, "analytic"),
     }
     return GiStarResult(
         ids=place_ids,
@@ -540,36 +569,22 @@ def moran_local(
         z = np.where(vi > 0, (stat - ei) / np.sqrt(vi), 0.0)
     p_norm = 2.0 * stats.norm.sf(np.abs(z))
 
-    p_sim = z_sim = None
-    seed_out: int | None = None
-    if permutations:
-        rng = make_rng(seed)
-        seed_out = seed if isinstance(seed, int) else None
-        out = conditional_permutation(
-            zs,
-            off,
-            stat,
-            scale=(n - 1) * zs / den,
-            offset=np.zeros(n),
-            n_permutations=int(permutations),
-            rng=rng,
-            alternative=alternative,
-        )
-        p_sim = out.p_value
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z_sim = np.where(out.sim_std > 0, (stat - out.sim_mean) / out.sim_std, 0.0)
+    p_sim, z_sim, seed_out = _permutation_inference(
+        zs, off, stat, (n - 1) * zs / den, np.zeros(n), permutations, seed, alternative
+    )
     p_value = p_sim if p_sim is not None else p_norm
     params = {
         "weights": "row-standardised" if row_standardise else "as given",
-        "n_places": n,
-        "n_neighbour_links": int(off.nnz),
-        "islands": islands,
-        "inference": "permutation" if permutations else "analytic (total randomisation)",
-        "alternative": alternative if permutations else "two-sided",
-        "adjust": method,
-        "adjust_method": ADJUST_METHODS[method],
-        "alpha": alpha,
-        "p_value_floor": permutation_floor(int(permutations), alternative) if permutations else 0.0,
+        **_inference_params(
+            n,
+            off,
+            islands,
+            permutations,
+            alternative,
+            method,
+            alpha,
+            "analytic (total randomisation)",
+        ),
     }
     return LocalMoranResult(
         ids=place_ids,
