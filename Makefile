@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint typecheck pytest bench docs clean
+.PHONY: demo test lint imports typecheck pytest bench docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,19 +15,24 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# --force: a re-run replaces the demo's own outputs (vrkit never overwrites without it)
 demo: $(STAMP)
 	mkdir -p $(OUT)
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb ingest --all
-	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report violent-crime --year 2020 --compare 2019 --area London --format html,xlsx,json --out $(OUT)/london-2020
-	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report violent-crime --year 2020 --compare 2019 --area Lambeth --format html,xlsx,json --out $(OUT)/lambeth-2020
-	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report needs-assessment --area London --years 2015-2021 --out $(OUT)/needs-assessment-london
-	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb rank --profile sports --geography ward --top 20 --out $(OUT)/rank-sports
-	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb alerts --measure violence_with_injury --geography borough --month 2021-06 --format json --out $(OUT)/alerts-2021-06.json
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report violent-crime --year 2020 --compare 2019 --area London --format html,xlsx,json --out $(OUT)/london-2020 --force
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report violent-crime --year 2020 --compare 2019 --area Lambeth --format html,xlsx,json --out $(OUT)/lambeth-2020 --force
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report needs-assessment --area London --years 2015-2021 --out $(OUT)/needs-assessment-london --force
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb rank --profile sports --geography ward --top 20 --out $(OUT)/rank-sports --force
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb alerts --measure violence_with_injury --geography borough --month 2021-06 --format json --out $(OUT)/alerts-2021-06.json --force
 	@echo "Outputs:"; find $(OUT) -type f ! -name '*.duckdb*' | sort
 
-lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+lint: $(STAMP) imports
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+# the layer rule of docs/architecture.md (contracts in pyproject.toml)
+imports: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -38,7 +43,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 docs: $(STAMP)
-	$(BIN)/python -m typer vrkit.cli utils docs --name vrkit --title "vrkit command-line reference" --output docs/cli.md
+	$(BIN)/python scripts/cli_reference.py docs/cli.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_street.py

@@ -21,7 +21,7 @@ from vrkit.sources.istv import read_istv
 from vrkit.sources.registry import expand_paths
 from vrkit.store.health import ingest_istv, istv_records
 from vrkit.store.warehouse import Warehouse
-from vrkit.synth import synth_istv
+from vrkit.tasks.synth import synth_istv
 
 ROOT = Path(__file__).resolve().parent / "_work"
 DATA = ROOT / "istv-synth"

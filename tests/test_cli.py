@@ -113,7 +113,7 @@ def test_unknown_measure_exit_code(store: Path) -> None:
 
 def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
     res = runner.invoke(app, ["--store", str(tmp_path / "none.duckdb"), "datasets"])
-    assert res.exit_code == 1 and "no warehouse" in res.output
+    assert res.exit_code == 5 and "no warehouse" in res.output  # StorageError
 
 
 def test_formats_and_measures_list() -> None:

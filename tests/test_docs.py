@@ -12,20 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_cli_reference_is_current(tmp_path: Path) -> None:
     out = tmp_path / "cli.md"
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "typer",
-            "vrkit.cli",
-            "utils",
-            "docs",
-            "--name",
-            "vrkit",
-            "--title",
-            "vrkit command-line reference",
-            "--output",
-            str(out),
-        ],
+        [sys.executable, str(ROOT / "scripts" / "cli_reference.py"), str(out)],
         check=True,
         capture_output=True,
     )
@@ -39,3 +26,13 @@ def test_readme_opens_with_the_two_commands() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     head = text[: text.index("## ")]
     assert "make demo" in head and "make test" in head
+
+
+def test_cli_reference_documents_conventions_and_exit_codes() -> None:
+    from vrkit.errors import EXIT_CODES
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert "## Exit codes" in text and "## Conventions shared by every command" in text
+    for code in EXIT_CODES:
+        assert f"| {code} |" in text
+    assert text.count("--format") >= 10 and "a comma list or repeated" in text

@@ -1,7 +1,8 @@
-"""Errors an analyst can act on.
+"""Errors an analyst can act on, and the exit code each kind gives on the command line.
 
 Every message states the rule, what was received, where (file, row, column) and a hint.
-``vrkit.cli`` maps :class:`VrkitError` to a message and a non-zero exit code in one place.
+Each class carries its ``exit_code``; :mod:`vrkit.cli.errors` turns any error into a message
+and that code in one place, and ``docs/cli.md`` lists :data:`EXIT_CODES`.
 """
 
 from __future__ import annotations
@@ -72,3 +73,31 @@ class StorageError(VrkitError):
     """The warehouse cannot be opened or written (locked, corrupt, wrong schema version)."""
 
     exit_code = 5
+
+
+#: exit code → what it means, as documented in ``docs/cli.md`` (the same kind of mistake gives
+#: the same code in every command)
+EXIT_CODES: dict[int, str] = {
+    0: "Success.",
+    1: "Any other error, including an unexpected failure: a bug in vrkit (please report it "
+    "with the output of `vrkit version --all`).",
+    InputError.exit_code: "Invalid input: an unknown or malformed option value (area, measure, "
+    "profile, format, year, month...), a missing required option, data not loaded for what "
+    "was asked, or an output file that exists (use --force) or may not be written.",
+    SourceError.exit_code: "A file cannot be read or recognised (unknown format, not a CSV, "
+    "empty, truncated).",
+    DataValidationError.exit_code: "A data problem: a value in a file breaks a rule (the file "
+    "is refused whole or the row rejected), or some files of an ingest were refused (the "
+    "others are loaded).",
+    StorageError.exit_code: "The warehouse cannot be opened or written (missing, locked, not "
+    "a DuckDB database, wrong schema version, read-only folder).",
+}
+#: the same codes in a few words (``vrkit --help``)
+EXIT_LABELS: dict[int, str] = {
+    0: "ok",
+    1: "other error",
+    InputError.exit_code: "invalid input",
+    SourceError.exit_code: "unreadable file",
+    DataValidationError.exit_code: "data problem",
+    StorageError.exit_code: "warehouse problem",
+}

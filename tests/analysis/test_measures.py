@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from vrkit.analysis.events import events, events_between
-from vrkit.analysis.measures import get_measure, measures, taxonomy_of
 from vrkit.catalog import load_csv
+from vrkit.catalog.events import events, events_between
+from vrkit.catalog.measures import get_measure, measures, taxonomy_of
 from vrkit.errors import InputError
+from vrkit.store.sql import measure_condition
 
 REQUIRED = [
     "violence_against_the_person",
@@ -32,7 +33,7 @@ def test_unknown_measure_and_taxonomy() -> None:
     with pytest.raises(InputError, match="unknown measure 'knives'"):
         get_measure("knives")
     with pytest.raises(InputError, match="not defined for taxonomy 'police_uk'"):
-        get_measure("violence_with_injury").sql_condition("police_uk")
+        measure_condition(get_measure("violence_with_injury"), "police_uk")
     with pytest.raises(InputError, match="no offence taxonomy"):
         taxonomy_of("boundary")
 
@@ -66,7 +67,7 @@ def test_mask_is_case_insensitive_and_sql_agrees() -> None:
 
     con = duckdb.connect()
     con.register("f", f)
-    cond = get_measure("violence_with_injury").sql_condition("mps")
+    cond = measure_condition(get_measure("violence_with_injury"), "mps")
     assert con.execute(f"SELECT count(*) FROM f WHERE {cond}").fetchone() == (1,)
 
 

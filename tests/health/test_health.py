@@ -21,12 +21,13 @@ from vrkit.analysis.health import (
     normalise_place,
 )
 from vrkit.cli import app
-from vrkit.cli_health import health_app, synth_app
 from vrkit.errors import DataValidationError, InputError
 from vrkit.sources.ambulance import read_ambulance_assaults
-from vrkit.store.health import istv_quality, istv_records
+from vrkit.sources.gazetteer import read_gazetteer
+from vrkit.store.health import istv_records
 from vrkit.store.warehouse import Warehouse
-from vrkit.synth import SynthManifest, synth_ambulance, synth_istv
+from vrkit.tasks.health import istv_quality
+from vrkit.tasks.synth import SynthManifest, synth_ambulance, synth_istv
 
 runner = CliRunner()
 
@@ -163,7 +164,7 @@ def test_completeness_on_synthetic_data_flags_quality_drops(
 ) -> None:
     man, store, _ = synth
     with Warehouse(store, read_only=True) as wh:
-        q = istv_quality(wh)
+        q = istv_quality(wh).to_frame()
     assert set(q["department"]) == set(man.departments)
     # malformed files leave their month missing (no earlier good file to keep)
     for p in man.malformed:
@@ -177,7 +178,7 @@ def test_completeness_on_synthetic_data_flags_quality_drops(
 
 def test_quality_istv_json_cli(synth: tuple[SynthManifest, Path, Path]) -> None:
     _, store, _ = synth
-    res = runner.invoke(health_app, ["quality-istv", "--format", "json", "--store", str(store)])
+    res = runner.invoke(app, ["health", "quality-istv", "--format", "json", "--store", str(store)])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     keys = {"department", "month", "received", "expected", "missing", "pct_location_usable", "flag"}
@@ -187,8 +188,9 @@ def test_quality_istv_json_cli(synth: tuple[SynthManifest, Path, Path]) -> None:
 
 def test_synth_cli_writes_files(tmp_path: Path) -> None:
     res = runner.invoke(
-        synth_app,
+        app,
         [
+            "synth",
             "istv",
             "--departments",
             "2",
@@ -278,13 +280,15 @@ def test_gazetteer_needs_columns(tmp_path: Path) -> None:
     p = tmp_path / "g.csv"
     p.write_text("place,x,y\nA,1,2\n")
     with pytest.raises(InputError, match="name, easting, northing"):
-        Gazetteer.from_csv(p)
+        Gazetteer.from_frame(read_gazetteer(p), where=str(p))
 
 
 def test_synthetic_locations_mostly_match(synth: tuple[SynthManifest, Path, Path]) -> None:
     _, store, gaz_path = synth
     with Warehouse(store, read_only=True) as wh:
         recs = istv_records(wh)
-    m = match_locations(recs["location_description"], Gazetteer.from_csv(gaz_path))
+    m = match_locations(
+        recs["location_description"], Gazetteer.from_frame(read_gazetteer(gaz_path))
+    )
     assert 0.6 < m["matched"].mean() < 1.0  # messy text matches; blanks stay unmatched
     assert date(2023, 1, 1)  # (synthetic data start)

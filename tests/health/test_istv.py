@@ -13,7 +13,7 @@ from vrkit.sources.istv import read_istv
 from vrkit.sources.registry import detect_adapter
 from vrkit.store.health import ingest_istv, istv_records
 from vrkit.store.warehouse import Warehouse
-from vrkit.synth import write_submission
+from vrkit.tasks.synth import write_submission
 
 COLS = [
     "arrival_datetime",

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vrkit.errors import InputError
-from vrkit.sdc import (
+from vrkit.disclosure.sdc import (
     SUPPRESSED,
     TOTAL,
     blank_derived,
@@ -15,6 +14,7 @@ from vrkit.sdc import (
     feasible_intervals,
     protect,
 )
+from vrkit.errors import InputError
 
 # ---------------------------------------------------------------------------------------------
 # inputs

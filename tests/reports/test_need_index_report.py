@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from vrkit.catalog.profiles import parse_profile
 from vrkit.errors import InputError
-from vrkit.reports.need_index import assemble_indicators, build_need_index_report, write_need_index
+from vrkit.reports.build.need_index import assemble_indicators, build_need_index_report
+from vrkit.reports.render.need_index import write_need_index
 from vrkit.sources.base import LoadReport, SourceFrames
 from vrkit.store.warehouse import Warehouse
 
@@ -132,7 +133,7 @@ def test_assemble_aggregates_lsoa_scores_population_weighted(store):
 def test_one_indicator_report_ranks_by_it_and_writes_outputs(store, tmp_path):
     with Warehouse(store, read_only=True) as wh:
         rep = build_need_index_report(wh, _profile("wp_vap_rate_2014_15"), top_n=2, n_draws=50)
-        paths = write_need_index(rep, tmp_path / "out", wh=wh)
+        paths = write_need_index(rep, tmp_path / "out")
     assert rep.table["area_code"].tolist() == ["E05000001", "E05000003", "E05000004", "E05000002"]
     assert (rep.table["rank_low"] == rep.table["rank_high"]).all()  # one indicator: weights moot
     csv = pd.read_csv(tmp_path / "out" / "need_index_t_ward.csv")
@@ -163,10 +164,7 @@ def test_cannot_convert_and_unknown_geography(store):
 
 def test_cli_rank(store, tmp_path):
     from vrkit.cli import app
-    from vrkit.cli_rank import rank_app
 
-    if not any(getattr(g, "name", None) == "rank" for g in app.registered_groups):
-        app.add_typer(rank_app, name="rank")
     prof = tmp_path / "p.toml"
     prof.write_text(
         'name = "T"\nversion = 1\ndescription = "d"\nrationale = "r"\n'

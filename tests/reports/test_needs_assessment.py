@@ -38,7 +38,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report(store):
-    from vrkit.reports.needs_assessment import build_needs_assessment
+    from vrkit.reports.build.needs_assessment import build_needs_assessment
 
     with Warehouse(store, read_only=True) as wh:
         return build_needs_assessment(
@@ -76,7 +76,7 @@ def test_top5_share_by_year_equals_direct_warehouse_computation(report, store) -
 
 
 def test_report_tables_and_files(report, tmp_path) -> None:
-    from vrkit.reports.needs_assessment import write_needs_assessment
+    from vrkit.reports.render.needs_assessment import write_needs_assessment
 
     assert len(report.hotspots) == 4829
     assert {
@@ -116,12 +116,9 @@ def test_report_tables_and_files(report, tmp_path) -> None:
 
 
 def _cli(store, *args):
-    import vrkit.cli as cli
-    from vrkit.cli_hotspots import register
+    from vrkit.cli import app
 
-    if not any(c.name == "hotspots" for c in cli.app.registered_commands):
-        register(cli.app, cli.report_app)
-    return CliRunner().invoke(cli.app, ["--store", str(store), *args])
+    return CliRunner().invoke(app, ["--store", str(store), *args])
 
 
 def test_cli_concentration_json_keys(store, tmp_path) -> None:

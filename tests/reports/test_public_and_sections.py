@@ -18,10 +18,11 @@ import pytest
 from typer.testing import CliRunner
 
 import vrkit
-from vrkit import sdc
 from vrkit.cli import app
+from vrkit.disclosure import sdc
 from vrkit.reports import build_violent_crime_report, write_report
-from vrkit.reports.sections import NO_HEALTH
+from vrkit.reports.build.sections import NO_HEALTH
+from vrkit.tasks import violent_crime_report
 
 DATA = vrkit.get_settings().data_dir
 FILES = [
@@ -56,7 +57,7 @@ def wh(store: Path):
 
 @pytest.fixture(scope="module")
 def lambeth(wh: vrkit.Warehouse):
-    return build_violent_crime_report(wh, year=2020, area="Lambeth", public=True)
+    return violent_crime_report(wh, year=2020, area="Lambeth", public=True).report
 
 
 def _suppressed(frame: pd.DataFrame, field: str) -> pd.Series:
@@ -65,7 +66,7 @@ def _suppressed(frame: pd.DataFrame, field: str) -> pd.Series:
 
 def test_london_figures_unchanged_and_rule_stated(wh: vrkit.Warehouse, tmp_path: Path) -> None:
     private = build_violent_crime_report(wh, year=2021, area="London")
-    public = build_violent_crime_report(wh, year=2021, area="London", public=True)
+    public = violent_crime_report(wh, year=2021, area="London", public=True).report
     # large counts: nothing suppressed at London level, and the non-public edition has no marks
     assert "suppressed" not in private.headline.columns and not private.public
     assert (public.headline["suppressed"] == "").all()
@@ -220,7 +221,7 @@ def test_alerts_history_too_short_for_wards(lambeth) -> None:
 
 def test_linkage_synthetic_totals(store: Path, tmp_path: Path) -> None:
     from vrkit.store.health import ingest_istv
-    from vrkit.synth import synth_ambulance, synth_istv
+    from vrkit.tasks.synth import synth_ambulance, synth_istv
 
     path = tmp_path / "wh.duckdb"
     shutil.copy(store, path)
@@ -242,7 +243,7 @@ def test_linkage_synthetic_totals(store: Path, tmp_path: Path) -> None:
             )["n"].iloc[0]
         )
         rep = build_violent_crime_report(w, year=2020, area="London")
-        pub = build_violent_crime_report(w, year=2020, area="London", public=True)
+        pub = violent_crime_report(w, year=2020, area="London", public=True).report
     lk = rep.linkage
     assert lk.loaded and lk.synthetic
     amb_total = int(pd.read_csv(amb)["callouts"].sum())

@@ -38,8 +38,9 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 import vrkit
-from vrkit import sdc
+from vrkit.disclosure import sdc
 from vrkit.reports import build_violent_crime_report
+from vrkit.tasks import violent_crime_report
 
 DATA = vrkit.get_settings().data_dir
 GLA = "boundaries/statistical-gis-boundaries-london/ESRI"
@@ -89,7 +90,7 @@ def reports(store: Path) -> dict[str, tuple[Any, Any]]:
         for area in ("Lambeth", "London"):
             out[area] = (
                 build_violent_crime_report(w, year=2020, area=area),
-                build_violent_crime_report(w, year=2020, area=area, public=True),
+                violent_crime_report(w, year=2020, area=area, public=True).report,
             )
     return out
 

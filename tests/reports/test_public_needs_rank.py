@@ -18,8 +18,9 @@ import pytest
 from scipy.optimize import linprog
 from typer.testing import CliRunner
 
-from vrkit import get_settings, sdc
+from vrkit import get_settings
 from vrkit.catalog.profiles import parse_profile
+from vrkit.disclosure import sdc
 from vrkit.store.warehouse import Warehouse
 
 FILES = (
@@ -53,11 +54,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def reports(store: Path):
-    from vrkit.reports.needs_assessment import _deciles, build_needs_assessment
+    from vrkit.reports.build.needs_assessment import _deciles, build_needs_assessment
+    from vrkit.reports.public.needs_assessment import make_public
 
     with Warehouse(store, read_only=True) as wh:
         private = build_needs_assessment(wh, **KW)
-        public = build_needs_assessment(wh, **KW, public=True)
+        public = make_public(private)
         dec = _deciles(wh, private.data.places["area_code"].tolist()).set_index("area_code")
     return private, public, dec
 
@@ -164,7 +166,7 @@ def test_nothing_suppressed_is_recoverable(reports) -> None:
 def test_rule_stated_in_every_file_and_private_unchanged(reports, tmp_path: Path) -> None:
     import pyogrio
 
-    from vrkit.reports.needs_assessment import write_needs_assessment
+    from vrkit.reports.render.needs_assessment import write_needs_assessment
 
     private, public, _ = reports
     assert not private.public and "suppressed" not in private.hotspots.columns
@@ -246,7 +248,7 @@ def _profile():
 
 @pytest.fixture(scope="module")
 def ranks(store: Path):
-    from vrkit.reports.need_index import build_need_index_report
+    from vrkit.reports.build.need_index import build_need_index_report
 
     with Warehouse(store, read_only=True) as wh:
         kw: dict[str, Any] = {"geography": "lsoa", "top_n": 20, "n_draws": 20}

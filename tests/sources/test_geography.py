@@ -30,9 +30,10 @@ from vrkit.sources.imd import ImdFile1Adapter
 from vrkit.sources.lookups import Ward23Lad23LookupAdapter
 from vrkit.sources.population import MidYearPopulationAdapter
 from vrkit.sources.registry import detect_adapter, read_file
-from vrkit.store.derived import DERIVED_KIND, derive_lsoa_ward_links
+from vrkit.store.derived import DERIVED_KIND
 from vrkit.store.schema import TABLES
 from vrkit.store.warehouse import Warehouse
+from vrkit.tasks.ingestion import derive_lsoa_ward_links
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

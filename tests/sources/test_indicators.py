@@ -8,17 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from vrkit.catalog.indicators import ward_profile_columns
 from vrkit.config import get_settings
 from vrkit.errors import DataValidationError, InputError
-from vrkit.sources.indicators import (
-    WARD_PROFILE_COLUMNS,
-    WardProfilesAdapter,
-    ingest_user_indicator,
-    parse_period,
-    read_user_indicator,
-)
+from vrkit.sources.indicators import WardProfilesAdapter, parse_period, read_user_indicator
 from vrkit.sources.registry import detect_adapter
 from vrkit.store.warehouse import Warehouse
+from vrkit.tasks.ranking import add_indicator as ingest_user_indicator
 
 WARD_PROFILES = Path(get_settings().data_dir) / "other_london" / "ward-profiles-excel-version.csv"
 
@@ -29,7 +25,7 @@ def test_ward_profiles_real_file():
     frames = WardProfilesAdapter().read(WARD_PROFILES)
     vals = frames.tables["indicator_value"]
     assert frames.report.rows_read == 660 and frames.report.rows_loaded == 659
-    assert len(frames.tables["indicator"]) == len(WARD_PROFILE_COLUMNS) == 64
+    assert len(frames.tables["indicator"]) == len(ward_profile_columns()) == 64
     assert vals["area_code"].str.startswith("E05").sum() // 64 >= 600
     # n/a is missing, not zero: 17 reception-obesity cells are absent
     obese = vals[vals["indicator_id"] == "wp_pct_obese_reception_2011_14"]
@@ -44,7 +40,7 @@ def test_ward_profiles_real_file():
 
 
 def _wp(tmp_path: Path, edit=None) -> Path:
-    header = ["Ward name", "Old code", "New code"] + [c.header for c in WARD_PROFILE_COLUMNS]
+    header = ["Ward name", "Old code", "New code"] + [c.header for c in ward_profile_columns()]
     rows = [
         ["Abbey", "00ABFX", "E05000026"] + ["1.5"] * 64,
         ["Barking", "00AB", "E09000002"] + ["2"] * 64,

@@ -11,11 +11,6 @@ import math
 
 import numpy as np
 
-#: Normalisation methods, in the order the sensitivity table shows them.
-NORMALISATIONS: tuple[str, ...] = ("zscore", "minmax", "percentile", "top_share")
-#: Aggregation methods.
-AGGREGATIONS: tuple[str, ...] = ("additive", "geometric")
-
 
 def top_k(n: int, share: float) -> int:
     """Number of areas in the top ``share`` of ``n``: ``ceil(share * n)``, at least 1.

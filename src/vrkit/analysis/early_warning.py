@@ -97,7 +97,7 @@ import pandas as pd
 from scipy import stats
 
 from vrkit.analysis._validate import require_columns
-from vrkit.analysis.events import events
+from vrkit.catalog.events import events
 from vrkit.errors import InputError
 
 Method = Literal["farrington", "cusum", "ewma"]

@@ -11,7 +11,6 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -416,18 +415,6 @@ class Gazetteer:
     """Places to match free text against: ``name, easting, northing`` (+ optional columns)."""
 
     places: pd.DataFrame
-
-    @classmethod
-    def from_csv(cls, path: str | Path) -> Gazetteer:
-        """Read a gazetteer CSV; ``name, easting, northing`` required (BNG metres).
-
-        Optional ``area_code`` (e.g. the LSOA the place lies in) is carried to matches.
-        """
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"gazetteer {p} does not exist")
-        frame = pd.read_csv(p, dtype={"name": str, "area_code": str})
-        return cls.from_frame(frame, where=str(p))
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, where: str = "gazetteer") -> Gazetteer:

@@ -3,7 +3,10 @@
 Three kinds:
 
 - **loaded** indicators, read from files by source adapters (GLA ward profiles, IoD2019,
-  population estimates): their metadata comes from the adapter modules;
+  population estimates): their metadata is data, ``catalog/indicators.csv`` (one row per
+  indicator: id, name, unit, polarity, source, description, origin), which the adapters use to
+  write the ``indicator`` table; ``catalog/ward_profile_columns.csv`` maps each GLA ward-profile
+  column to its indicator and period;
 - **derived** indicators, computed from the warehouse when a need index is built
   (:data:`DERIVED`): crime rates per 1,000 residents for every headline measure in
   ``measures.toml``, and age shares from the population estimates;
@@ -13,14 +16,16 @@ Three kinds:
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 import pandas as pd
 
-from vrkit.catalog import load_toml
+from vrkit.catalog import load_csv, load_toml
 
+#: polarities an indicator may have in the catalogue
+POLARITIES = ("higher_is_worse", "higher_is_better", "neutral")
 CATALOGUE_COLUMNS = ["indicator_id", "name", "unit", "polarity", "source", "description", "origin"]
 
 
@@ -101,56 +106,103 @@ def _derived() -> dict[str, DerivedIndicator]:
 
 DERIVED: dict[str, DerivedIndicator] = _derived()
 
-#: (module, attribute, kind) of adapter-side indicator definitions, imported lazily.
-_LOADED = (
-    ("vrkit.sources.imd", "LSOA_INDICATORS", "pairs"),
-    ("vrkit.sources.imd", "WARD_COLUMNS", "wardcols"),
-    ("vrkit.sources.population", "MID_YEAR_INDICATORS", "pairs"),
-    ("vrkit.sources.population", "CENSUS_INDICATORS", "defs"),
-)
+
+@dataclass(frozen=True)
+class IndicatorDef:
+    """Metadata of one indicator (a row of the warehouse ``indicator`` table)."""
+
+    indicator_id: str
+    name: str
+    unit: str
+    polarity: str  # "higher_is_worse" | "higher_is_better" | "neutral"
+    source: str
+    description: str
+    origin: str = "user"
+
+
+@dataclass(frozen=True)
+class WardProfileColumn:
+    """How one column of the GLA ward profiles maps to an indicator and its period."""
+
+    header: str
+    indicator_id: str
+    name: str
+    unit: str
+    polarity: str
+    period_start: date
+    period_end: date
+
+
+@cache
+def loaded_indicators() -> dict[str, IndicatorDef]:
+    """Indicators read from files by the source adapters, by id (``catalog/indicators.csv``)."""
+    return {
+        r["indicator_id"]: IndicatorDef(
+            r["indicator_id"],
+            r["name"],
+            r["unit"],
+            r["polarity"],
+            r["source"],
+            r["description"],
+            r["origin"],
+        )
+        for r in load_csv("indicators.csv")
+    }
+
+
+def indicator_def(indicator_id: str) -> IndicatorDef:
+    """Metadata of a loaded indicator; ``KeyError`` names a catalogue gap (a bug)."""
+    try:
+        return loaded_indicators()[indicator_id]
+    except KeyError:
+        raise KeyError(f"indicator {indicator_id!r} is not in catalog/indicators.csv") from None
+
+
+@cache
+def ward_profile_columns() -> tuple[WardProfileColumn, ...]:
+    """The GLA ward-profile columns read as indicators (``catalog/ward_profile_columns.csv``)."""
+    out = []
+    for r in load_csv("ward_profile_columns.csv"):
+        d = indicator_def(r["indicator_id"])
+        out.append(
+            WardProfileColumn(
+                r["header"],
+                d.indicator_id,
+                d.name,
+                d.unit,
+                d.polarity,
+                date.fromisoformat(r["period_start"]),
+                date.fromisoformat(r["period_end"]),
+            )
+        )
+    return tuple(out)
 
 
 @cache
 def builtin_indicators() -> pd.DataFrame:
     """Every built-in indicator: ``indicator_id, name, unit, polarity, source, description,
-    origin`` (``origin``: ``ward_profiles``, ``imd2019``, ``population`` or ``derived``)."""
-    from vrkit.sources.indicators import INDICATOR_COLUMNS, ward_profile_definitions
-
-    parts = [ward_profile_definitions()[INDICATOR_COLUMNS].assign(origin="ward_profiles")]
-    rows = []
-    for module, attr, kind in _LOADED:
-        try:
-            obj = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):  # adapter not installed in this checkout
-            continue
-        if kind == "pairs":
-            defs = [d for _, d in obj.values()]
-        elif kind == "wardcols":
-            defs = [c.indicator for c in obj]
-        else:
-            defs = list(obj.values())
-        origin = module.rsplit(".", 1)[1]
-        rows += [
-            (d.indicator_id, d.name, d.unit, d.polarity, d.source, d.description, origin)
-            for d in defs
-        ]
-    parts.append(pd.DataFrame(rows, columns=CATALOGUE_COLUMNS))
-    parts.append(
-        pd.DataFrame(
-            [
-                (
-                    d.indicator_id,
-                    d.name,
-                    d.unit,
-                    d.polarity,
-                    "vrkit (derived)",
-                    d.description,
-                    "derived",
-                )
-                for d in DERIVED.values()
-            ],
-            columns=CATALOGUE_COLUMNS,
-        )
+    origin`` (``origin``: ``ward_profiles``, ``imd``, ``population`` or ``derived``)."""
+    loaded = pd.DataFrame(
+        [
+            (d.indicator_id, d.name, d.unit, d.polarity, d.source, d.description, d.origin)
+            for d in loaded_indicators().values()
+        ],
+        columns=CATALOGUE_COLUMNS,
     )
-    out = pd.concat(parts, ignore_index=True).drop_duplicates("indicator_id")
+    derived = pd.DataFrame(
+        [
+            (
+                d.indicator_id,
+                d.name,
+                d.unit,
+                d.polarity,
+                "vrkit (derived)",
+                d.description,
+                "derived",
+            )
+            for d in DERIVED.values()
+        ],
+        columns=CATALOGUE_COLUMNS,
+    )
+    out = pd.concat([loaded, derived], ignore_index=True).drop_duplicates("indicator_id")
     return out.reset_index(drop=True)

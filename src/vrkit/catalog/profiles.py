@@ -28,19 +28,26 @@ from __future__ import annotations
 
 import importlib.resources as ilr
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from vrkit.analysis.need_index import (
-    AGGREGATIONS,
-    NORMALISATIONS,
-    POLARITIES,
-    IndicatorSpec,
-    effective_weights,
-)
+import numpy as np
+import pandas as pd
+
+from vrkit.catalog._suggest import did_you_mean
+from vrkit.catalog.indicators import builtin_indicators
 from vrkit.errors import InputError
+
+Polarity = Literal["higher_is_worse", "higher_is_better"]
+#: polarities an indicator of a profile (or a need index) may have: a neutral catalogue
+#: indicator must be given one
+POLARITIES: tuple[str, ...] = ("higher_is_worse", "higher_is_better")
+#: normalisation methods of the need index, in the order the sensitivity table shows them
+NORMALISATIONS: tuple[str, ...] = ("zscore", "minmax", "percentile", "top_share")
+#: aggregation methods of the need index
+AGGREGATIONS: tuple[str, ...] = ("additive", "geometric")
 
 _TOP_KEYS = {
     "id",
@@ -55,6 +62,121 @@ _TOP_KEYS = {
     "aggregation",
 }
 _IND_KEYS = {"id", "weight", "domain", "polarity", "why"}
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """One indicator of a need index.
+
+    Parameters
+    ----------
+    indicator_id : str
+        Column of the values frame (an ``indicator.indicator_id`` in the warehouse).
+    weight : float, default 1
+        Non-negative weight; normalised within the domain.
+    polarity : {"higher_is_worse", "higher_is_better"}
+        ``higher_is_worse``: a higher value means more need (crime rate, deprivation score).
+    domain : str, optional
+        Domain the indicator belongs to (e.g. ``"violence"``); ``None`` puts all indicators
+        in one implicit domain.
+    """
+
+    indicator_id: str
+    weight: float = 1.0
+    polarity: Polarity = "higher_is_worse"
+    domain: str | None = None
+
+
+def effective_weights(
+    indicators: Sequence[IndicatorSpec], domain_weights: Mapping[str, float] | None = None
+) -> pd.Series:
+    """Effective indicator weights (sum 1) from indicator weights and optional domain weights.
+
+    Within each domain the indicator weights are normalised to sum to 1; domain weights
+    (default: equal) are normalised to sum to 1; the effective weight is their product.
+    Without any domains the indicator weights are simply normalised.
+
+    Raises
+    ------
+    InputError
+        Negative, non-finite or all-zero weights, duplicate indicators, a domain weight for a
+        domain no indicator belongs to, or some indicators with a domain and others without.
+    """
+    check_specs(indicators)
+    domains = [s.domain for s in indicators]
+    w = np.array([float(s.weight) for s in indicators])
+    if all(d is None for d in domains):
+        if domain_weights:
+            raise InputError(
+                "domain weights were given but no indicator has a domain",
+                hint="Set `domain` on each indicator or drop the domain weights.",
+            )
+        return pd.Series(w / w.sum(), index=[s.indicator_id for s in indicators], name="weight")
+    if any(d is None for d in domains):
+        missing = [s.indicator_id for s in indicators if s.domain is None]
+        raise InputError(
+            f"some indicators have a domain and some do not (no domain: {', '.join(missing)})",
+            hint="Give every indicator a domain, or none.",
+        )
+    names = list(dict.fromkeys(d for d in domains if d is not None))
+    dw = {d: 1.0 for d in names} if not domain_weights else dict(domain_weights)
+    for d, v in dw.items():
+        if d not in names:
+            raise InputError(
+                f"domain weight for {d!r}, which no indicator belongs to",
+                hint=f"Domains in use: {', '.join(names)}.",
+            )
+        check_weight(v, f"domain weight {d!r}")
+    for d in names:
+        if d not in dw:
+            raise InputError(
+                f"domain {d!r} has no domain weight", hint="Give a weight for every domain."
+            )
+    total_dw = sum(dw.values())
+    if total_dw <= 0:
+        raise InputError("domain weights are all zero", hint="Give at least one domain weight > 0.")
+    out = np.zeros(len(indicators))
+    for d in names:
+        idx = [i for i, dd in enumerate(domains) if dd == d]
+        within = w[idx].sum()
+        if within <= 0 and dw[d] > 0:
+            raise InputError(
+                f"indicator weights in domain {d!r} are all zero but the domain weight is {dw[d]}",
+                hint="Give an indicator in the domain a weight > 0, or the domain weight 0.",
+            )
+        if within > 0:
+            out[idx] = w[idx] / within * (dw[d] / total_dw)
+    return pd.Series(out, index=[s.indicator_id for s in indicators], name="weight")
+
+
+def check_weight(v: object, what: str) -> None:
+    """Raise InputError unless ``v`` is a finite number ≥ 0 (``what`` names it)."""
+    if isinstance(v, bool) or not isinstance(v, int | float | np.number):
+        raise InputError(f"{what} must be a number (got {v!r})")
+    if not np.isfinite(float(v)) or float(v) < 0:
+        raise InputError(f"{what} must be a finite number ≥ 0 (got {v!r})")
+
+
+def check_specs(indicators: Sequence[IndicatorSpec]) -> None:
+    """Raise InputError for no indicators, a repeat, a bad weight or polarity, or all-zero weights."""
+    if len(indicators) == 0:
+        raise InputError("a need index needs at least one indicator")
+    seen: set[str] = set()
+    for s in indicators:
+        if s.indicator_id in seen:
+            raise InputError(f"indicator {s.indicator_id!r} is listed twice")
+        seen.add(s.indicator_id)
+        check_weight(s.weight, f"weight of indicator {s.indicator_id!r}")
+        if s.polarity not in POLARITIES:
+            raise InputError(
+                f"polarity of indicator {s.indicator_id!r} must be one of "
+                f"{', '.join(POLARITIES)} (got {s.polarity!r})",
+                hint="A 'neutral' indicator cannot say which areas need more; choose one.",
+            )
+    if sum(float(s.weight) for s in indicators) <= 0:
+        raise InputError(
+            "indicator weights are all zero", hint="Give at least one indicator a weight > 0."
+        )
 
 
 @dataclass(frozen=True)
@@ -103,8 +225,6 @@ def profile_names() -> list[str]:
 
 
 def _known_polarities() -> dict[str, str]:
-    from vrkit.catalog.indicators import builtin_indicators
-
     cat = builtin_indicators()
     return dict(zip(cat["indicator_id"], cat["polarity"], strict=True))
 
@@ -144,7 +264,8 @@ def load_profile(
         if name not in profile_names():
             raise InputError(
                 f"unknown profile {name!r}",
-                hint=f"Built-in profiles: {', '.join(profile_names())}; or pass a .toml path.",
+                hint=did_you_mean(name, profile_names())
+                + f"Built-in profiles: {', '.join(profile_names())}; or pass a .toml path.",
             )
         res = ilr.files(__package__) / "profiles" / f"{name}.toml"
         text, origin, default_id = (

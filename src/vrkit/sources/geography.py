@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vrkit.catalog.indicators import IndicatorDef
 from vrkit.errors import DataValidationError
 
 #: ONS GSS code patterns by entity (England, Wales, Scotland, Northern Ireland where relevant).
@@ -38,18 +38,6 @@ AREA_COLUMNS = ["area_code", "area_name", "area_type", "parent_code", "geometry"
 AREA_LINK_COLUMNS = ["child_code", "parent_code", "link_type", "weight"]
 INDICATOR_COLUMNS = ["indicator_id", "name", "unit", "polarity", "source", "description"]
 INDICATOR_VALUE_COLUMNS = ["area_code", "indicator_id", "period_start", "period_end", "value"]
-
-
-@dataclass(frozen=True)
-class IndicatorDef:
-    """Metadata of one indicator (a row of the ``indicator`` table)."""
-
-    indicator_id: str
-    name: str
-    unit: str
-    polarity: str  # "higher_is_worse" | "higher_is_better" | "neutral"
-    source: str
-    description: str
 
 
 def indicator_frame(defs: Iterable[IndicatorDef]) -> pd.DataFrame:

@@ -36,10 +36,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from vrkit.catalog.indicators import IndicatorDef, indicator_def
 from vrkit.errors import DataValidationError
 from vrkit.sources.base import LoadReport, Probe, SourceAdapter, SourceFrames
 from vrkit.sources.geography import (
-    IndicatorDef,
     check_codes,
     indicator_frame,
     indicator_values,
@@ -49,74 +49,21 @@ from vrkit.sources.geography import (
     sheet_header,
 )
 
-SOURCE = "MHCLG English Indices of Deprivation 2019"
-SOURCE_GLA_WARDS = "GLA London ward summaries of the MHCLG English Indices of Deprivation 2019"
 PERIOD_START = date(2019, 1, 1)
 PERIOD_END = date(2019, 12, 31)
 N_LSOA_ENGLAND = 32_844
-_REF = " IoD2019 (published September 2019); most underlying indicators relate to 2015/16."
-_RANK_NOTE = f"Rank 1 = most deprived of the {N_LSOA_ENGLAND:,} LSOAs in England."
-_DECILE_NOTE = "Decile 1 = the most deprived 10 % of LSOAs in England, 10 = the least deprived."
 
-#: (id stem, label in the workbook headers, score header suffix, score unit, score note)
-_DOMAINS: tuple[tuple[str, str, str, str, str], ...] = (
-    (
-        "",
-        "Index of Multiple Deprivation (IMD)",
-        "Score",
-        "score",
-        "Weighted combination of the seven domain scores.",
-    ),
-    (
-        "income",
-        "Income",
-        "Score (rate)",
-        "proportion of population",
-        "Proportion of the population experiencing deprivation relating to low income.",
-    ),
-    (
-        "employment",
-        "Employment",
-        "Score (rate)",
-        "proportion of working-age population",
-        "Proportion of the working-age population involuntarily excluded from work.",
-    ),
-    (
-        "education",
-        "Education, Skills and Training",
-        "Score",
-        "score",
-        "Lack of attainment and skills in the local population.",
-    ),
-    (
-        "health",
-        "Health Deprivation and Disability",
-        "Score",
-        "score",
-        "Risk of premature death and impairment of quality of life through poor health "
-        "(standardised; may be negative).",
-    ),
-    (
-        "crime",
-        "Crime",
-        "Score",
-        "score",
-        "Risk of personal and material victimisation (standardised; may be negative).",
-    ),
-    (
-        "barriers",
-        "Barriers to Housing and Services",
-        "Score",
-        "score",
-        "Physical and financial accessibility of housing and local services.",
-    ),
-    (
-        "living_environment",
-        "Living Environment",
-        "Score",
-        "score",
-        "Quality of the indoor and outdoor local environment.",
-    ),
+#: (id stem, label in the workbook headers, score header suffix); the indicators' names, units
+#: and descriptions are catalogue data (``catalog/indicators.csv``)
+_DOMAINS: tuple[tuple[str, str, str], ...] = (
+    ("", "Index of Multiple Deprivation (IMD)", "Score"),
+    ("income", "Income", "Score (rate)"),
+    ("employment", "Employment", "Score (rate)"),
+    ("education", "Education, Skills and Training", "Score"),
+    ("health", "Health Deprivation and Disability", "Score"),
+    ("crime", "Crime", "Score"),
+    ("barriers", "Barriers to Housing and Services", "Score"),
+    ("living_environment", "Living Environment", "Score"),
 )
 
 
@@ -127,41 +74,13 @@ def _stem(key: str) -> str:
 def _lsoa_defs() -> dict[str, tuple[str, IndicatorDef]]:
     """indicator id → (London workbook header, definition) for the 24 LSOA indicators."""
     out: dict[str, tuple[str, IndicatorDef]] = {}
-    for key, label, score_suffix, unit, note in _DOMAINS:
-        name = "IMD 2019" if not key else f"IMD 2019 {label} domain"
-        out[_stem(key) + "score"] = (
-            f"{label} {score_suffix}",
-            IndicatorDef(
-                _stem(key) + "score",
-                f"{name} score",
-                unit,
-                "higher_is_worse",
-                SOURCE,
-                note + " Higher = more deprived." + _REF,
-            ),
-        )
-        out[_stem(key) + "rank"] = (
-            f"{label} Rank (where 1 is most deprived)",
-            IndicatorDef(
-                _stem(key) + "rank",
-                f"{name} rank",
-                "rank",
-                "higher_is_better",
-                SOURCE,
-                _RANK_NOTE + _REF,
-            ),
-        )
-        out[_stem(key) + "decile"] = (
-            f"{label} Decile (where 1 is most deprived 10% of LSOAs)",
-            IndicatorDef(
-                _stem(key) + "decile",
-                f"{name} decile",
-                "decile",
-                "higher_is_better",
-                SOURCE,
-                _DECILE_NOTE + _REF,
-            ),
-        )
+    for key, label, score_suffix in _DOMAINS:
+        for what, header in (
+            ("score", f"{label} {score_suffix}"),
+            ("rank", f"{label} Rank (where 1 is most deprived)"),
+            ("decile", f"{label} Decile (where 1 is most deprived 10% of LSOAs)"),
+        ):
+            out[_stem(key) + what] = (header, indicator_def(_stem(key) + what))
     return out
 
 
@@ -182,154 +101,37 @@ class _WardCol:
     maximum: float | None = None
 
 
-_FRACTIONAL = " Fractional where an LSOA is split between wards."
-
-
 def _ward(
     iid: str,
     header: str,
-    name: str,
-    unit: str,
-    polarity: str,
-    desc: str,
     *,
     integer: bool = False,
     minimum: float | None = None,
     maximum: float | None = None,
 ) -> _WardCol:
-    defn = IndicatorDef(
-        iid, name, unit, polarity, SOURCE_GLA_WARDS, desc + " As aggregated by the GLA." + _REF
-    )
-    return _WardCol(header, defn, integer, minimum, maximum)
+    return _WardCol(header, indicator_def(iid), integer, minimum, maximum)
 
 
 WARD_COLUMNS: tuple[_WardCol, ...] = (
-    _ward(
-        "imd2019_ward_extent",
-        "IMD Extent %",
-        "IMD 2019 extent (ward)",
-        "proportion of population",
-        "higher_is_worse",
-        "Proportion of the ward's population living in the most deprived LSOAs (IoD 'extent').",
-        minimum=0,
-        maximum=1,
-    ),
-    _ward(
-        "imd2019_ward_average_rank",
-        "IMD Average rank",
-        "IMD 2019 average rank (ward)",
-        "rank",
-        "higher_is_better",
-        "Population-weighted average of the ward's LSOA IMD ranks; " + _RANK_NOTE,
-        minimum=1,
-        maximum=N_LSOA_ENGLAND,
-    ),
-    _ward(
-        "imd2019_ward_average_score",
-        "IMD average score",
-        "IMD 2019 average score (ward)",
-        "score",
-        "higher_is_worse",
-        "Population-weighted average of LSOA IMD scores.",
-        minimum=0,
-    ),
+    _ward("imd2019_ward_extent", "IMD Extent %", minimum=0, maximum=1),
+    _ward("imd2019_ward_average_rank", "IMD Average rank", minimum=1, maximum=N_LSOA_ENGLAND),
+    _ward("imd2019_ward_average_score", "IMD average score", minimum=0),
     _ward(
         "imd2019_ward_worst_lsoa_rank",
         "Rank of worst LSOA",
-        "IMD 2019 rank of the most deprived LSOA (ward)",
-        "rank",
-        "higher_is_better",
-        "National IMD rank of the ward's most deprived LSOA; " + _RANK_NOTE,
         integer=True,
         minimum=1,
         maximum=N_LSOA_ENGLAND,
     ),
-    _ward(
-        "imd2019_ward_lsoa_count",
-        "Number of LSOAs",
-        "Number of LSOAs (ward, IoD2019)",
-        "count",
-        "neutral",
-        "LSOAs (2011) counted in the ward by the GLA; fractional where an LSOA is split "
-        "between wards.",
-        minimum=0,
-    ),
-    _ward(
-        "imd2019_ward_lsoas_worst_5pct",
-        "# LSOAs in worst 5%",
-        "LSOAs in the most deprived 5 % nationally (ward)",
-        "count",
-        "higher_is_worse",
-        "Number of the ward's LSOAs in the most deprived 5 % in England." + _FRACTIONAL,
-        minimum=0,
-    ),
-    _ward(
-        "imd2019_ward_lsoas_worst_10pct",
-        "# LSOAs in worst 10%",
-        "LSOAs in the most deprived 10 % nationally (ward)",
-        "count",
-        "higher_is_worse",
-        "Number of the ward's LSOAs in the most deprived 10 % in England (decile 1)." + _FRACTIONAL,
-        minimum=0,
-    ),
-    _ward(
-        "imd2019_ward_lsoas_worst_20pct",
-        "# LSOAs in worst 20%",
-        "LSOAs in the most deprived 20 % nationally (ward)",
-        "count",
-        "higher_is_worse",
-        "Number of the ward's LSOAs in the most deprived 20 % in England." + _FRACTIONAL,
-        minimum=0,
-    ),
-    _ward(
-        "imd2019_ward_lsoas_worst_50pct",
-        "# LSOAs in worst 50%",
-        "LSOAs in the most deprived 50 % nationally (ward)",
-        "count",
-        "higher_is_worse",
-        "Number of the ward's LSOAs in the more deprived half of England." + _FRACTIONAL,
-        minimum=0,
-    ),
-    _ward(
-        "imd2019_ward_income_score",
-        "Income score",
-        "Income deprivation rate (ward)",
-        "proportion of population",
-        "higher_is_worse",
-        "Proportion of the population income deprived.",
-        minimum=0,
-        maximum=1,
-    ),
-    _ward(
-        "imd2019_ward_employment_score",
-        "Employment score",
-        "Employment deprivation rate (ward)",
-        "proportion of working-age population",
-        "higher_is_worse",
-        "Proportion of the working-age population employment deprived.",
-        minimum=0,
-        maximum=1,
-    ),
-    _ward(
-        "imd2019_ward_idaci_score",
-        "IDACI score",
-        "Income Deprivation Affecting Children Index (ward)",
-        "proportion of children aged 0-15",
-        "higher_is_worse",
-        "Proportion of children aged 0-15 living in income-deprived families.",
-        minimum=0,
-        maximum=1,
-    ),
-    _ward(
-        "imd2019_ward_idaopi_score",
-        "IDAOPI score",
-        "Income Deprivation Affecting Older People Index (ward)",
-        "proportion of people aged 60+",
-        "higher_is_worse",
-        "Proportion of people aged 60 and over who are income deprived.",
-        minimum=0,
-        maximum=1,
-    ),
+    _ward("imd2019_ward_lsoa_count", "Number of LSOAs", minimum=0),
+    _ward("imd2019_ward_lsoas_worst_5pct", "# LSOAs in worst 5%", minimum=0),
+    _ward("imd2019_ward_lsoas_worst_10pct", "# LSOAs in worst 10%", minimum=0),
+    _ward("imd2019_ward_lsoas_worst_20pct", "# LSOAs in worst 20%", minimum=0),
+    _ward("imd2019_ward_lsoas_worst_50pct", "# LSOAs in worst 50%", minimum=0),
+    _ward("imd2019_ward_income_score", "Income score", minimum=0, maximum=1),
+    _ward("imd2019_ward_employment_score", "Employment score", minimum=0, maximum=1),
+    _ward("imd2019_ward_idaci_score", "IDACI score", minimum=0, maximum=1),
+    _ward("imd2019_ward_idaopi_score", "IDAOPI score", minimum=0, maximum=1),
 )
 
 

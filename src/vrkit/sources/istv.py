@@ -75,6 +75,7 @@ import csv
 import io
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -306,17 +307,79 @@ def _find_column(names: list[str]) -> dict[str, int]:
     return pos
 
 
+@dataclass
+class _Header:
+    """The submission header (key,value lines before the first blank line), validated."""
+
+    site: str
+    month: date
+    last: date
+    start: date
+    end: date
+    declared: int
+    submitted: date | None
+    synthetic: bool
+    department: str | None
+    #: index of the first line after the header
+    end_line: int
+    #: identifier kind → header lines dropped
+    dropped: Counter[str]
+
+
+@dataclass
+class _Records:
+    """What parsing the record lines gave: rows kept, rejections and identifier counts."""
+
+    records: list[tuple[object, ...]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    redacted: Counter[str] = field(default_factory=Counter)
+    coded_pii: int = 0
+
+
 def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
     """Validate one submission given as rows of strings; see the module docstring for the rules.
 
     Personal identifiers are removed here, first, before anything else is built from the rows.
+    The steps: the submission header (:func:`_parse_header`), the record header and count
+    (:func:`_record_lines`), identifying columns (:func:`_strip_identifier_columns`), the records
+    (:func:`_parse_records`), the whole-file checks and the frames (:func:`_frames`).
     """
     if not rows or not rows[0] or rows[0][0].strip().lower() != MARKER:
         raise SourceError(path, f"line 1 must start with {SHEET!r}")
     exclusions: list[str] = []
     notes: list[str] = []
+    head = _parse_header(path, rows)
+    if head.dropped:
+        exclusions.append(
+            "personal identifiers: "
+            + ", ".join(f"{n} header line(s) with {k}" for k, n in head.dropped.items())
+            + " dropped before storage (values not kept)"
+        )
+    names, data, pos = _record_lines(path, rows, head)
+    stripped = _strip_identifier_columns(names, data, pos, notes)
+    if stripped:
+        exclusions.append(
+            "personal identifiers: "
+            + "; ".join(stripped)
+            + " stripped before storage (values not read into vrkit)"
+        )
+    parsed = _parse_records(head, names, data, pos)
+    if parsed.redacted:
+        exclusions.append(
+            "personal identifiers removed from free text before storage: "
+            + ", ".join(f"{n} {k}" for k, n in sorted(parsed.redacted.items()))
+        )
+    if parsed.coded_pii:
+        exclusions.append(
+            f"{parsed.coded_pii} record(s) rejected because a coded field held a personal "
+            "identifier (values not kept)"
+        )
+    _check_rejections(path, data, parsed)
+    return _frames(path, head, data, parsed, stripped, exclusions, notes)
 
-    # -- submission header: key,value lines up to the first blank line ------------------------
+
+def _parse_header(path: Path, rows: list[list[str]]) -> _Header:
+    """The key,value lines up to the first blank line; identifying lines dropped unread."""
     header: dict[str, str] = {}
     i = 1
     dropped_header: Counter[str] = Counter()
@@ -337,12 +400,6 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
                     header[canon] = value
         i += 1
     header_end = i
-    if dropped_header:
-        exclusions.append(
-            "personal identifiers: "
-            + ", ".join(f"{n} header line(s) with {k}" for k, n in dropped_header.items())
-            + " dropped before storage (values not kept)"
-        )
     for key in ("site_code", "period_start", "period_end", "record_count"):
         if not header.get(key):
             raise DataValidationError(
@@ -385,13 +442,30 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             column="record_count",
             value=_safe(header["record_count"]),
         )
-    declared = int(header["record_count"].strip())
-    submitted = _parse_date(header.get("submitted_on", "")) if header.get("submitted_on") else None
-    synthetic = header.get("synthetic", "").strip().lower() in ("yes", "true", "1", "y")
-    department = header.get("department") or None
+    return _Header(
+        site=site,
+        month=month,
+        last=last,
+        start=start,
+        end=end,
+        declared=int(header["record_count"].strip()),
+        submitted=(
+            _parse_date(header.get("submitted_on", "")) if header.get("submitted_on") else None
+        ),
+        synthetic=header.get("synthetic", "").strip().lower() in ("yes", "true", "1", "y"),
+        department=header.get("department") or None,
+        end_line=header_end,
+        dropped=dropped_header,
+    )
 
-    # -- record header --------------------------------------------------------------------------
-    j = header_end
+
+def _record_lines(
+    path: Path, rows: list[list[str]], head: _Header
+) -> tuple[list[str], list[tuple[int, list[str]]], dict[str, int]]:
+    """The record header (column names and positions) and the non-blank record lines with
+    their line numbers; the declared record count checked."""
+    declared = head.declared
+    j = head.end_line
     while j < len(rows) and not any(c.strip() for c in rows[j]):
         j += 1
     if j >= len(rows):
@@ -430,8 +504,17 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             column="record_count",
             hint="A partial or truncated export; send the complete file again.",
         )
+    return names, data, pos
 
-    # -- personal identifiers: whole columns, by name, then by value --------------------------
+
+def _strip_identifier_columns(
+    names: list[str],
+    data: list[tuple[int, list[str]]],
+    pos: dict[str, int],
+    notes: list[str],
+) -> list[str]:
+    """Columns outside ISB 1594 that hold identifiers (by name, then by value): never read.
+    Returns their descriptions; other extra columns are noted and ignored."""
     known = set(pos.values())
     stripped: list[str] = []
     for k, name in enumerate(names):
@@ -444,22 +527,23 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             stripped.append(f"column {k + 1} ({kind})")
         else:
             notes.append(f"column {k + 1} is not part of ISB 1594: ignored")
-    if stripped:
-        exclusions.append(
-            "personal identifiers: "
-            + "; ".join(stripped)
-            + " stripped before storage (values not read into vrkit)"
-        )
+    return stripped
 
-    # -- records --------------------------------------------------------------------------------
+
+def _parse_records(
+    head: _Header,
+    names: list[str],
+    data: list[tuple[int, list[str]]],
+    pos: dict[str, int],
+) -> _Records:
+    """Validate each record line: identifiers removed first, then codes, dates, period,
+    postcode sector and coordinates; a bad line is rejected with its reason."""
+    out = _Records()
+    site, month, last = head.site, head.month, head.last
     methods = codes("assault_method")
     locations = codes("assault_location_type")
     width = len(names)
     keep = sorted(pos.items(), key=lambda kv: kv[1])
-    rejections: list[Rejection] = []
-    records: list[tuple[object, ...]] = []
-    redacted: Counter[str] = Counter()
-    coded_pii = 0
     period_lo = datetime.combine(month, datetime.min.time())
     period_hi = datetime.combine(last, datetime.max.time())
     gap = timedelta(days=MAX_DAYS_ASSAULT_TO_ARRIVAL)
@@ -480,13 +564,13 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
         other, desc, sector_text = cell(row, i_oth), cell(row, i_desc), cell(row, i_sec)
         if other and pii.may_contain(other):
             other, found = pii.scrub(other)
-            redacted.update(found)
+            out.redacted.update(found)
         if desc and pii.may_contain(desc):
             desc, found = pii.scrub(desc)
-            redacted.update(found)
+            out.redacted.update(found)
         if sector_text and pii.may_contain(sector_text):
             sector_text, found = pii.scrub(sector_text)
-            redacted.update(found)
+            out.redacted.update(found)
 
         def raw(row: list[str] = row, other: str = other, desc: str = desc) -> str:
             shown = []
@@ -496,12 +580,11 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             return ",".join(shown)
 
         def reject(column: str | None, reason: str, value: str = "", line: int = line) -> None:
-            nonlocal coded_pii
             if value and pii.may_contain(value):
-                coded_pii += 1
-                rejections.append(Rejection(line, column, REASON_PII, None))
+                out.coded_pii += 1
+                out.rejections.append(Rejection(line, column, REASON_PII, None))
             else:
-                rejections.append(Rejection(line, column, reason, raw()))
+                out.rejections.append(Rejection(line, column, reason, raw()))
 
         if len(row) > width and any(c.strip() for c in row[width:]):
             reject(None, REASON_FIELDS)
@@ -552,7 +635,7 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             if not (x0 <= easting <= x1 and y0 <= northing <= y1):  # NaN fails too
                 reject("easting", REASON_COORDS, e_text + " " + n_text)
                 continue
-        records.append(
+        out.records.append(
             (
                 site,
                 month,
@@ -568,55 +651,66 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
                 northing,
             )
         )
-    if redacted:
-        exclusions.append(
-            "personal identifiers removed from free text before storage: "
-            + ", ".join(f"{n} {k}" for k, n in sorted(redacted.items()))
-        )
-    if coded_pii:
-        exclusions.append(
-            f"{coded_pii} record(s) rejected because a coded field held a personal identifier "
-            "(values not kept)"
-        )
-    if data and not records:
+    return out
+
+
+def _check_rejections(path: Path, data: list[tuple[int, list[str]]], parsed: _Records) -> None:
+    """Refuse a file whose records are all, or too many of them, invalid (so it cannot replace
+    an earlier submission)."""
+    if data and not parsed.records:
         raise DataValidationError(
             path,
             f"none of the {len(data)} records is valid; the file is refused so that it cannot "
             "replace an earlier submission for this department and month",
-            hint=_reasons_hint(rejections),
+            hint=_reasons_hint(parsed.rejections),
         )
-    if data and len(rejections) / len(data) > MAX_REJECTED_SHARE:
+    if data and len(parsed.rejections) / len(data) > MAX_REJECTED_SHARE:
         raise DataValidationError(
             path,
-            f"{len(rejections)} of {len(data)} records are invalid (more than "
+            f"{len(parsed.rejections)} of {len(data)} records are invalid (more than "
             f"{MAX_REJECTED_SHARE:.0%}); the file is refused so that it cannot replace an earlier "
             "submission for this department and month",
-            hint=_reasons_hint(rejections),
+            hint=_reasons_hint(parsed.rejections),
         )
+
+
+def _frames(
+    path: Path,
+    head: _Header,
+    data: list[tuple[int, list[str]]],
+    parsed: _Records,
+    stripped: list[str],
+    exclusions: list[str],
+    notes: list[str],
+) -> SourceFrames:
+    """The ``istv_submission`` row, the ``istv_attendance`` rows and the load report."""
+    site, month, last, submitted = head.site, head.month, head.last, head.submitted
+    records, rejections = parsed.records, parsed.rejections
     late = submitted is not None and submitted > last + timedelta(days=30)
     if late:
         notes.append(f"late submission: sent {submitted} for {month:%Y-%m}")
-    if synthetic:
+    if head.synthetic:
         notes.insert(0, "SYNTHETIC data written by `vrkit synth istv`; not real attendances")
-    notes.append(f"site {site}, {month:%Y-%m}: {len(records):,} of {declared:,} records loaded")
+    notes.append(
+        f"site {site}, {month:%Y-%m}: {len(records):,} of {head.declared:,} records loaded"
+    )
     attendance = _attendance_frame(records)
+    pii_values = sum(parsed.redacted.values()) + parsed.coded_pii + sum(head.dropped.values())
     submission = pa.table(
         {
             "site_code": pa.array([site], pa.string()),
             "month": pa.array([month], pa.date32()),
-            "department_name": pa.array([department], pa.string()),
-            "period_start": pa.array([start], pa.date32()),
-            "period_end": pa.array([end], pa.date32()),
+            "department_name": pa.array([head.department], pa.string()),
+            "period_start": pa.array([head.start], pa.date32()),
+            "period_end": pa.array([head.end], pa.date32()),
             "submitted_on": pa.array([submitted], pa.date32()),
             "late": pa.array([late], pa.bool_()),
-            "declared_records": pa.array([declared], pa.int64()),
+            "declared_records": pa.array([head.declared], pa.int64()),
             "records_loaded": pa.array([len(records)], pa.int64()),
             "records_rejected": pa.array([len(rejections)], pa.int64()),
             "pii_columns_stripped": pa.array([len(stripped)], pa.int32()),
-            "pii_values_removed": pa.array(
-                [sum(redacted.values()) + coded_pii + sum(dropped_header.values())], pa.int32()
-            ),
-            "synthetic": pa.array([synthetic], pa.bool_()),
+            "pii_values_removed": pa.array([pii_values], pa.int32()),
+            "synthetic": pa.array([head.synthetic], pa.bool_()),
             "file_format": pa.array(
                 ["xlsx" if logical_name(path).endswith((".xlsx", ".xlsm")) else "csv"], pa.string()
             ),

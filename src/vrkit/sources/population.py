@@ -28,19 +28,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vrkit.catalog.indicators import IndicatorDef, indicator_def
 from vrkit.errors import DataValidationError
 from vrkit.sources.base import LoadReport, Probe, SourceAdapter, SourceFrames, read_csv_strict
 from vrkit.sources.geography import (
-    IndicatorDef,
     check_codes,
     indicator_frame,
     indicator_values,
     numeric_column,
     require_header,
 )
-
-SOURCE_MID = "ONS Lower layer Super Output Area population estimates (mid-year, broad ages)"
-SOURCE_CENSUS = "ONS Census 2021, TS007A Age by five-year age bands"
 
 _LOOKUP_COLS = ("LSOA11CD", "LSOA11NM", "MSOA11CD", "MSOA11NM", "LAD11CD", "LAD11NM")
 _SEXES = (("Persons", ""), ("Males", "males_"), ("Females", "females_"))
@@ -59,22 +56,12 @@ _MID_YEAR = re.compile(r"mid[-_ ]?(\d{4})")
 
 
 def _mid_year_defs() -> dict[str, tuple[str, IndicatorDef]]:
+    """indicator id → (file header, definition from ``catalog/indicators.csv``)."""
     out: dict[str, tuple[str, IndicatorDef]] = {}
     for sex, prefix in _SEXES:
-        for band, key, label in _BANDS:
+        for band, key, _label in _BANDS:
             iid = f"population_{prefix}{key}"
-            who = "Usual residents" if not prefix else f"{sex} (usual residents)"
-            out[iid] = (
-                f"{sex}_{band}",
-                IndicatorDef(
-                    iid,
-                    f"Population, {sex.lower()}, {label} (mid-year estimate)",
-                    "persons",
-                    "neutral",
-                    SOURCE_MID,
-                    f"{who} {label} at 30 June (ONS small area population estimates, 2011 LSOAs).",
-                ),
-            )
+            out[iid] = (f"{sex}_{band}", indicator_def(iid))
     return out
 
 
@@ -114,36 +101,13 @@ YOUNG_BANDS = ("10_14", "15_19", "20_24")
 
 
 def _census_defs() -> dict[str, IndicatorDef]:
-    out = {
-        "census2021_population_total": IndicatorDef(
-            "census2021_population_total",
-            "Population, all usual residents (Census 2021)",
-            "persons",
-            "neutral",
-            SOURCE_CENSUS,
-            "All usual residents on Census day, 21 March 2021 (2021 LSOAs).",
-        )
-    }
-    for header, key, _ in _CENSUS_BANDS:
-        label = header.replace("Aged ", "aged ")
-        out[f"census2021_age_{key}"] = IndicatorDef(
-            f"census2021_age_{key}",
-            f"Population {label} (Census 2021)",
-            "persons",
-            "neutral",
-            SOURCE_CENSUS,
-            f"Usual residents {label} on Census day, 21 March 2021 (2021 LSOAs).",
-        )
-    out["census2021_age_10_24"] = IndicatorDef(
+    """The Census 2021 indicators (definitions in ``catalog/indicators.csv``)."""
+    ids = [
+        "census2021_population_total",
+        *(f"census2021_age_{key}" for _, key, _ in _CENSUS_BANDS),
         "census2021_age_10_24",
-        "Population aged 10 to 24 years (Census 2021)",
-        "persons",
-        "neutral",
-        SOURCE_CENSUS,
-        "Usual residents aged 10-24 on Census day, 21 March 2021: the sum of the published "
-        "bands 10-14, 15-19 and 20-24 (exact, not estimated).",
-    )
-    return out
+    ]
+    return {iid: indicator_def(iid) for iid in ids}
 
 
 CENSUS_INDICATORS = _census_defs()

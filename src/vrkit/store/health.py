@@ -20,7 +20,7 @@ Non-ISTV files are passed to :meth:`Warehouse.ingest` one by one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from vrkit._version import __version__
 from vrkit.errors import VrkitError
+from vrkit.sources.ambulance import INDICATOR_ID
 from vrkit.sources.base import SourceFrames, sha256_file
 from vrkit.sources.istv import KIND, MARKER, IstvAdapter
 from vrkit.sources.registry import detect_adapter
@@ -227,12 +228,61 @@ def istv_records(wh: Warehouse) -> pd.DataFrame:
     )
 
 
-def istv_quality(wh: Warehouse, **kwargs: object) -> pd.DataFrame:
-    """Completeness review per department and month (:func:`vrkit.analysis.health.istv_completeness`).
+# -- A&E and ambulance figures for reports -----------------------------------------------------------
 
-    Keyword arguments are passed on (``until``, ``window``, ``min_history``, ``low_share``,
-    ``quality_drop_points``).
+
+def ae_monthly(wh: Warehouse, start: date, end: date) -> tuple[pd.DataFrame, bool, int]:
+    """Current ISTV attendances per month: (``month, count``, synthetic?, department-months)."""
+    df = wh.query(
+        """SELECT a.month, count(*) AS count, bool_or(s.synthetic) AS synthetic,
+                  count(DISTINCT s.site_code) AS sites
+           FROM istv_attendance a JOIN istv_submission s USING (dataset_id, site_code, month)
+           WHERE a.month BETWEEN ? AND ? GROUP BY a.month ORDER BY a.month""",
+        [start, end],
+    )
+    syn = bool(df["synthetic"].any()) if len(df) else False
+    return df[["month", "count"]], syn, int(df["sites"].sum()) if len(df) else 0
+
+
+def ambulance_monthly(
+    wh: Warehouse, start: date, end: date, borough: str | None
+) -> tuple[pd.DataFrame, bool, int]:
+    """Ambulance call-outs per month for London (every row) or a borough's LSOAs.
+
+    Returns (``month, count``, synthetic?, call-outs on LSOAs not linked to any borough).
     """
-    from vrkit.analysis.health import istv_completeness
+    rows = wh.query(
+        """SELECT v.period_start AS month, v.value AS count, v.area_code, v.dataset_id,
+                  l.parent_code
+           FROM indicator_value v
+           LEFT JOIN (SELECT child_code, any_value(parent_code) AS parent_code FROM area_link
+                      WHERE link_type = 'lsoa11_lad' GROUP BY 1) l ON l.child_code = v.area_code
+           WHERE v.indicator_id = ? AND v.period_start BETWEEN ? AND ?""",
+        [INDICATOR_ID, start, end],
+    )
+    syn = False
+    if len(rows):
+        ds = wh.query(
+            """SELECT bool_or(list_contains(list_transform(notes, x -> x LIKE 'SYNTHETIC%'), true))
+                      AS syn
+               FROM dataset WHERE dataset_id IN (SELECT unnest(?))""",
+            [sorted(int(i) for i in rows["dataset_id"].unique())],
+        )
+        syn = bool(ds["syn"].iloc[0])
+        src = wh.query("SELECT source FROM indicator WHERE indicator_id = ?", [INDICATOR_ID])
+        syn = syn or any("synthetic" in str(s).lower() for s in src["source"])
+    unlinked = int(rows.loc[rows["parent_code"].isna(), "count"].sum()) if len(rows) else 0
+    if borough is not None:
+        rows = rows[rows["parent_code"] == borough]
+    g = rows.groupby("month", as_index=False)["count"].sum()
+    g["count"] = g["count"].round().astype("int64")
+    return g, syn, unlinked
 
-    return istv_completeness(istv_submissions(wh), istv_records(wh), **kwargs)  # type: ignore[arg-type]
+
+def ambulance_values(wh: Warehouse) -> int:
+    """Rows of ambulance assault call-outs loaded (0: none)."""
+    return int(
+        wh.query(
+            "SELECT count(*) AS n FROM indicator_value WHERE indicator_id = ?", [INDICATOR_ID]
+        )["n"].iloc[0]
+    )

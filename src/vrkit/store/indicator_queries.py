@@ -90,3 +90,8 @@ def area_geometries(wh: Warehouse, area_type: str) -> pd.DataFrame:
            WHERE area_type = ? AND geometry IS NOT NULL ORDER BY area_code""",
         [area_type],
     )
+
+
+def area_codes(wh: Warehouse) -> list[str]:
+    """Every area code in the warehouse (any type)."""
+    return wh.query("SELECT DISTINCT area_code FROM area")["area_code"].tolist()

@@ -10,7 +10,8 @@ from datetime import date
 
 import pandas as pd
 
-from vrkit.analysis.measures import measures, taxonomy_of
+from vrkit.catalog.measures import measures, taxonomy_of
+from vrkit.store.sql import measure_condition
 from vrkit.store.warehouse import Warehouse
 
 #: tables that carry a monthly ``month`` column per dataset
@@ -157,7 +158,7 @@ def revisions(
     pairs = list(zip(rel.itertuples(), rel.iloc[1:].itertuples(), strict=False))
     for old, new in pairs:
         for mid in ids:
-            cond = measures()[mid].sql_condition(tax)
+            cond = measure_condition(measures()[mid], tax)
             df = wh.query(
                 f"""WITH o AS (SELECT month, sum("count") AS v FROM crime_count_release
                                WHERE dataset_id = $o AND {cond} GROUP BY month),

@@ -1,6 +1,8 @@
-"""Named queries: the only place analysis inputs are read from the warehouse.
+"""Named queries: the only place analysis and report inputs are read from the warehouse.
 
-Each returns a pandas frame that the pure functions in :mod:`vrkit.analysis` take.
+Each returns a pandas frame (or plain values) that the pure functions in :mod:`vrkit.analysis`
+and the report builders in :mod:`vrkit.reports` take; nothing outside :mod:`vrkit.store` runs
+SQL against the warehouse.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from datetime import date
 
 import pandas as pd
 
-from vrkit.analysis.measures import get_measure, taxonomy_of
+from vrkit.catalog.areas import borough_names
+from vrkit.catalog.measures import get_measure, taxonomy_of
+from vrkit.errors import InputError
+from vrkit.store.schema import TABLES
+from vrkit.store.sql import measure_condition
 from vrkit.store.warehouse import Warehouse
 
 
@@ -31,7 +37,7 @@ def measure_counts(
         of every row of the source release.
     """
     measure = get_measure(measure_id)
-    cond = measure.sql_condition(taxonomy_of(source_kind))
+    cond = measure_condition(measure, taxonomy_of(source_kind))
     where = ["source_kind = $kind", cond]
     params: dict[str, object] = {"kind": source_kind}
     if start:
@@ -110,7 +116,7 @@ def annual_counts(
     reason, never as if true.
     """
     measure = get_measure(measure_id)
-    cond = measure.sql_condition(taxonomy_of(source_kind))
+    cond = measure_condition(measure, taxonomy_of(source_kind))
     return wh.query(
         f"""SELECT area_code, area_type, year,
                    CASE WHEN bool_or(excluded) THEN NULL ELSE sum("count") END AS "count",
@@ -191,3 +197,233 @@ def datasets_used(wh: Warehouse, dataset_ids: list[int]) -> pd.DataFrame:
             FROM dataset WHERE dataset_id IN ({marks}) ORDER BY dataset_id""",
         [int(i) for i in dataset_ids],
     )
+
+
+# -- coverage and the registry ---------------------------------------------------------------------
+
+
+def month_coverage(
+    wh: Warehouse, source_kind: str, area_code: str, years: list[int]
+) -> pd.DataFrame:
+    """Per month of ``years`` with data of ``source_kind``: ``month, boroughs`` (distinct E09
+    scopes) and ``has_area`` (whether ``area_code`` has a row)."""
+    return wh.query(
+        """SELECT month, count(DISTINCT scope_code) FILTER (WHERE scope_code LIKE 'E09%') AS boroughs,
+                  bool_or(scope_code = $code) AS has_area
+           FROM crime_count WHERE source_kind = $kind AND year(month) IN (SELECT unnest($years))
+           GROUP BY month""",
+        {"kind": source_kind, "code": area_code, "years": [int(y) for y in years]},
+    )
+
+
+def month_span(wh: Warehouse, source_kind: str) -> tuple[date, date] | None:
+    """First and last month of ``source_kind`` in ``crime_count``, or None if none is loaded."""
+    span = wh.query(
+        "SELECT min(month) AS a, max(month) AS b FROM crime_count WHERE source_kind = ?",
+        [source_kind],
+    )
+    if span.empty or pd.isna(span.iloc[0]["a"]):
+        return None
+    return pd.Timestamp(span.iloc[0]["a"]).date(), pd.Timestamp(span.iloc[0]["b"]).date()
+
+
+def months_present(wh: Warehouse, source_kind: str, years: list[int]) -> set[date]:
+    """Months of ``years`` for which ``source_kind`` has any row in ``crime_count``."""
+    marks = ", ".join("?" for _ in years)
+    months = wh.query(
+        f"SELECT DISTINCT month FROM crime_count WHERE source_kind = ? AND year(month) IN ({marks})",
+        [source_kind, *[int(y) for y in years]],
+    )
+    return {pd.Timestamp(m).date() for m in months["month"]}
+
+
+def annual_years_present(wh: Warehouse, source_kind: str, years: list[int]) -> set[int]:
+    """Years of ``years`` with counts (not flagged excluded) in ``crime_count_annual``."""
+    marks = ", ".join("?" for _ in years)
+    got = wh.query(
+        f"""SELECT DISTINCT year FROM crime_count_annual
+            WHERE source_kind = ? AND year IN ({marks}) AND NOT excluded""",
+        [source_kind, *[int(y) for y in years]],
+    )
+    return {int(y) for y in got["year"]}
+
+
+def table_rows(wh: Warehouse, table: str) -> int:
+    """Rows in one warehouse table (``table`` must be a name from the schema)."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    return int(wh.query(f"SELECT count(*) AS n FROM {table}")["n"].iloc[0])
+
+
+def release_files(wh: Warehouse, dataset_ids: list[int]) -> pd.DataFrame:
+    """``file_name, covers_to`` of datasets (the releases behind figures), by dataset id."""
+    if not dataset_ids:
+        return pd.DataFrame(columns=["file_name", "covers_to"])
+    return datasets_used(wh, dataset_ids)[["file_name", "covers_to"]]
+
+
+# -- population and links --------------------------------------------------------------------------
+
+
+def population_periods(wh: Warehouse) -> list[date]:
+    """Periods (``period_start``) of the LSOA population estimates loaded, in order."""
+    df = wh.query(
+        """SELECT DISTINCT period_start FROM indicator_value
+           WHERE indicator_id = 'population_all_ages' AND area_code LIKE 'E01%'
+           ORDER BY 1"""
+    )
+    return [pd.Timestamp(x).date() for x in df["period_start"]]
+
+
+def population_by_link(wh: Warehouse, period: date, link_type: str) -> pd.DataFrame:
+    """Population of the parents of LSOAs through links of one type, for one estimate period:
+    ``area_code, population, lsoas``."""
+    return wh.query(
+        """SELECT l.parent_code AS area_code, sum(p.value) AS population, count(*) AS lsoas
+           FROM indicator_value p JOIN area_link l ON l.child_code = p.area_code
+           WHERE p.indicator_id = 'population_all_ages' AND p.period_start = ?
+             AND l.link_type = ?
+           GROUP BY 1 ORDER BY 1""",
+        [period, link_type],
+    )
+
+
+def link_types(wh: Warehouse, prefix: str) -> list[str]:
+    """Link types in ``area_link`` starting with ``prefix`` (e.g. ``lsoa11_ward``)."""
+    df = wh.query(
+        "SELECT DISTINCT link_type FROM area_link WHERE link_type LIKE ? ORDER BY 1",
+        [prefix.replace("%", "") + "%"],
+    )
+    return [str(x) for x in df["link_type"]]
+
+
+def indicator_dataset_ids(wh: Warehouse, indicator_id: str, period_start: date) -> list[int]:
+    """Datasets holding values of an indicator for one period."""
+    df = wh.query(
+        """SELECT DISTINCT dataset_id FROM indicator_value
+           WHERE indicator_id = ? AND period_start = ?""",
+        [indicator_id, period_start],
+    )
+    return [int(x) for x in df["dataset_id"].dropna()]
+
+
+def link_dataset_ids(wh: Warehouse, link_type: str) -> list[int]:
+    """Datasets holding links of one type."""
+    df = wh.query("SELECT DISTINCT dataset_id FROM area_link WHERE link_type = ?", [link_type])
+    return [int(x) for x in df["dataset_id"].dropna()]
+
+
+def geometry_dataset_ids(wh: Warehouse, area_type: str) -> list[int]:
+    """Datasets holding boundaries (geometry) of one area type."""
+    df = wh.query(
+        "SELECT DISTINCT dataset_id FROM area WHERE area_type = ? AND geometry IS NOT NULL",
+        [area_type],
+    )
+    return [int(x) for x in df["dataset_id"].dropna()]
+
+
+def ward_lookup(wh: Warehouse) -> pd.DataFrame:
+    """``area_code, area_name, borough_code`` of every ward the warehouse knows (MPS ward names
+    first, then the 2018 and 2014 boundary layers)."""
+    return wh.query(
+        """SELECT area_code, any_value(area_name) AS area_name,
+                  any_value(parent_code) AS borough_code
+           FROM (SELECT area_code, area_name, parent_code,
+                        CASE area_type WHEN 'ward_mps' THEN 0 WHEN 'ward18' THEN 1 ELSE 2 END AS p
+                 FROM area WHERE area_type IN ('ward_mps', 'ward18', 'ward14')
+                 QUALIFY row_number() OVER (PARTITION BY area_code ORDER BY p) = 1)
+           GROUP BY area_code"""
+    )
+
+
+def ward_boroughs(wh: Warehouse) -> pd.DataFrame:
+    """``area_code, borough_code`` of the wards in the MPS ward monthly data."""
+    return wh.query(
+        """SELECT DISTINCT area_code, scope_code AS borough_code FROM crime_count
+           WHERE source_kind = 'mps_ward_monthly' AND area_type = 'ward'"""
+    )
+
+
+def population_years(wh: Warehouse) -> list[int]:
+    """Years of the LSOA population estimates loaded, in order."""
+    return sorted({p.year for p in population_periods(wh)})
+
+
+def indicator_values_wide(wh: Warehouse, indicator_ids: list[str]) -> pd.DataFrame:
+    """``area_code`` and one column per indicator (its values; mean over periods where an area
+    has several), for the areas with any of them; only ``area_code`` when none is loaded."""
+    marks = ", ".join("?" for _ in indicator_ids)
+    long = wh.query(
+        f"""SELECT area_code, indicator_id, value FROM indicator_value
+            WHERE indicator_id IN ({marks})""",
+        list(indicator_ids),
+    )
+    if long.empty:
+        return pd.DataFrame(columns=["area_code"])
+    return long.pivot_table(index="area_code", columns="indicator_id", values="value").reset_index()
+
+
+# -- records ---------------------------------------------------------------------------------------
+
+
+def record_points(wh: Warehouse, measure_id: str, year: int) -> pd.DataFrame:
+    """``easting, northing`` (BNG metres; NaN without a location) of the data.police.uk street
+    records of a measure in a year."""
+    cond = measure_condition(
+        get_measure(measure_id), "police_uk", major_col="crime_type", minor_col="crime_type"
+    )
+    return wh.query(
+        f"SELECT easting, northing FROM crime_record WHERE year(month) = ? AND {cond}", [year]
+    )
+
+
+# -- monthly series for early warning ---------------------------------------------------------------
+
+#: geography → monthly MPS source used by early warning (``vrkit alerts`` and the reports)
+MONTHLY_SOURCES = {"borough": "mps_borough_monthly", "ward": "mps_ward_monthly"}
+
+
+def monthly_by_geography(
+    wh: Warehouse, measure_id: str, geography: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly counts of every area of a geography, as early warning reads them.
+
+    Parameters
+    ----------
+    wh : Warehouse
+    measure_id : str
+        Catalogue measure (``violence_with_injury``...).
+    geography : {"borough", "ward"}
+        ``borough``: MPS borough monthly files; ``ward``: MPS ward monthly files.
+
+    Returns
+    -------
+    counts : DataFrame
+        ``area_code, month, count`` without pseudo-areas (airports, "Unknown").
+    names : DataFrame
+        ``area_code, area_name`` of the areas the warehouse knows, boroughs included.
+
+    Raises
+    ------
+    InputError
+        ``lsoa`` (no monthly LSOA source), an unknown geography, or no data for the measure.
+    """
+    if geography == "lsoa":
+        raise InputError(
+            "no monthly LSOA source: the LSOA figures available are annual "
+            "(mps_lsoa_annual_derived, 2011–2021), which cannot be tested month by month",
+            hint="Use --geography borough or ward, or load monthly LSOA data first.",
+        )
+    if geography not in MONTHLY_SOURCES:
+        raise InputError(f"unknown geography {geography!r}", hint="Use borough, ward or lsoa.")
+    counts = measure_counts(wh, measure_id, source_kind=MONTHLY_SOURCES[geography])
+    if counts.empty:
+        raise InputError(
+            f"no {MONTHLY_SOURCES[geography]} data for measure {measure_id!r}",
+            hint="Run `vrkit ingest --all` first.",
+        )
+    counts = counts[counts["area_type"] != "pseudo"]
+    names = area_names(wh)[["area_code", "area_name"]]
+    boroughs = pd.DataFrame(list(borough_names().items()), columns=["area_code", "area_name"])
+    names = pd.concat([names, boroughs]).drop_duplicates("area_code").dropna()
+    return counts[["area_code", "month", "count"]], names

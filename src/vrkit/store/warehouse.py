@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources as ilr
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +60,87 @@ class IngestResult:
     dataset_id: int
     status: str  # "loaded" | "unchanged"
     report: LoadReport | None
+
+
+#: suffixes of data files a user may pass to ``--store`` by mistake (never a warehouse)
+DATA_SUFFIXES = (
+    ".csv",
+    ".csv.gz",
+    ".gz",
+    ".zip",
+    ".parquet",
+    ".json",
+    ".geojson",
+    ".xlsx",
+    ".xls",
+    ".gpkg",
+    ".shp",
+    ".txt",
+    ".tsv",
+)
+
+
+def check_store_path(path: Path, *, read_only: bool = False) -> None:
+    """Refuse a warehouse path that is not, and cannot become, a DuckDB database file.
+
+    An existing file must be a DuckDB database (a CSV, Parquet, JSON... file passed as
+    ``--store`` would otherwise be opened as an empty in-memory database and nothing would be
+    saved); a new file must not have a data file's suffix; a read-only open needs the file to
+    exist; a new file needs a folder that exists or can be created and written.
+
+    Raises
+    ------
+    StorageError
+        With the reason and what to do.
+    """
+    from vrkit.outputs import is_duckdb_file
+
+    name = path.name.lower()
+    if path.is_dir():
+        raise StorageError(
+            f"--store {path} is a folder, not a warehouse file",
+            hint="Give a file name, e.g. --store out/vrkit.duckdb.",
+        )
+    if path.exists():
+        if not is_duckdb_file(path):
+            raise StorageError(
+                f"--store {path} is not a DuckDB database (a vrkit warehouse): refusing to use it",
+                hint="Give the warehouse file (e.g. out/vrkit.duckdb); to load a data file, "
+                "pass it to `vrkit ingest`.",
+            )
+        return
+    if read_only:
+        raise StorageError(
+            f"no warehouse at {path}",
+            hint="Run `vrkit ingest --all` (or `vrkit ingest PATH`) first, or pass --store.",
+        )
+    if name.endswith(DATA_SUFFIXES):
+        raise StorageError(
+            f"--store {path} looks like a data file, not a warehouse",
+            hint="Use a name ending .duckdb for the warehouse; load data files with "
+            "`vrkit ingest`.",
+        )
+    parent = path.parent
+    existing = parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise StorageError(
+            f"cannot create the warehouse {path}: {existing} is a file, not a folder",
+            hint="Pick a path in a folder.",
+        )
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create the folder {parent} for the warehouse: {exc.strerror or exc}",
+            hint="Pick a folder you can write to.",
+        ) from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StorageError(
+            f"cannot create the warehouse {path}: the folder {parent} is read-only",
+            hint="Pick a folder you can write to, e.g. --store ~/vrkit.duckdb.",
+        )
 
 
 def spatial_extension_path() -> Path:
@@ -175,7 +257,7 @@ class Warehouse:
         self.settings = settings or get_settings()
         self.path = str(path if path is not None else self.settings.store)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            check_store_path(Path(self.path), read_only=read_only)
         try:
             self.con = duckdb.connect(
                 self.path,
@@ -265,6 +347,14 @@ class Warehouse:
                       notes, file_path
                FROM dataset ORDER BY dataset_id"""
         )
+
+    def dataset_with_sha(self, source_kind: str, sha256: str) -> int | None:
+        """The dataset id registered for ``source_kind`` with these bytes (SHA-256), or None."""
+        row = self.con.execute(
+            "SELECT dataset_id FROM dataset WHERE source_kind = ? AND sha256 = ?",
+            [source_kind, sha256],
+        ).fetchone()
+        return int(row[0]) if row else None
 
     # -- loading -------------------------------------------------------------------------------
 

@@ -1,0 +1,5 @@
+"""``python -m vrkit``: the command line."""
+
+from vrkit.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""``vrkit trend``: yearly totals and change of a measure."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vrkit.cli import output as o
+from vrkit.cli.errors import user_errors
+from vrkit.cli.options import ForceOpt, StoreOpt, format_option, one_format, open_warehouse
+from vrkit.cli.places import OutOpt, write_result
+
+app = typer.Typer()
+
+TREND_FORMATS = ("table", "json", "csv", "xlsx")
+
+
+@app.command()
+def trend(
+    measure: Annotated[str, typer.Option(help="Measure id (see `vrkit measures`).")],
+    area: Annotated[str, typer.Option(help="London, or a borough name or code.")] = "London",
+    period: Annotated[
+        str, typer.Option(help="calendar, financial (April–March) or rolling12.")
+    ] = "calendar",
+    store: StoreOpt = None,
+    fmt: Annotated[list[str] | None, format_option(TREND_FORMATS, "table")] = None,
+    out_path: OutOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Yearly totals and year-on-year change of a measure for London or a borough."""
+    from vrkit.tasks.trends import trend as trend_task
+
+    with user_errors():
+        f = one_format(fmt, TREND_FORMATS, "table")
+        with open_warehouse(store, read_only=True) as wh:
+            res = trend_task(wh, measure, area=area, period=period)  # type: ignore[arg-type]
+        if f != "table":
+            write_result(res, f, out_path, force)
+            return
+        rows = [
+            (
+                str(r.period),
+                str(r.months),
+                "—" if r.total != r.total else f"{r.total:,.0f}",
+                "" if r.change != r.change else f"{r.change:+,.0f}",
+                "" if r.pct_change != r.pct_change else f"{r.pct_change:+.1f} %",
+            )
+            for r in res.table.itertuples()
+        ]
+        cols = ["period", "months", "total", "change", "% change"]
+        o.show(o.table(f"{measure} — {res.area.name}", cols, rows))

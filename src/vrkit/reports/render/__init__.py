@@ -1,0 +1,1 @@
+"""Rendering of reports: HTML (one house style), XLSX, JSON and GeoPackage."""

@@ -1,0 +1,394 @@
+"""The needs assessment rendered: ``needs-assessment.html`` (self-contained), ``.xlsx`` (every
+table) and ``.gpkg`` (layers ``hotspots``, ``spacetime``, ``top_places`` for QGIS)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vrkit.disclosure import sdc
+from vrkit.disclosure.tables import SUPPRESSED_COL
+from vrkit.errors import InputError
+from vrkit.reports.build.needs_assessment import FORMATS, NeedsAssessment
+from vrkit.reports.render.html import table_html
+
+
+def write_needs_assessment(
+    report: NeedsAssessment, out_dir: Path, *, formats: tuple[str, ...] | list[str] = FORMATS
+) -> list[Path]:
+    """Write the report files to ``out_dir``; returns their paths."""
+    bad = set(formats) - set(FORMATS)
+    if bad:
+        raise InputError(f"unknown format(s) {sorted(bad)}", hint=f"Use {', '.join(FORMATS)}.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    if "gpkg" in formats:
+        paths.append(write_gpkg(report, out_dir / "needs-assessment.gpkg"))
+    if "xlsx" in formats:
+        paths.append(write_xlsx(report, out_dir / "needs-assessment.xlsx"))
+    if "html" in formats:
+        p = out_dir / "needs-assessment.html"
+        p.write_text(render_html(report), encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def tables(report: NeedsAssessment) -> dict[str, pd.DataFrame]:
+    """Every table of the report by sheet name."""
+    about = pd.DataFrame(report.methods, columns=["item", "value"])
+    warn = pd.DataFrame({"warning": report.warnings})
+    out = {
+        "methods": about,
+        "concentration": report.concentration,
+        "lorenz": report.lorenz,
+        "persistence": report.persistence,
+        "hotspots": report.hotspots,
+        "spacetime": report.spacetime,
+        "top_places": report.top_places,
+        "deprivation": report.deprivation,
+        "deprivation_domains": report.deprivation_domains,
+        "deprivation_gap_trend": report.gap_trend,
+        "counts": (
+            report.published_counts
+            if report.public and report.published_counts is not None
+            else report.data.counts.reset_index()
+        ),
+        "warnings": warn,
+    }
+    if report.datasets is not None:
+        out["datasets"] = report.datasets
+    if report.public:
+        out = {"disclosure_control": disclosure_table(report), **out}
+    return out
+
+
+def disclosure_table(report: NeedsAssessment) -> pd.DataFrame:
+    """The ``disclosure_control`` record as ``item, value`` rows (XLSX sheet, GPKG table)."""
+    d = report.disclosure or {}
+    return pd.DataFrame({"item": list(d), "value": [str(v) for v in d.values()]})
+
+
+def _starred(frame: pd.DataFrame) -> pd.DataFrame:
+    """A public table for files: suppressed counts as ``"*"``."""
+    if SUPPRESSED_COL not in frame.columns or not (frame[SUPPRESSED_COL] != "").any():
+        return frame
+    f = frame.astype({c: object for c in frame.columns if c != SUPPRESSED_COL})
+    for i, sup in zip(f.index, frame[SUPPRESSED_COL], strict=True):
+        for col in filter(None, str(sup).split(",")):
+            f.at[i, col] = sdc.SUPPRESSED
+    return f
+
+
+def write_xlsx(report: NeedsAssessment, path: Path) -> Path:
+    """All tables, one sheet each; missing values are blank cells."""
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, frame in tables(report).items():
+            f = _starred(frame) if report.public else frame.copy()
+            for c in f.columns:
+                if f[c].dtype == object:
+                    f[c] = [
+                        ("; ".join(map(str, v)) if isinstance(v, list | tuple) else v) for v in f[c]
+                    ]
+            f.to_excel(xw, sheet_name=name[:31], index=False)
+    return path
+
+
+def write_gpkg(report: NeedsAssessment, path: Path) -> Path:
+    """Layers ``hotspots`` (count, gi_z, p_value, p_adjusted, hotspot_class, lisa_i,
+    lisa_quadrant, …), ``spacetime`` and ``top_places``, EPSG:27700.
+
+    Public edition: suppressed counts and blanked figures are NULL, named in each feature's
+    ``suppressed`` and ``blanked`` fields, and a table ``disclosure_control`` states the rule."""
+    import geopandas as gpd
+
+    if path.exists():
+        path.unlink()
+    geo = report.data.places[["area_code", "geometry"]]
+    for layer, frame in (
+        ("hotspots", report.hotspots),
+        ("spacetime", report.spacetime),
+        ("top_places", report.top_places),
+    ):
+        g = gpd.GeoDataFrame(
+            geo.merge(frame, on="area_code"), geometry="geometry", crs="EPSG:27700"
+        )
+        g.to_file(path, layer=layer, driver="GPKG")
+    if report.public:
+        import pyogrio
+
+        pyogrio.write_dataframe(
+            disclosure_table(report), path, layer="disclosure_control", driver="GPKG"
+        )
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------------
+
+GI_COLOURS = {
+    "Hot spot, 99 %": "#b2182b",
+    "Hot spot, 95 %": "#ef8a62",
+    "Hot spot, 90 %": "#fddbc7",
+    "Not significant": "#f0f0f0",
+    "Cold spot, 90 %": "#d1e5f0",
+    "Cold spot, 95 %": "#67a9cf",
+    "Cold spot, 99 %": "#2166ac",
+}
+
+
+def _features(
+    report: NeedsAssessment, values: pd.DataFrame, fields: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Category features of the report's places (20 m simplification)."""
+    from vrkit.reports.render.maps import geojson_features
+
+    return geojson_features(
+        report.data.places, values, fields=fields, tolerance=20.0, numeric=False
+    )
+
+
+def _category_map(
+    features: list[dict[str, Any]],
+    field: str,
+    colours: dict[str, str],
+    title: str,
+    subtitle: str,
+    description: str,
+) -> str:
+    import altair as alt
+
+    from vrkit.reports.render.charts import base_config
+    from vrkit.reports.render.maps import GEO_DATASET, map_svg
+
+    data = alt.NamedData(name=GEO_DATASET)
+    chart = (
+        alt.Chart(data)
+        .mark_geoshape(stroke="#ffffff", strokeWidth=0.2)
+        .encode(
+            color=alt.Color(
+                f"properties.{field}:N",
+                title=None,
+                scale=alt.Scale(domain=list(colours), range=list(colours.values())),
+                legend=alt.Legend(orient="right"),
+            ),
+        )
+        .properties(
+            width=620,
+            height=470,
+            title=alt.Title(title, subtitle=subtitle),
+            projection=alt.Projection(type="mercator"),
+        )
+        .configure(**base_config())
+    )
+    return map_svg(chart, features, description=description)
+
+
+EHSA_COLOURS = {
+    "new hot spot": "#fee0d2",
+    "consecutive hot spot": "#fcbba1",
+    "intensifying hot spot": "#a50f15",
+    "persistent hot spot": "#de2d26",
+    "diminishing hot spot": "#fb6a4a",
+    "sporadic hot spot": "#fc9272",
+    "oscillating hot spot": "#f768a1",
+    "historical hot spot": "#bcbddc",
+    "new cold spot": "#deebf7",
+    "consecutive cold spot": "#c6dbef",
+    "intensifying cold spot": "#08519c",
+    "persistent cold spot": "#3182bd",
+    "diminishing cold spot": "#6baed6",
+    "sporadic cold spot": "#9ecae1",
+    "oscillating cold spot": "#74c476",
+    "historical cold spot": "#d9d9d9",
+    "no pattern detected": "#f7f7f7",
+}
+
+
+def _charts(report: NeedsAssessment) -> dict[str, str]:
+    import altair as alt
+
+    from vrkit.reports.render.charts import base_config, to_svg
+
+    out: dict[str, str] = {}
+    grid = np.linspace(0, 1, 201)  # the curve at 0.5 % steps keeps the SVG small
+    lz = pd.DataFrame(
+        {
+            "share_places": grid,
+            "share_crimes": np.interp(
+                grid, report.lorenz["share_places"], report.lorenz["share_crimes"]
+            ),
+        }
+    )
+    lz_long = pd.concat(
+        [
+            lz.assign(line="Lorenz curve", y=lz["share_crimes"]),
+            lz.assign(line="Equality", y=lz["share_places"]),
+        ]
+    )
+    ch = (
+        alt.Chart(lz_long)
+        .mark_line()
+        .encode(
+            x=alt.X(
+                "share_places:Q",
+                title="Share of places (most crime first)",
+                axis=alt.Axis(format="%"),
+            ),
+            y=alt.Y(
+                "y:Q", title=f"Share of {report.measure_label.lower()}", axis=alt.Axis(format="%")
+            ),
+            color=alt.Color(
+                "line:N",
+                title=None,
+                scale=alt.Scale(domain=["Lorenz curve", "Equality"], range=["#1d70b8", "#b1b4b6"]),
+            ),
+        )
+        .properties(
+            width=520,
+            height=340,
+            title=f"Concentration of {report.measure_label.lower()}, {report.latest_year}",
+        )
+        .configure(**base_config())
+    )
+    out["lorenz"] = to_svg(ch, description="Lorenz curve of crime across places")
+    c = report.concentration
+    ch2 = (
+        alt.Chart(c)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("year:O", title=None),
+            y=alt.Y(
+                "top_5pct_share:Q",
+                title="Share in top 5 % of places",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(zero=True),
+            ),
+        )
+        .properties(width=520, height=240, title="Share of crime in the top 5 % of places, by year")
+        .configure(**base_config())
+    )
+    out["top5"] = to_svg(ch2, description="Share of crime in the top 5 % of places by year")
+    if not report.deprivation.empty:
+        d = report.deprivation
+        bars = (
+            alt.Chart(d)
+            .mark_bar(color="#1d70b8")
+            .encode(
+                x=alt.X("decile:O", title="IMD 2019 decile (1 = most deprived)"),
+                y=alt.Y("rate:Q", title="Rate per 1,000 residents"),
+            )
+        )
+        err = (
+            alt.Chart(d)
+            .mark_rule(color="#0b0c0c")
+            .encode(x="decile:O", y="rate_lower:Q", y2="rate_upper:Q")
+        )
+        ch3 = (
+            alt.layer(bars, err)
+            .properties(
+                width=520,
+                height=300,
+                title=f"{report.measure_label} per 1,000 residents by deprivation, {report.latest_year}",
+            )
+            .configure(**base_config())
+        )
+        out["deprivation"] = to_svg(ch3, description="Rate by IMD decile with 95% intervals")
+    feats = _features(report, report.hotspots, ("gi_class",))
+    out["gi_map"] = _category_map(
+        feats,
+        "gi_class",
+        GI_COLOURS,
+        f"Gi* hot and cold spots, {report.latest_year}",
+        f"classes on adjusted p-values, {len(report.hotspots):,} places",
+        "Map of Gi* hot and cold spot classes",
+    )
+    if "ehsa_category" in report.spacetime.columns:
+        feats2 = _features(report, report.spacetime, ("ehsa_category",))
+        present = {
+            k: v for k, v in EHSA_COLOURS.items() if k in set(report.spacetime["ehsa_category"])
+        }
+        out["ehsa_map"] = _category_map(
+            feats2,
+            "ehsa_category",
+            present,
+            "Persistent and emerging hot spots",
+            f"Emerging Hot Spot Analysis, {report.data.years[0]}–{report.latest_year}",
+            "Map of emerging hot spot categories",
+        )
+    return out
+
+
+def render_html(report: NeedsAssessment) -> str:
+    """The self-contained HTML report (inline SVG, no scripts, no external references)."""
+    import jinja2
+
+    from vrkit._version import __version__
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("vrkit.reports", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
+    tpl = env.get_template("needs_assessment.html.j2")
+    charts = _charts(report)
+    c = report.concentration
+    conc_cols = [
+        "year",
+        "places",
+        "crimes",
+        "top_5pct_share",
+        "top_10pct_share",
+        "places_for_25pct",
+        "places_for_50pct",
+        "gini",
+        "gini_adjusted",
+        "gini_ci_lower",
+        "gini_ci_upper",
+    ]
+    top = report.top_places.copy()
+    return tpl.render(
+        r=report,
+        version=__version__,
+        charts=charts,
+        latest=c.iloc[-1].to_dict(),
+        gd=2 if report.public else 3,
+        conc_table=table_html(
+            c[[x for x in [*conc_cols, SUPPRESSED_COL] if x in c.columns]],
+            pct=(
+                "top_1pct_share",
+                "top_5pct_share",
+                "top_10pct_share",
+                "places_for_25pct",
+                "places_for_50pct",
+            ),
+        ),
+        persistence_table=table_html(report.persistence, pct=("overlap", "jaccard")),
+        top_table=table_html(top, pct=("share", "cumulative_share")),
+        hot_counts=report.hotspots["gi_class"]
+        .value_counts()
+        .reindex(list(GI_COLOURS))
+        .fillna(0)
+        .astype(int)
+        .to_dict(),
+        ehsa_counts=(
+            report.spacetime["ehsa_category"].value_counts().to_dict()
+            if "ehsa_category" in report.spacetime
+            else {}
+        ),
+        sfh_counts=(
+            report.spacetime["hotspot_category"].value_counts().to_dict()
+            if "hotspot_category" in report.spacetime
+            else {}
+        ),
+        dep_table=table_html(report.deprivation, pct=("share_of_count", "share_of_population")),
+        domain_table=table_html(report.deprivation_domains),
+        gap_table=table_html(report.gap_trend),
+        gap=report.gap_summary,
+        datasets_table=table_html(
+            report.datasets if report.datasets is not None else pd.DataFrame()
+        ),
+    )
