@@ -80,7 +80,9 @@ def generate() -> str:
         )
         text = out.read_text(encoding="utf-8")
     head, sep, rest = text.partition("\n**Usage**:")
-    return head.rstrip() + "\n\n" + CONVENTIONS + "\n" + exit_codes() + "\n## `vrkit`\n" + sep + rest
+    return (
+        head.rstrip() + "\n\n" + CONVENTIONS + "\n" + exit_codes() + "\n## `vrkit`\n" + sep + rest
+    )
 
 
 def main() -> int:

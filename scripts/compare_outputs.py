@@ -645,7 +645,9 @@ TS = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"
     r"|\d{1,2} [A-Z][a-z]+ \d{4} \d{2}:\d{2} UTC"
 )
-TIMING = re.compile(r"\b\d+\.\d s\b|(?<=│)\s*\d+\.\d\s*(?=│)|\bin \d+\.\d s\b")
+TIMING = re.compile(
+    r"\b\d+\.\d s\b|(?<=│)\s*\d+\.\d\s*(?=│)|\bin \d+\.\d s\b|\(\d\d:\d\d:\d\d\.\d+ elapsed\)"
+)
 
 
 def _vrkit(src: Path | None) -> list[str]:

@@ -426,7 +426,8 @@ def test_alerts_short_history_is_explained_in_plain_english(store: Path) -> None
         )
     )
     assert "could not be tested for March 2019" in out
-    assert "start in January 2019" in out and "only 2 months of history" in out
+    assert "of the 12 months before it, only 2 can be used" in out
+    assert "the mps_borough_monthly data start in January 2019" in out
     assert "fallback needs" not in out
 
 
@@ -451,3 +452,25 @@ def test_trend_rolling12_and_bad_period(store: Path) -> None:
         app, ["trend", "--measure", "robbery", "--period", "weekly", "--store", str(store)]
     )
     assert res.exit_code == 2 and "unknown period 'weekly'" in res.output
+
+
+def test_history_explanation_counts_restriction_months_as_unusable() -> None:
+    import pandas as pd
+
+    from vrkit.analysis.early_warning import excluded_months
+    from vrkit.reports.build.sections import history_explanation
+
+    months = pd.date_range("2020-01-01", "2020-11-01", freq="MS")
+    counts = pd.DataFrame({"area_code": "E05000001", "month": months, "count": 5})
+    skipped = pd.DataFrame(
+        {"area_code": ["E05000001"], "reason": ["too little history: 3 usable month(s) …"]}
+    )
+    text = history_explanation(counts, skipped, pd.Timestamp("2020-12-01"), "mps_ward_monthly")
+    lockdown = [m for m in months if m in set(excluded_months())]
+    assert len(lockdown) >= 3  # the 2020 restrictions are catalogued
+    usable = len(months) - len(lockdown)
+    assert text is not None and f"of the 12 months before it, only {usable} can be used" in text
+    assert "the mps_ward_monthly data start in January 2020" in text
+    assert f"{len(lockdown)} months of COVID-19 restrictions are left out as unusual" in text
+    assert "fallback needs" not in text and "≥" not in text
+    assert history_explanation(counts, skipped.iloc[0:0], pd.Timestamp("2020-12-01"), "x") is None

@@ -191,6 +191,7 @@ def test_cli_rank(store, tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
+    assert "top 2 ward areas" in r.output  # --top N shows N rows (it showed min(N, 10))
     out = pd.read_csv(tmp_path / "o" / "need_index_p_ward.csv")
     assert len(out) == 4 and out["p_top_n"].between(0, 1).all()
     bad = CliRunner().invoke(

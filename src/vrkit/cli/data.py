@@ -130,24 +130,22 @@ def _ingest_report(summary: IngestSummary, store: Path, fmt: str) -> None:
     if fmt != "table":
         o.write_text(summary.render(fmt))
     else:
-        rows = []
-        for fo in summary.files:
-            res = fo.result
-            if isinstance(res, VrkitError):
-                rows.append((fo.path.name, "", "error", "", "", "", f"{fo.seconds:.1f}"))
-                continue
-            rep = res.report
-            rows.append(
-                (
-                    fo.path.name,
-                    res.source_kind,
-                    res.status,
-                    f"{rep.rows_read:,}" if rep else "",
-                    f"{rep.rows_loaded:,}" if rep else "",
-                    f"{rep.rows_rejected:,}" if rep else "",
-                    f"{fo.seconds:.1f}",
-                )
+
+        def n(v: object) -> str:
+            return "" if v is None or v != v else f"{int(v):,}"  # type: ignore[call-overload]
+
+        rows = [
+            (
+                r.file,
+                r.kind,
+                r.status,
+                n(r.rows_read),
+                n(r.rows_loaded),
+                n(r.rows_rejected),
+                f"{r.seconds:.1f}",
             )
+            for r in summary.to_frame().itertuples()
+        ]
         cols = ["file", "kind", "status", "read", "loaded", "rejected", "s"]
         o.show(o.table(f"Ingested into {store}", cols, rows))
     for p, reason in summary.skipped:

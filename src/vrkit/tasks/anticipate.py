@@ -11,18 +11,13 @@ import numpy as np
 import pandas as pd
 
 from vrkit.analysis.backtest import DEFINITIONS, place_backtest, rolling_origin
-from vrkit.analysis.early_warning import (
-    FALLBACK_MIN_MONTHS,
-    MIN_YEARS,
-    AlertResult,
-    detect_exceedances,
-    parse_month,
-)
+from vrkit.analysis.early_warning import AlertResult, detect_exceedances, parse_month
 from vrkit.analysis.forecast import ForecastResult, forecast_counts
 from vrkit.catalog.areas import resolve_area
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
 from vrkit.outputs import output_file
+from vrkit.reports.build.sections import history_explanation
 from vrkit.store import queries
 from vrkit.store.queries import MONTHLY_SOURCES, monthly_by_geography
 from vrkit.store.warehouse import Warehouse
@@ -47,46 +42,6 @@ def sparkline(values: np.ndarray) -> str:
             i = 0 if hi == lo else round((x - lo) / (hi - lo) * (len(SPARK) - 1))
             chars.append(SPARK[i])
     return "".join(chars)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def history_explanation(
-    counts: pd.DataFrame, skipped: pd.DataFrame, target: pd.Timestamp, source: str
-) -> str | None:
-    """A plain-English sentence saying why areas could not be tested for ``target``.
-
-    Areas skipped for too little history are summarised by when their data start and how many
-    months the method needs; other reasons are quoted.
-    """
-    if skipped.empty:
-        return None
-    months = pd.to_datetime(counts["month"])
-    first = months.groupby(counts["area_code"]).min()
-    short = skipped[skipped["reason"].str.startswith("too little history")]
-    parts = []
-    if len(short):
-        start = first.reindex(short["area_code"]).min()
-        have = (
-            (target.year - start.year) * 12 + target.month - start.month if pd.notna(start) else 0
-        )
-        need_full = 12 * MIN_YEARS + 1
-        parts.append(
-            f"{_plural(len(short), 'area')} could not be tested for {target:%B %Y}: the "
-            f"{source} data start in {start:%B %Y}, which gives only {_plural(have, 'month')} "
-            f"of history before it. Testing needs at least {FALLBACK_MIN_MONTHS} months (a "
-            f"simple comparison with the recent average), and about {need_full} months "
-            f"({MIN_YEARS} years) for the full method, which allows for the time of year."
-        )
-    other = skipped[~skipped["reason"].str.startswith("too little history")]
-    if len(other):
-        parts.append(
-            f"{_plural(len(other), 'other area')} not tested, e.g. "
-            f"{other['area_code'].iloc[0]}: {other['reason'].iloc[0]}."
-        )
-    return " ".join(parts)
 
 
 @dataclass

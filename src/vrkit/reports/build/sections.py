@@ -19,7 +19,15 @@ from typing import Any
 
 import pandas as pd
 
-from vrkit.analysis.early_warning import MIN_YEARS, REFERENCE, REFERENCE_FDR, detect_exceedances
+from vrkit.analysis.early_warning import (
+    FALLBACK_MIN_MONTHS,
+    FALLBACK_WINDOW,
+    MIN_YEARS,
+    REFERENCE,
+    REFERENCE_FDR,
+    detect_exceedances,
+    excluded_months,
+)
 from vrkit.analysis.health import LinkageResult, hidden_violence
 from vrkit.errors import InputError
 from vrkit.store import health as health_queries
@@ -64,6 +72,57 @@ class AlertsSection:
     method: str = ""
     reference: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def history_explanation(
+    counts: pd.DataFrame, skipped: pd.DataFrame, target: pd.Timestamp, source: str
+) -> str | None:
+    """Why areas could not be tested for ``target``, in plain English (None if all were).
+
+    Areas skipped for too little history are summarised by when their data start and how many
+    of the months before ``target`` the test can use (COVID-19 restriction months are left out
+    of every baseline, :func:`vrkit.analysis.early_warning.excluded_months`); other reasons are
+    quoted.
+    """
+    if skipped.empty:
+        return None
+    target = pd.Timestamp(target)
+    short = skipped[skipped["reason"].str.startswith("too little history")]
+    parts = []
+    if len(short):
+        months = pd.to_datetime(counts["month"])
+        start = months[counts["area_code"].isin(short["area_code"])].min()
+        window = pd.date_range(end=target - pd.offsets.MonthBegin(1), periods=FALLBACK_WINDOW, freq="MS")
+        excluded = set(excluded_months())
+        present = [m for m in window if pd.notna(start) and m >= start]
+        usable = [m for m in present if m not in excluded]
+        why = []
+        if len(present) < len(window) and pd.notna(start):
+            why.append(f"the {source} data start in {start:%B %Y}")
+        if len(usable) < len(present):
+            why.append(
+                f"{_plural(len(present) - len(usable), 'month')} of COVID-19 restrictions "
+                "are left out as unusual"
+            )
+        parts.append(
+            f"{_plural(len(short), 'area')} could not be tested for {target:%B %Y}: of the "
+            f"{FALLBACK_WINDOW} months before it, only {len(usable)} can be used"
+            + (f" ({'; '.join(why)})" if why else "")
+            + f". A test needs at least {FALLBACK_MIN_MONTHS} usable months (it then compares "
+            f"the month with the recent average), and about {12 * MIN_YEARS + 1} months "
+            f"({MIN_YEARS} years) for the full method, which allows for the time of year."
+        )
+    other = skipped[~skipped["reason"].str.startswith("too little history")]
+    if len(other):
+        parts.append(
+            f"{_plural(len(other), 'other area')} not tested, e.g. "
+            f"{other['area_code'].iloc[0]}: {other['reason'].iloc[0]}."
+        )
+    return " ".join(parts)
 
 
 def _ward_boroughs(wh: Warehouse) -> pd.DataFrame:
@@ -180,21 +239,15 @@ def alerts_section(wh: Warehouse, *, area_kind: str, area_code: str, year: int) 
     base.n_alerts_fdr = int(t["alert_fdr"].sum()) if len(t) else 0
     base.n_skipped = len(sk)
     base.expected_by_chance = float(t["chance_alert_prob"].sum()) if len(t) else 0.0
-    need = 12 * MIN_YEARS + 1
     fb = int((t["method"] == "fallback").sum()) if len(t) else 0
+    why = history_explanation(counts, sk, target, src)
     if len(t) == 0:
-        reason = sk["reason"].iloc[0] if len(sk) else "no series"
-        base.message = (
-            f"History too short: no {geography} of the report area could be tested for "
-            f"{target:%B %Y}. The {src} data start in {first:%b %Y}; the method needs "
-            f"{need} months of history before the month tested ({MIN_YEARS} baseline years), "
-            f"and its fallback at least 6 months (e.g. {reason})."
-        )
+        base.message = f"Early warning not computed: no {geography} of the report area could be tested. " + (why or "No series.")
     elif fb or len(sk):
         base.message = (
-            f"History short for some areas: {fb} of {len(t)} tested used the stated fallback "
-            f"(mean of the last 12 months, no seasonality), {len(sk)} could not be tested "
-            f"(the {src} data start in {first:%b %Y}; the full method needs {need} months)."
+            f"History short for some areas: {fb} of {len(t)} tested were compared with the "
+            "average of their last 12 usable months instead of the full method (no allowance "
+            "for the time of year)." + (f" {why}" if why else "")
         )
     return base
 
