@@ -696,8 +696,12 @@ def run(out: Path, src: Path | None, only: list[str] | None) -> int:
 # -- diff -----------------------------------------------------------------------------------------
 
 
+#: DuckDB's own progress bar (printed on long queries; its timing varies run to run)
+PROGRESS = re.compile(r"^\s*\d+% ▕.*$\n?", re.M)
+
+
 def _norm_text(text: str, root: Path) -> str:
-    text = text.replace(str(root), "<RUN>")
+    text = PROGRESS.sub("", text.replace(str(root), "<RUN>"))
     text = TS.sub("<TS>", text)
     return TIMING.sub("<T>", text)
 

@@ -229,4 +229,8 @@ def test_cli_grid_hotspots_report_points_without_coordinates(store, tmp_path) ->
     assert "without coordinates" in r.output and "outside the area" in r.output
     assert out.read_text().startswith("cell_id,count,")
     r = _cli(store, "hotspots", "--geography", "grid", "--year", "2019", "--out", str(out))
+    assert r.exit_code == 2 and "already exists" in r.output  # --out never replaces silently
+    r = _cli(
+        store, "hotspots", "--geography", "grid", "--year", "2019", "--out", str(out), "--force"
+    )
     assert r.exit_code == 2 and "not defined for taxonomy 'police_uk'" in r.output

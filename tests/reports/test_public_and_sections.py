@@ -216,7 +216,11 @@ def test_alerts_equal_vrkit_alerts(wh: vrkit.Warehouse, store: Path, tmp_path: P
 def test_alerts_history_too_short_for_wards(lambeth) -> None:
     a = lambeth.alerts
     assert a.geography == "ward" and a.table.empty
-    assert a.message and "History too short" in a.message and "37 months" in a.message
+    assert a.message and "no ward of the report area could be tested" in a.message
+    assert (
+        "37 months" in a.message and "the mps_ward_monthly data start in January 2020" in a.message
+    )
+    assert "COVID-19 restrictions are left out as unusual" in a.message
 
 
 def test_linkage_synthetic_totals(store: Path, tmp_path: Path) -> None:

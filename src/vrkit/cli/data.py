@@ -269,7 +269,7 @@ def quality(
             rows += [("exclusion", e) for e in q.exclusions]
             rows += [("note", n) for n in q.notes]
             title = f"{q.dataset_id}. {q.file_name} ({q.source_kind})"
-            o.show(o.table(title, ["item", "value"], rows, show_header=False))
+            o.show(o.table(title, ["item", "value"], rows, show_header=False, title_justify="left"))
         for kind, rv in res.revisions.items():
             if rv.empty:
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.table import Table
@@ -62,9 +62,10 @@ def table(
     *,
     show_header: bool = True,
     no_wrap: Sequence[str] = (),
+    title_justify: Literal["left", "center"] = "center",
 ) -> Table:
     """A Rich table whose every cell is plain text (no markup, no control characters)."""
-    t = Table(title=Text(clean(title)), show_header=show_header, title_justify="left")
+    t = Table(title=Text(clean(title)), show_header=show_header, title_justify=title_justify)
     for c in columns:
         t.add_column(Text(clean(c)), no_wrap=c in no_wrap)
     for row in rows:

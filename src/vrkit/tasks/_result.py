@@ -60,7 +60,7 @@ class TaskResult:
         """The result as text in a text format (``json``, ``csv``...)."""
         fmt = check_formats([fmt], [f for f in self.FORMATS if f != "xlsx"])[0]
         if fmt == "json":
-            return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+            return json.dumps(self.to_dict(), indent=2) + "\n"
         if fmt == "csv":
             return self.to_frame().to_csv(index=False)
         raise NotImplementedError(fmt)  # pragma: no cover - subclasses render their formats
