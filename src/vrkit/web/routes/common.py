@@ -1,0 +1,71 @@
+"""Helpers shared by the routers: choices for forms, warehouse reads, redirects."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from vrkit.catalog.areas import borough_names
+from vrkit.web.authz import Access
+
+
+def boroughs() -> list[tuple[str, str]]:
+    """(GSS code, name) of the 32 London boroughs, by name."""
+    return sorted(
+        ((c, n) for c, n in borough_names().items() if c.startswith("E09") and c != "E09000001"),
+        key=lambda cn: cn[1],
+    )
+
+
+def area_choices(acc: Access | None = None) -> list[tuple[str, str]]:
+    """London and the boroughs; the user's own boroughs first, marked."""
+    mine = acc.principal.scope_codes("borough") if acc else frozenset()
+    rows = [("London", "London (all boroughs)")]
+    own = [(n, f"{n} (your area)") for c, n in boroughs() if c in mine]
+    rest = [(n, n) for c, n in boroughs() if c not in mine]
+    return rows + own + rest
+
+
+def safe_next(value: str | None) -> str:
+    """A post-sign-in destination: only a path on this site (no scheme, host or //)."""
+    if not value:
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    return value
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def gate(request: Request) -> Any:
+    return request.app.state.gate
+
+
+def db(request: Request) -> Any:
+    return request.app.state.db
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def report_years(request: Request) -> list[int]:
+    """Complete calendar years of MPS borough data in the warehouse (newest first)."""
+    from vrkit.store.queries import months_available
+
+    with gate(request).read() as wh:
+        months = months_available(wh, "mps_borough_monthly")
+    if months.empty:
+        return []
+    col = months.columns[0] if "month" not in months.columns else "month"
+    import pandas as pd
+
+    m = pd.to_datetime(months[col])
+    counts = m.dt.year.value_counts()
+    return sorted((int(y) for y, n in counts.items() if n == 12), reverse=True)
