@@ -120,22 +120,25 @@ def create_user(
     organisation_id: int | None = None,
     password: str | None = None,
     must_change_password: bool = True,
+    password_hash: str | None = None,
 ) -> tuple[User, str]:
     """Create a user with an initial password (given, or generated and returned once). The user
-    must change it at first sign-in unless ``must_change_password`` is False."""
+    must change it at first sign-in unless ``must_change_password`` is False. ``password_hash``
+    (an Argon2 hash, e.g. of an account migrated from another system) replaces ``password``."""
     email = _normalise_email(email)
     scopes = scopes or []
     _check_role_scopes(role, scopes)
     if s.scalar(select(User.id).where(User.email == email)) is not None:
         raise InputError(f"a user with the email {email} already exists")
     initial = password or secrets.token_urlsafe(12)
-    check_new_password(initial, email=email)
+    if password_hash is None:
+        check_new_password(initial, email=email)
     user = User(
         email=email,
         name=name.strip() or email,
         role=role,
         organisation_id=organisation_id,
-        password_hash=hash_password(initial),
+        password_hash=password_hash or hash_password(initial),
         must_change_password=must_change_password,
         active=True,
         failed_logins=0,

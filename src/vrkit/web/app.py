@@ -176,7 +176,12 @@ def _errors(app: FastAPI) -> None:
     async def denied(request: Request, exc: Denied) -> Response:
         if exc.status == 303 and exc.location:
             return RedirectResponse(exc.location, status_code=303)
-        if exc.status == 401 and not _is_api(request) and request.method == "GET":
+        if (
+            exc.status == 401
+            and not _is_api(request)
+            and request.method == "GET"
+            and "authorization" not in request.headers
+        ):
             nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             from urllib.parse import quote
 

@@ -214,18 +214,18 @@ def _identify(request: Request) -> tuple[Principal, str | None]:
             raise Denied(401, "API tokens are accepted on /api/ only, as 'Bearer <token>'")
         with db.session() as s:
             user = accounts.token_user(s, m.group(1))
-            if user is None:
-                audit.record(
-                    s,
-                    ANONYMOUS,
-                    "denied",
-                    target=request.url.path,
-                    outcome="denied",
-                    ip=_client_ip(request),
-                    detail={"reason": "invalid, expired or revoked API token"},
-                )
-                raise Denied(401, "the API token is not valid (revoked, expired or mistyped)")
-            return accounts.principal_of(user, "token"), None
+            if user is not None:
+                return accounts.principal_of(user, "token"), None
+            audit.record(
+                s,
+                ANONYMOUS,
+                "denied",
+                target=request.url.path,
+                outcome="denied",
+                ip=_client_ip(request),
+                detail={"reason": "invalid, expired or revoked API token"},
+            )
+        raise Denied(401, "the API token is not valid (revoked, expired or mistyped)")
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return ANONYMOUS, None
