@@ -174,6 +174,12 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(Denied)
     async def denied(request: Request, exc: Denied) -> Response:
+        response = await _denied(request, exc)
+        # tells clients (and the role-matrix test) that the authorisation layer refused
+        response.headers["X-Access-Decision"] = "denied"
+        return response
+
+    async def _denied(request: Request, exc: Denied) -> Response:
         if exc.status == 303 and exc.location:
             return RedirectResponse(exc.location, status_code=303)
         if (

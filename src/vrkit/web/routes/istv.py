@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
@@ -101,7 +101,11 @@ def _departments(request: Request, acc: Access) -> list[str]:
 
 @router.get("/istv", response_class=HTMLResponse, name="istv_home")
 @guard(ISTV_VIEW, family=ISTV, param="department")
-def istv_home(request: Request, acc: Annotated[Access, Depends(access)]) -> Response:
+def istv_home(
+    request: Request,
+    acc: Annotated[Access, Depends(access)],
+    department: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
     with db(request).session() as s:
         q = select(Submission).order_by(Submission.id.desc()).limit(500)
         subs = [x for x in s.scalars(q) if _visible(acc, x)][:100]
@@ -119,7 +123,11 @@ def istv_home(request: Request, acc: Annotated[Access, Depends(access)]) -> Resp
 
 @router.get("/istv/upload", response_class=HTMLResponse, name="istv_upload_form")
 @guard(ISTV_UPLOAD, family=ISTV, param="department")
-def upload_form(request: Request, acc: Annotated[Access, Depends(access)]) -> Response:
+def upload_form(
+    request: Request,
+    acc: Annotated[Access, Depends(access)],
+    department: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
     return render(
         request,
         "istv_upload.html",
@@ -270,7 +278,11 @@ def upload_result(
 
 @router.get("/istv/completeness", response_class=HTMLResponse, name="istv_completeness")
 @guard(ISTV_VIEW, family=ISTV, param="department")
-def completeness(request: Request, acc: Annotated[Access, Depends(access)]) -> Response:
+def completeness(
+    request: Request,
+    acc: Annotated[Access, Depends(access)],
+    department: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
     try:
         with gate(request).read() as wh:
             records = tasks.istv_completeness(wh, acc.codes)
