@@ -190,6 +190,24 @@ def csrf_of(html: str) -> str:
     return m.group(1)
 
 
+#: rendered reports are shared by every test app of the session (same warehouse, same data
+#: version): each report edition is built once
+_CACHE: list[Path] = []
+
+
+def shared_cache() -> Path:
+    if not _CACHE:
+        _CACHE.append(Path(tempfile.mkdtemp(prefix="vrkit-report-cache-")))
+    return _CACHE[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_shared_cache() -> Iterator[None]:
+    yield
+    if _CACHE:
+        shutil.rmtree(_CACHE[0], ignore_errors=True)
+
+
 def make_portal(database_url: str, store: Path, root: Path, **settings_kw: Any) -> Portal:
     from vrkit.config import Settings
     from vrkit.ops import accounts
@@ -198,7 +216,7 @@ def make_portal(database_url: str, store: Path, root: Path, **settings_kw: Any) 
 
     settings = Settings(
         upload_dir=root / "uploads",
-        cache_dir=root / "cache",
+        cache_dir=shared_cache(),
         database_url=database_url,
         store=store,
         web_lock_wait=5.0,

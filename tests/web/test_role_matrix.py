@@ -25,7 +25,6 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -305,6 +304,17 @@ def test_allowed_and_denied_as_the_policy_says(matrix: list[Result]) -> None:
                 f"{res.role:15s} {res.variant:3s} {sorted(res.route.methods)[0]} {res.route.path}: expected {'allowed' if want else 'denied'}, got {res.status}"
             )
     assert not wrong, "\n".join(wrong)
+    # an allowed page or API read must really answer (a 400 for every role would make the leak
+    # check vacuous); the stylesheet route is asked for a key that does not exist
+    not_ok = [
+        f"{r.role} {r.variant} {r.route.path}: {r.status} {r.body[:200]!r}"
+        for r in matrix
+        if not r.denied
+        and "GET" in r.route.methods
+        and r.status != 200
+        and r.route.name != "report_style"
+    ]
+    assert not not_ok, "\n".join(not_ok)
     counts = Counter((r.role, r.denied) for r in matrix)
     assert (
         counts[("vru_analyst", False)]
@@ -434,6 +444,3 @@ def test_denied_bodies_carry_no_data(matrix: list[Result], module_portal: Portal
         if res.denied:
             assert len(res.body) < 20_000, f"{res.route.path}: a refusal should be short"
             assert b"SYN0" not in res.body
-
-
-Path  # re-exported for type checkers

@@ -194,7 +194,7 @@ def change_user(
         "active": user.active,
     }
     user.role = new_role
-    user.scopes = [Scope(kind=k, code=c) for k, c in sorted(set(new_scopes))]
+    _set_scopes(user, new_scopes)
     if active is not None:
         user.active = active
         if active:
@@ -217,6 +217,15 @@ def change_user(
         detail={"before": before, "after": after},
     )
     return user
+
+
+def _set_scopes(user: User, scopes: list[tuple[str, str]]) -> None:
+    """Make ``user.scopes`` equal ``scopes``, keeping the rows that stay (a replace would insert
+    before deleting and hit the unique constraint)."""
+    wanted = set(scopes)
+    user.scopes = [sc for sc in user.scopes if (sc.kind, sc.code) in wanted]
+    have = {(sc.kind, sc.code) for sc in user.scopes}
+    user.scopes.extend(Scope(kind=k, code=c) for k, c in sorted(wanted - have))
 
 
 def reset_password(s: Session, actor: Principal, user_id: int) -> str:

@@ -26,7 +26,7 @@ from vrkit.config import Settings, get_settings
 from vrkit.errors import InputError, StorageError, VrkitError
 from vrkit.ops.db import Database
 from vrkit.web.authz import ANON_COOKIE, SESSION_COOKIE, Denied, authorize, check_routes
-from vrkit.web.cache import ReportCache
+from vrkit.web.cache import Memo, ReportCache
 from vrkit.web.jobs import JobRunner
 from vrkit.web.render import render, templates
 from vrkit.web.security import Security, SecurityHeaders
@@ -127,6 +127,7 @@ def create_app(
         settings.secret_key or db.instance_secret(), login_per_minute=settings.login_rate_per_minute
     )
     app.state.cache = ReportCache(cfg.cache_dir)
+    app.state.memo = Memo()
     app.add_middleware(SecurityHeaders, hsts=cfg.cookie_secure)
 
     @app.middleware("http")

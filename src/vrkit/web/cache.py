@@ -58,3 +58,27 @@ class ReportCache:
     def extra(self, kind: str, key: str, name: str) -> Path:
         """A derived file kept beside a cached report (e.g. its extracted stylesheet)."""
         return self.root / kind / key / name
+
+
+class Memo:
+    """A small thread-safe LRU of task results in memory, keyed with the warehouse's data
+    version so that a load invalidates them (trend series, alerts, the years on offer)."""
+
+    def __init__(self, size: int = 512) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = compute()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value

@@ -8,7 +8,7 @@ The rule (docs/architecture.md, "Sharing the warehouse"): **one writer at a time
   readers, closes the read connection, opens the file for writing, loads, closes, and readers
   carry on.
 - Across processes, DuckDB's file lock lets one process write *or* many read. The portal holds
-  its read connection only while it is being used, closing it after :attr:`idle_close` seconds
+  its read connection while it is being used, closing it after :attr:`idle_close` seconds
   without a reader, and at once when a ``<store>.wait`` marker shows that another process
   (``vrkit ingest``) is waiting for the file (:func:`vrkit.store.warehouse.connect_waiting`
   writes it). That process then gets the lock, says it was waiting, and loads; meanwhile portal
@@ -36,7 +36,7 @@ class WarehouseBusy(Exception):
 class WarehouseGate:
     """Readers-writer access to one warehouse file for the server process."""
 
-    def __init__(self, path: Path, settings: Settings, *, idle_close: float = 5.0) -> None:
+    def __init__(self, path: Path, settings: Settings, *, idle_close: float = 300.0) -> None:
         self.path = Path(path)
         self.settings = settings
         self.idle_close = idle_close
@@ -99,7 +99,6 @@ class WarehouseGate:
             if "still in use" in exc.message:
                 raise WarehouseBusy() from exc
             raise
-        wh.load_spatial()
         return wh
 
     # -- the one writer ------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from vrkit.ops.roles import (
 )
 from vrkit.web import tasks
 from vrkit.web.authz import Access, Denied, access, guard
-from vrkit.web.routes.common import boroughs, db, gate
+from vrkit.web.routes.common import boroughs, db, gate, memo
 from vrkit.web.routes.istv import _visible, upload_site
 
 MAX_PAGE = 500
@@ -332,8 +332,12 @@ def trend(
     period: Annotated[str, Query(pattern="^(calendar|financial)$")] = "calendar",
 ) -> Response:
     """Yearly totals with change, and the monthly series (``vrkit trend``)."""
-    with gate(request).read() as wh:
-        t = tasks.trend(wh, measure=measure, area=area, period=period, public=acc.public)
+    t = memo(
+        request,
+        "trend",
+        (measure, area, period, acc.public),
+        lambda wh: tasks.trend(wh, measure=measure, area=area, period=period, public=acc.public),
+    )
     sup_m = t.monthly["suppressed"] if "suppressed" in t.monthly else [False] * len(t.monthly)
     sup_t = t.totals["suppressed"] if "suppressed" in t.totals else [False] * len(t.totals)
     return json_response(
@@ -388,8 +392,12 @@ def alerts(
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = "2021-06",
 ) -> Response:
     """Boroughs whose count exceeds what season and trend explain (``vrkit alerts``)."""
-    with gate(request).read() as wh:
-        res, records = tasks.alerts(wh, measure=measure, month=month)
+    res, records = memo(
+        request,
+        "alerts",
+        (measure, month),
+        lambda wh: tasks.alerts(wh, measure=measure, month=month),
+    )
     data = [
         {k: r.get(k) for k in ("area_code", "area_name", "observed", "expected", "threshold")}
         | {"alert": bool(r.get("alert")), "alert_fdr": bool(r.get("alert_fdr"))}

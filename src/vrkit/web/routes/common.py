@@ -55,17 +55,26 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def report_years(request: Request) -> list[int]:
-    """Complete calendar years of MPS borough data in the warehouse (newest first)."""
-    from vrkit.store.queries import months_available
+def memo(request: Request, name: str, params: tuple[Any, ...], compute: Any) -> Any:
+    """A task result computed once per warehouse data version (``compute(wh)``)."""
+    from vrkit.web.tasks import data_version
 
     with gate(request).read() as wh:
-        months = months_available(wh, "mps_borough_monthly")
-    if months.empty:
-        return []
-    col = months.columns[0] if "month" not in months.columns else "month"
+        key = (name, params, data_version(wh))
+        return request.app.state.memo.get(key, lambda: compute(wh))
+
+
+def report_years(request: Request) -> list[int]:
+    """Complete calendar years of MPS borough data in the warehouse (newest first)."""
     import pandas as pd
 
-    m = pd.to_datetime(months[col])
-    counts = m.dt.year.value_counts()
-    return sorted((int(y) for y, n in counts.items() if n == 12), reverse=True)
+    from vrkit.store.queries import months_available
+
+    def compute(wh: Any) -> list[int]:
+        months = months_available(wh, "mps_borough_monthly")
+        if months.empty:
+            return []
+        counts = pd.to_datetime(months["month"]).dt.year.value_counts()
+        return sorted((int(y) for y, n in counts.items() if n == 12), reverse=True)
+
+    return list(memo(request, "years", (), compute))

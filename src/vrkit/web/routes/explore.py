@@ -14,7 +14,7 @@ from vrkit.web import tasks
 from vrkit.web.authz import Access, access, guard
 from vrkit.web.charts import line_chart
 from vrkit.web.render import render
-from vrkit.web.routes.common import area_choices, gate
+from vrkit.web.routes.common import area_choices, gate, memo
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,8 +35,12 @@ def trends_page(
     area: Annotated[str, Query(max_length=80)] = "London",
     period: Annotated[str, Query(pattern="^(calendar|financial)$")] = "calendar",
 ) -> Response:
-    with gate(request).read() as wh:
-        t = tasks.trend(wh, measure=measure, area=area, period=period, public=acc.public)
+    t = memo(
+        request,
+        "trend",
+        (measure, area, period, acc.public),
+        lambda wh: tasks.trend(wh, measure=measure, area=area, period=period, public=acc.public),
+    )
     monthly = t.monthly
     months = [pd.Timestamp(m).date() for m in monthly["month"]]
     values = [None if pd.isna(v) else float(v) for v in monthly["count"]]
@@ -79,8 +83,13 @@ def alerts_page(
     measure: Annotated[str, Query(max_length=60)] = "violence_with_injury",
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")] = "2021-06",
 ) -> Response:
-    with gate(request).read() as wh:
-        res, records = tasks.alerts(wh, measure=measure, month=month)
+    res, records = memo(
+        request,
+        "alerts",
+        (measure, month),
+        lambda wh: tasks.alerts(wh, measure=measure, month=month),
+    )
+    records = [dict(r) for r in records]
     records = sorted(records, key=lambda r: (not r.get("alert"), -(r.get("score") or 0)))
     return render(
         request,

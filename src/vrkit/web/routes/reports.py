@@ -31,7 +31,7 @@ _YEARS = re.compile(r"^(\d{4})-(\d{4})$")
 
 
 def _check_area(area: str) -> str:
-    names = {n.lower(): n for _, n in area_choices()}
+    names = {v.lower(): v for v, _ in area_choices()}
     if area.strip().lower() not in names:
         raise InputError(f"unknown area {area!r}", hint="Choose London or a London borough.")
     return names[area.strip().lower()]
@@ -116,7 +116,7 @@ def vcr_page(
 ) -> Response:
     years = report_years(request)
     year = year or (years[0] if years else 0)
-    key, files = _vcr_files(request, acc, area, year)
+    _, files = _vcr_files(request, acc, area, year)
     return render(
         request,
         "report_page.html",
