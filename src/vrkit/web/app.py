@@ -246,7 +246,10 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return page(request, 404, "Page not found", "There is no page at this address.")
+            detail = (
+                exc.detail if isinstance(exc.detail, str) and exc.detail != "Not Found" else None
+            )
+            return page(request, 404, "Not found", detail or "There is no page at this address.")
         if exc.status_code == 405:
             return page(request, 405, "Not allowed", "This address does not accept this method.")
         return page(request, exc.status_code, "Error", str(exc.detail))

@@ -18,7 +18,7 @@ from vrkit.ops.models import Organisation
 from vrkit.ops.roles import ADMIN_AUDIT, ADMIN_USERS, ROLES, SCOPE_KINDS
 from vrkit.web.authz import Access, access, guard
 from vrkit.web.render import render
-from vrkit.web.routes.common import boroughs, db, see_other
+from vrkit.web.routes.common import Id, boroughs, db, see_other
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -127,7 +127,7 @@ async def create_user(request: Request, acc: Annotated[Access, Depends(access)])
 
 @router.get("/admin/users/{user_id}", response_class=HTMLResponse, name="admin_user")
 @guard(ADMIN_USERS)
-def user_form(request: Request, user_id: int) -> Response:
+def user_form(request: Request, user_id: Id) -> Response:
     with db(request).session() as s:
         user = accounts.get_user(s, user_id)
         if user is None:
@@ -152,7 +152,7 @@ def user_form(request: Request, user_id: int) -> Response:
 @router.post("/admin/users/{user_id}", response_class=HTMLResponse, name="admin_user_update")
 @guard(ADMIN_USERS)
 async def update_user(
-    request: Request, user_id: int, acc: Annotated[Access, Depends(access)]
+    request: Request, user_id: Id, acc: Annotated[Access, Depends(access)]
 ) -> Response:
     form = await request.form()
     role = str(form.get("role", ""))[:40]
@@ -202,7 +202,7 @@ async def update_user(
 )
 @guard(ADMIN_USERS)
 def reset_password(
-    request: Request, user_id: int, acc: Annotated[Access, Depends(access)]
+    request: Request, user_id: Id, acc: Annotated[Access, Depends(access)]
 ) -> Response:
     with db(request).session() as s:
         initial = accounts.reset_password(s, acc.principal, user_id)

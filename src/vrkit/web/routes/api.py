@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -38,10 +39,19 @@ from vrkit.ops.roles import (
 )
 from vrkit.web import tasks
 from vrkit.web.authz import Access, Denied, access, guard
-from vrkit.web.routes.common import boroughs, db, gate, memo
+from vrkit.web.routes.common import Id, boroughs, db, gate, memo
 from vrkit.web.routes.istv import _visible, upload_site
 
 MAX_PAGE = 500
+
+#: the schema states the valid areas and measures, so a schema-valid request is never refused
+AreaName = Enum("AreaName", {n: n for n in ["London", *(n for _, n in boroughs())]}, type=str)  # type: ignore[misc]
+MeasureId = Enum("MeasureId", {i: i for i, _ in tasks.measures()}, type=str)  # type: ignore[misc]
+
+
+def _no_data(exc: InputError) -> HTTPException:
+    """A schema-valid request for which the warehouse holds no data: 404 with the reason."""
+    return HTTPException(404, exc.message)
 
 
 class Error(BaseModel):
@@ -327,17 +337,21 @@ def areas(request: Request, page: Page = 1, page_size: PageSize = 100) -> Respon
 def trend(
     request: Request,
     acc: Annotated[Access, Depends(access)],
-    measure: Annotated[str, Query(max_length=60)] = "violence_with_injury",
-    area: Annotated[str, Query(max_length=80)] = "London",
+    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),  # type: ignore[assignment]
+    area: Annotated[AreaName, Query()] = AreaName("London"),  # type: ignore[assignment]
     period: Annotated[str, Query(pattern="^(calendar|financial)$")] = "calendar",
 ) -> Response:
     """Yearly totals with change, and the monthly series (``vrkit trend``)."""
-    t = memo(
-        request,
-        "trend",
-        (measure, area, period, acc.public),
-        lambda wh: tasks.trend(wh, measure=measure, area=area, period=period, public=acc.public),
-    )
+    m, a = measure.value, area.value
+    try:
+        t = memo(
+            request,
+            "trend",
+            (m, a, period, acc.public),
+            lambda wh: tasks.trend(wh, measure=m, area=a, period=period, public=acc.public),
+        )
+    except InputError as exc:
+        raise _no_data(exc) from exc
     sup_m = t.monthly["suppressed"] if "suppressed" in t.monthly else [False] * len(t.monthly)
     sup_t = t.totals["suppressed"] if "suppressed" in t.totals else [False] * len(t.totals)
     return json_response(
@@ -345,7 +359,7 @@ def trend(
         {
             "measure": t.measure,
             "label": t.label,
-            "area": area,
+            "area": a,
             "period": period,
             "edition": acc.edition,
             "disclosure_rule": t.rule,
@@ -388,16 +402,17 @@ def violent_crime(
 @guard(ALERTS, family=POLICE)
 def alerts(
     request: Request,
-    measure: Annotated[str, Query(max_length=60)] = "violence_with_injury",
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = "2021-06",
+    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),  # type: ignore[assignment]
+    month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")] = "2021-06",
 ) -> Response:
     """Boroughs whose count exceeds what season and trend explain (``vrkit alerts``)."""
-    res, records = memo(
-        request,
-        "alerts",
-        (measure, month),
-        lambda wh: tasks.alerts(wh, measure=measure, month=month),
-    )
+    m = measure.value
+    try:
+        res, records = memo(
+            request, "alerts", (m, month), lambda wh: tasks.alerts(wh, measure=m, month=month)
+        )
+    except InputError as exc:
+        raise _no_data(exc) from exc
     data = [
         {k: r.get(k) for k in ("area_code", "area_name", "observed", "expected", "threshold")}
         | {"alert": bool(r.get("alert")), "alert_fdr": bool(r.get("alert_fdr"))}
@@ -406,7 +421,7 @@ def alerts(
     return json_response(
         request,
         {
-            "measure": measure,
+            "measure": m,
             "month": month,
             "n_tested": int(res.n_tested),
             "n_alerts": int(res.n_alerts),
@@ -473,7 +488,7 @@ def istv_uploads(
 @router.get("/istv/uploads/{upload_id}", response_model=Upload, name="api_istv_upload")
 @guard(ISTV_VIEW, family=ISTV, param="upload_id", resolve=upload_site)
 def istv_upload(
-    request: Request, upload_id: int, acc: Annotated[Access, Depends(access)]
+    request: Request, upload_id: Id, acc: Annotated[Access, Depends(access)]
 ) -> Response:
     """One upload and its validation result (rows and fields, never values)."""
     with db(request).session() as s:

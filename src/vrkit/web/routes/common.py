@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from vrkit.catalog.areas import borough_names
 from vrkit.web.authz import Access
+
+#: a database id in a path: a positive 32-bit integer (larger values are refused with 422
+#: before they reach the database)
+MAX_ID = 2_147_483_647
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 
 def boroughs() -> list[tuple[str, str]]:

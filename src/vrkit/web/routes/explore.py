@@ -81,7 +81,7 @@ def alerts_page(
     request: Request,
     acc: Annotated[Access, Depends(access)],
     measure: Annotated[str, Query(max_length=60)] = "violence_with_injury",
-    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")] = "2021-06",
+    month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")] = "2021-06",
 ) -> Response:
     res, records = memo(
         request,

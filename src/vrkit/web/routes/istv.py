@@ -27,7 +27,7 @@ from vrkit.web import tasks
 from vrkit.web.authz import Access, Denied, access, guard
 from vrkit.web.jobs import enqueue, error_result
 from vrkit.web.render import render
-from vrkit.web.routes.common import client_ip, db, gate, see_other
+from vrkit.web.routes.common import MAX_ID, Id, client_ip, db, gate, see_other
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +38,8 @@ def upload_site(request: Request, value: str) -> frozenset[str] | None:
         upload_id = int(value)
     except ValueError:
         return frozenset({"?"})
+    if not 1 <= upload_id <= MAX_ID:
+        return frozenset({"?missing"})
     with request.app.state.db.session() as s:
         sub = s.get(Submission, upload_id)
         # unknown ids and uploads refused before their department was known are the
@@ -250,7 +252,7 @@ async def upload(
 @router.get("/istv/uploads/{upload_id}", response_class=HTMLResponse, name="istv_result")
 @guard(ISTV_VIEW, family=ISTV, param="upload_id", resolve=upload_site)
 def upload_result(
-    request: Request, upload_id: int, acc: Annotated[Access, Depends(access)]
+    request: Request, upload_id: Id, acc: Annotated[Access, Depends(access)]
 ) -> Response:
     with db(request).session() as s:
         sub = s.get(Submission, upload_id)

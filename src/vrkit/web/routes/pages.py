@@ -13,7 +13,7 @@ from vrkit.ops import accounts
 from vrkit.ops.roles import ACCOUNT, PUBLIC_VIEW, ROLES
 from vrkit.web.authz import SESSION_COOKIE, Access, access, guard
 from vrkit.web.render import render
-from vrkit.web.routes.common import client_ip, db, safe_next, see_other
+from vrkit.web.routes.common import Id, client_ip, db, safe_next, see_other
 
 router = APIRouter(include_in_schema=False)
 
@@ -189,7 +189,7 @@ def token_create(
 @router.post("/account/tokens/{token_id}/revoke", name="token_revoke")
 @guard(ACCOUNT)
 def token_revoke(
-    request: Request, token_id: int, acc: Annotated[Access, Depends(access)]
+    request: Request, token_id: Id, acc: Annotated[Access, Depends(access)]
 ) -> Response:
     with db(request).session() as s:
         accounts.revoke_token(s, acc.principal, token_id)
