@@ -3,7 +3,8 @@
 Starts the portal under uvicorn on a free 127.0.0.1 port (its own SQLite operational database in
 a temporary folder, the warehouse given with --store), warms the caches once (each report
 edition is built once per data version, as in production), then runs USERS concurrent users for
-SECONDS seconds. Each user loops over, in turn:
+SECONDS seconds, each waiting THINK seconds (default 1) between requests. Each user loops over, in
+turn:
 
 - the Violent Crime Report page (anonymous: public edition of a borough),
 - the report document itself (the cached HTML),
@@ -105,6 +106,8 @@ async def user(
                 status = 0
             out.append((kind, time.perf_counter() - t0, status))
             k += 1
+            if think:
+                await asyncio.sleep(think)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -115,7 +118,9 @@ def pct(values: list[float], q: float) -> float:
     )
 
 
-async def run(base: str, token: str, users: int, seconds: float) -> list[tuple[str, float, int]]:
+async def run(
+    base: str, token: str, users: int, seconds: float, think: float
+) -> list[tuple[str, float, int]]:
     plan = requests_for(token)
     async with httpx2.AsyncClient(base_url=base, timeout=600.0) as warm:  # build each edition once
         for kind, path, headers in plan:
@@ -123,7 +128,7 @@ async def run(base: str, token: str, users: int, seconds: float) -> list[tuple[s
             assert r.status_code == 200, (kind, r.status_code, r.text[:300])
     out: list[tuple[str, float, int]] = []
     until = time.monotonic() + seconds
-    await asyncio.gather(*(user(base, plan, until, out, i) for i in range(users)))
+    await asyncio.gather(*(user(base, plan, until, out, i, think) for i in range(users)))
     return out
 
 
@@ -132,16 +137,25 @@ def main() -> None:
     ap.add_argument("--store", type=Path, default=Path("out/vrkit.duckdb"))
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="Seconds a user waits between requests (0: flat out).",
+    )
     a = ap.parse_args()
     if not a.store.exists():
         raise SystemExit(f"no warehouse at {a.store}: run `make demo` (or `make serve`) first")
     with tempfile.TemporaryDirectory() as tmp:
         server, base, token = start(a.store, Path(tmp))
         t0 = time.monotonic()
-        res = asyncio.run(run(base, token, a.users, a.seconds))
+        res = asyncio.run(run(base, token, a.users, a.seconds, a.think))
         wall = time.monotonic() - t0
         server.should_exit = True  # type: ignore[attr-defined]
-    print(f"{a.users} users, {a.seconds:.0f} s on 127.0.0.1; {len(res):,} requests in {wall:.0f} s")
+    print(
+        f"{a.users} users, {a.seconds:.0f} s, think time {a.think:g} s, on 127.0.0.1; "
+        f"{len(res):,} requests ({wall:.0f} s with the warm-up)"
+    )
     print("| request | n | p50 ms | p95 ms | p99 ms | errors |")
     print("|---|---:|---:|---:|---:|---:|")
     for kind in (*KINDS, "all"):

@@ -337,8 +337,8 @@ def areas(request: Request, page: Page = 1, page_size: PageSize = 100) -> Respon
 def trend(
     request: Request,
     acc: Annotated[Access, Depends(access)],
-    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),  # type: ignore[assignment]
-    area: Annotated[AreaName, Query()] = AreaName("London"),  # type: ignore[assignment]
+    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),
+    area: Annotated[AreaName, Query()] = AreaName("London"),
     period: Annotated[str, Query(pattern="^(calendar|financial)$")] = "calendar",
 ) -> Response:
     """Yearly totals with change, and the monthly series (``vrkit trend``)."""
@@ -402,7 +402,7 @@ def violent_crime(
 @guard(ALERTS, family=POLICE)
 def alerts(
     request: Request,
-    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),  # type: ignore[assignment]
+    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),
     month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")] = "2021-06",
 ) -> Response:
     """Boroughs whose count exceeds what season and trend explain (``vrkit alerts``)."""
