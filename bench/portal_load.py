@@ -93,6 +93,7 @@ async def user(
     until: float,
     out: list[tuple[str, float, int]],
     offset: int,
+    think: float,
 ) -> None:
     async with httpx2.AsyncClient(base_url=base, timeout=60.0) as client:
         k = offset
