@@ -33,8 +33,11 @@ The steps for a target month ``k`` (R names in brackets):
 5. **Reweighting** (``anscombe.residuals``, ``algo.farrington.assign.weights``): Anscombe
    residuals ``s = 3/2 (y^{2/3} μ^{-1/6} − μ^{1/2}) / √(φ(1 − h))`` with ``h`` the hat values of
    the last iteration's weighted QR; weights ``γ s⁻²`` where ``s > weightsThreshold``, ``γ``
-   elsewhere, ``γ = n / Σ min(1, s⁻²)``-style so that they sum to ``n``; refit with these prior
-   weights (convergence of the refit is not checked) and recompute ``φ`` as in step 4.
+   elsewhere, with ``γ`` making them sum to ``n``; refit with these prior weights (convergence
+   of the refit is not checked; zero weights drop a month, as in R) and recompute ``φ`` as in
+   step 4. Where a month alone determines a parameter its hat value is 1 and R's residual is
+   a rounding residue over zero (+Inf, −Inf or NaN, and R stops on NaN): such areas are
+   skipped with that reason rather than given an arbitrary result.
 6. **Overwritten weights**: ``fitGLM.flexible`` then sets ``model$weights <- omega``. From
    here on ``summary.glm`` and ``predict.glm`` estimate the dispersion as
    ``Σ ω ((y − μ)/μ)² / (n − p)``: the reweighting weights times squared *working* residuals,
@@ -59,6 +62,10 @@ The steps for a target month ``k`` (R names in brackets):
     its own count-scale score.)
 
 Discrete quantiles follow R's search: the smallest ``y`` with ``F(y) ≥ p (1 − 64 ε)``.
+
+Checked against R by ``tests/analysis/test_early_warning_reference.py`` (fixture written by
+``scripts/farrington_reference.R``): expected counts agree to about 1e-13, thresholds, trend
+decisions and alarms exactly.
 """
 
 from __future__ import annotations
@@ -74,8 +81,8 @@ from vrkit.errors import InputError
 R_GLM_EPSILON = 1e-8
 R_GLM_MAXIT = 25
 _DBL_EPS = float(np.finfo(float).eps)
-#: hat values this close to 1 are 1 (R forces > 1 − 10ε to 1; ours carry rounding error)
-HAT_ONE = 1e-7
+#: unweighted leverages this close to 1 are 1 (a month that alone determines a parameter)
+HAT_ONE = 1e-8
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,23 @@ def _deviance(y: np.ndarray, mu: np.ndarray, prior: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
     return 2.0 * np.sum(np.where(prior > 0, prior * term, 0.0), axis=1)
+
+
+def leverage_one(X: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Per series: does some month alone determine a parameter (leverage exactly 1)?
+
+    Leverage 1 is a property of the design, not of the weights (``e_i`` lies in the column
+    space of ``W^½X`` iff it lies in that of ``X`` for positive weights), so it is found on
+    the unweighted, well-conditioned design: the diagonal of its hat matrix on the rows used.
+    R's weighted hat value there is 1 up to rounding, which decides its result.
+    """
+    out = np.zeros(used.shape[0], dtype=bool)
+    patterns, inverse = np.unique(used, axis=0, return_inverse=True)
+    kept = non_aliased(X, patterns)
+    for j, pat in enumerate(patterns):
+        q, _ = np.linalg.qr(X[pat][:, kept[j]])
+        out[np.asarray(inverse).ravel() == j] = bool(((q**2).sum(axis=1) > 1 - HAT_ONE).any())
+    return out
 
 
 def glm_fit(X: np.ndarray, y: np.ndarray, prior: np.ndarray) -> RFit:
@@ -232,7 +256,7 @@ def fit_flexible(
 ) -> FlexibleFit:
     """Unweighted fit, φ, Anscombe reweighting, weighted refit, φ again."""
     f0 = glm_fit(X, y, used.astype(float))
-    hat_one = np.asarray((used & (f0.hat(X) > 1.0 - HAT_ONE)).any(axis=1))
+    hat_one = leverage_one(X, used)
     d0 = f0.dispersion(y, f0.w_last)
     phi0 = np.where(np.isnan(d0), np.nan, np.maximum(d0, 1.0))  # R: max(NaN, 1) is NaN
     omega = anscombe_weights(f0, X, y, used, phi0, weights_threshold)

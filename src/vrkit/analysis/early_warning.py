@@ -66,16 +66,20 @@ search), ``muan`` and ``delta`` (both with ``se(η₀)`` from that same small di
 ``y ≠ 0``, with ``f`` the prediction on the link scale for nbPlugin/muan. There is no fallback:
 where surveillance returns NA (GLM not converged, no residual degrees of freedom) or stops
 (fewer than ``12·b + w`` months before the target) the area is skipped with the reason, or an
-``InputError`` is raised. Unlike surveillance, ``threshold`` and ``expected`` are reported
+``InputError`` is raised; where a baseline month alone determines a parameter (hat value 1)
+surveillance's result depends on floating-point rounding (or it stops), and the area is
+skipped with that reason. Unlike surveillance, ``threshold`` and ``expected`` are reported
 even where limit54 fails (the alert is False either way), and ``score`` is vrkit's
 count-scale score, not surveillance's link-scale ratio.
 
 **Where the default departs from surveillance** (measured effects in ``docs/early-warning.md``):
-the predictive threshold instead of nbPlugin; COVID-19 restriction months left out; vrkit's
+the predictive threshold instead of nbPlugin; COVID-19 restriction months left out;
+``min_recent = (5, 4)`` (surveillance's own default ``limit54``, not issue #19's ``c(0, 4)``);
+vrkit's
 trend test (φ = max(1, Pearson χ²/(n − p)) of the reweighted fit, the test Farrington et al.
 describe) instead of the working-residual dispersion above; the "three years" check on the
 years actually used and a shortened baseline or the fallback below for short series; φ and
-the covariance at the final μ (differences below 1e-9 relative on real data).
+the covariance at the final μ (expected counts within 1e-8, relative, on real data).
 
 **Too little history.** The full method needs at least ``12·3 + w`` = 37 months of history
 before the target (3 baseline years) and 20 usable baseline months. Shorter series use a stated
