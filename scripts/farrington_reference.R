@@ -2,8 +2,9 @@
 # Reference outputs of surveillance::farringtonFlexible for vrkit's early-warning test.
 #
 # What it does
-#   Reads the MPS historical borough file (violence with injury, every area except "Unknown")
-#   from the shared data, runs farringtonFlexible with the settings vrkit's
+#   Reads the MPS historical borough file (violence with injury, homicide and aggravated
+#   vehicle taking; every area except "Unknown") from the shared data, runs
+#   farringtonFlexible one area and month at a time with the settings vrkit's
 #   detect_exceedances(method="surveillance") maps its parameters to, and writes surveillance's
 #   outputs (expected, upper bound, trend decision, alarm, dispersion, p-value) with their keys
 #   and the R and package versions to a JSON fixture. The fixture never holds observed counts:
@@ -13,9 +14,9 @@
 #   apt-get install -y --no-install-recommends r-base-core r-cran-surveillance
 #       # Debian bookworm: R 4.2.2, surveillance 1.20.3
 #   VRKIT_DATA_DIR=/work/shared/data Rscript scripts/farrington_reference.R \
-#       tests/analysis/data/surveillance_farrington.json        # the fixture (~5 min)
+#       tests/analysis/data/surveillance_farrington.json        # the fixture (~2 min)
 #   VRKIT_DATA_DIR=/work/shared/data Rscript scripts/farrington_reference.R --all \
-#       /tmp/surveillance_all.json                               # all areas × 2017-2019 (~25 min)
+#       /tmp/surveillance_all.json     # all areas × 2017-2019, every case (~1 h, busy machine)
 # Then `pytest tests/analysis/test_early_warning_reference.py` (the full file can be checked
 # with `SURVEILLANCE_FIXTURE=/tmp/surveillance_all.json pytest ...`).
 #
