@@ -326,15 +326,18 @@ def explain_against_published(
             )
             + "."
         )
-        typed = unc[unc["offence_type"] != ""]
-        if len(typed) == 1 and diff > 0:
+        typed = unc[unc["offence_type"] != ""].sort_values("offences", ascending=False)
+        if not typed.empty and diff > 0:
             n = int(typed["offences"].iloc[0])
+            label = str(typed["label"].iloc[0]).lower()
             implied = diff / n
+            alone = "" if len(typed) == 1 else f"If {label} alone closed the gap, it would need "
             lines.append(
-                f"Closing the gap would need a unit cost of about £{implied:,.0f} per "
-                f"{typed['label'].iloc[0].lower()} offence in {result.price_year} prices "
-                f"(£{implied / result.deflator_factor:,.0f} in {result.price_basis} prices); supply "
-                "the verified Home Office figure as a local unit-cost file to cost it."
+                (alone or "Closing the gap would need ")
+                + f"a unit cost of about £{implied:,.0f} per {label} offence in "
+                f"{result.price_year} prices (£{implied / result.deflator_factor:,.0f} in "
+                f"{result.price_basis} prices); supply the verified Home Office figure as a local "
+                "unit-cost file to cost it."
             )
     lines.append(
         "Other reasons a published figure can differ: which offences it counts (homicide only, "

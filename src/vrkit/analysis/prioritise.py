@@ -430,6 +430,15 @@ def prioritise(
             f"{k} programme(s) scored on fewer criteria than the frame, weights re-normalised "
             "over the criteria scored (see criteria_used)."
         )
+    if not n_draws:
+        sens_txt = "not run."
+    elif perturbation == "uniform":
+        sens_txt = (
+            f"{n_draws} Monte Carlo draws, each weight × U(1 ± {spread:.0%}) then re-normalised "
+            f"(seed {seed}); rank interval {interval:.0%}; P(top {top_n})."
+        )
+    else:
+        sens_txt = f"{n_draws} Dirichlet draws (concentration {concentration}, seed {seed})."
     weights_txt = ", ".join(f"{c.label} {w[j]:.0%}" for j, c in enumerate(criteria))
     return PrioritisationResult(
         table=table,
@@ -437,14 +446,7 @@ def prioritise(
         method=(
             "Each criterion rescaled on its stated scale to 0–1 and combined as a weighted mean "
             f"(× 100). Weights: {weights_txt}. Ties share the best rank. Weight sensitivity: "
-            + (
-                f"{n_draws} Monte Carlo draws, each weight × U(1 ± {spread:.0%}) then "
-                f"re-normalised (seed {seed}); rank interval {interval:.0%}; P(top {top_n})."
-                if perturbation == "uniform"
-                else f"{n_draws} Dirichlet draws (concentration {concentration}, seed {seed})."
-            )
-            if n_draws
-            else "not run."
+            + sens_txt
         ),
         reference=REFERENCE,
         warnings=warnings,
