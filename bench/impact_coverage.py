@@ -45,7 +45,7 @@ def run(design: str, panel: pd.DataFrame, reps: int, effect: float, seed: int) -
     truth = math.log1p(effect)
     cover = reject = 0
     t0 = time.perf_counter()
-    for r in range(reps):
+    for _ in range(reps):
         start = STARTS[rng.integers(len(STARTS))]
         if design == "scm":
             tr = [str(rng.choice(units))]

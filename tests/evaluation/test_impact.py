@@ -79,6 +79,7 @@ def test_did_finds_nothing_where_nothing_was_injected(
     assert r.covers(0.0) and r.p_value > 0.05
 
 
+@pytest.mark.slow
 def test_did_coverage_over_replications(panel: pd.DataFrame, units: list[str]) -> None:
     """40 replications: random treated boroughs and start month, −15 % injected. At the stated
     95 % coverage the chance of covering fewer than 34 of 40 is 0.8 %; of rejecting the null in

@@ -153,3 +153,15 @@ def test_close_programmes_get_wide_rank_intervals() -> None:
     ab = r.table.set_index("programme_id").loc[["a", "b"]]
     assert (ab["rank_high"] - ab["rank_low"]).max() >= 1
     assert 0 < ab["p_top_n"].min() < 1
+
+
+def test_task_reads_csv_and_applies_weights(tmp_path: Path) -> None:
+    from vrkit.tasks.prioritise import prioritise_programmes
+
+    p = tmp_path / "programmes.csv"
+    _table().to_csv(p, index=False)
+    r = prioritise_programmes(p, weights={"capacity": 0}, n_draws=0)
+    assert r.criteria.set_index("criterion_id").loc["capacity", "weight"] == 0
+    assert r.table["programme_id"].tolist()[0] == "a"
+    with pytest.raises(InputError, match="unknown criterion 'cost'"):
+        prioritise_programmes(p, weights={"cost": 1})
