@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from vrkit.errors import InputError
+
 #: Normalisation methods, in the order the sensitivity table shows them.
 NORMALISATIONS: tuple[str, ...] = ("zscore", "minmax", "percentile", "top_share")
 #: Aggregation methods.
@@ -205,3 +207,11 @@ def rank_summary(ranks: np.ndarray, interval: float, top_n: int) -> dict[str, np
         "median": srt[:, i_med].astype(np.int64),
         "p_top_n": (ranks <= top_n).mean(axis=0),
     }
+
+
+def check_weight(v: object, what: str) -> None:
+    """Refuse a weight that is not a finite number ≥ 0 (booleans are not numbers here)."""
+    if isinstance(v, bool) or not isinstance(v, int | float | np.number):
+        raise InputError(f"{what} must be a number (got {v!r})")
+    if not np.isfinite(float(v)) or float(v) < 0:
+        raise InputError(f"{what} must be a finite number ≥ 0 (got {v!r})")

@@ -238,6 +238,24 @@ def _pct(x: float, transform: str) -> float:
     return float(100 * (np.exp(x) - 1)) if transform == "log" else float("nan")
 
 
+def _estimate(
+    est: float, se: float, lo: float, hi: float, pval: float, alpha: float, transform: str
+) -> dict[str, Any]:
+    """The estimate fields of an :class:`ImpactResult`, with percentages for the log scale."""
+    return {
+        "estimate": est,
+        "se": se,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": pval,
+        "alpha": alpha,
+        "transform": transform,
+        "pct_effect": _pct(est, transform),
+        "pct_ci_low": _pct(lo, transform),
+        "pct_ci_high": _pct(hi, transform),
+    }
+
+
 def _covid_threat(p: _Panel, start: pd.Timestamp) -> list[str]:
     post_covid = [m for m in p.covid if m >= start]
     pre_covid = [m for m in p.covid if m < start]
@@ -455,16 +473,7 @@ def difference_in_differences(
     )
     return ImpactResult(
         design="did",
-        estimate=est,
-        se=se,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=pval,
-        alpha=alpha,
-        transform=transform,
-        pct_effect=_pct(est, transform),
-        pct_ci_low=_pct(lo, transform),
-        pct_ci_high=_pct(hi, transform),
+        **_estimate(est, se, lo, hi, pval, alpha, transform),
         event_study=es,
         pretrend=pretrend,
         comparison=pd.DataFrame(
@@ -611,16 +620,7 @@ def staggered_did(
     cohorts = sorted({pd.Timestamp(m).to_period("M").to_timestamp() for m in adoption.values()})
     return ImpactResult(
         design="staggered",
-        estimate=est,
-        se=se,
-        ci_low=lo,
-        ci_high=hi,
-        p_value=pval,
-        alpha=alpha,
-        transform=transform,
-        pct_effect=_pct(est, transform),
-        pct_ci_low=_pct(lo, transform),
-        pct_ci_high=_pct(hi, transform),
+        **_estimate(est, se, lo, hi, pval, alpha, transform),
         event_study=ev[["rel_time", "label", "estimate", "se", "ci_low", "ci_high"]].reset_index(
             drop=True
         ),
@@ -812,16 +812,7 @@ def synthetic_control(
         )
     return ImpactResult(
         design="scm",
-        estimate=tau,
-        se=float("nan"),
-        ci_low=lo,
-        ci_high=hi,
-        p_value=float(pval),
-        alpha=alpha,
-        transform=transform,
-        pct_effect=_pct(tau, transform),
-        pct_ci_low=_pct(lo, transform),
-        pct_ci_high=_pct(hi, transform),
+        **_estimate(tau, float("nan"), lo, hi, float(pval), alpha, transform),
         event_study=es,
         pretrend={
             "test": "pre-period RMSPE of the synthetic control against the donor-average "

@@ -279,11 +279,7 @@ def effective_weights(
     return pd.Series(out, index=[s.indicator_id for s in indicators], name="weight")
 
 
-def _check_weight(v: object, what: str) -> None:
-    if isinstance(v, bool) or not isinstance(v, int | float | np.number):
-        raise InputError(f"{what} must be a number (got {v!r})")
-    if not np.isfinite(float(v)) or float(v) < 0:
-        raise InputError(f"{what} must be a finite number ≥ 0 (got {v!r})")
+_check_weight = K.check_weight
 
 
 def _check_specs(indicators: Sequence[IndicatorSpec]) -> None:

@@ -292,8 +292,7 @@ def prioritise(
         if c.criterion_id in seen:
             raise InputError(f"criterion {c.criterion_id!r} is listed twice")
         seen.add(c.criterion_id)
-        if isinstance(c.weight, bool) or not (np.isfinite(c.weight) and c.weight >= 0):
-            raise InputError(f"weight of {c.criterion_id!r} must be a finite number ≥ 0")
+        K.check_weight(c.weight, f"weight of criterion {c.criterion_id!r}")
         if not c.scale_max > c.scale_min:
             raise InputError(f"scale of {c.criterion_id!r}: max must exceed min")
     w = np.array([c.weight for c in criteria], dtype=float)
