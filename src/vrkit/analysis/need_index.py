@@ -279,11 +279,7 @@ def effective_weights(
     return pd.Series(out, index=[s.indicator_id for s in indicators], name="weight")
 
 
-def _check_weight(v: object, what: str) -> None:
-    if isinstance(v, bool) or not isinstance(v, int | float | np.number):
-        raise InputError(f"{what} must be a number (got {v!r})")
-    if not np.isfinite(float(v)) or float(v) < 0:
-        raise InputError(f"{what} must be a finite number ≥ 0 (got {v!r})")
+_check_weight = K.check_weight
 
 
 def _check_specs(indicators: Sequence[IndicatorSpec]) -> None:
@@ -601,29 +597,6 @@ def need_index(
     )
 
 
-def _weight_draws(
-    w0: np.ndarray,
-    n: int,
-    rng: np.random.Generator,
-    perturbation: str,
-    spread: float,
-    concentration: float | None,
-) -> np.ndarray:
-    """``(n, k)`` perturbed effective weights, each row summing to 1."""
-    k = w0.size
-    if perturbation == "none" or (perturbation == "uniform" and spread == 0):
-        return np.broadcast_to(w0, (n, k)).copy()
-    if perturbation == "uniform":
-        draws = w0[None, :] * rng.uniform(1 - spread, 1 + spread, size=(n, k))
-    else:
-        if concentration is None or np.isinf(concentration):
-            return np.broadcast_to(w0, (n, k)).copy()
-        pos = w0 > 0
-        draws = np.zeros((n, k))
-        draws[:, pos] = rng.dirichlet(concentration * w0[pos] / w0[pos].sum(), size=n)
-    return draws / draws.sum(axis=1, keepdims=True)
-
-
 def rank_uncertainty(
     values: pd.DataFrame,
     indicators: Sequence[IndicatorSpec],
@@ -729,7 +702,7 @@ def rank_uncertainty(
         parent_values=parent_values,
     )
     rng = np.random.default_rng(seed)
-    weights = _weight_draws(prep.weights, n_draws, rng, perturbation, spread, concentration)
+    weights = K.weight_draws(prep.weights, n_draws, rng, perturbation, spread, concentration)
     se = _standard_errors(standard_errors, prep) if standard_errors is not None else None
     n = len(prep.codes)
     ranks = np.empty((n_draws, n), dtype=np.int32)
@@ -738,10 +711,7 @@ def rank_uncertainty(
         terms, _ = _terms(y, aggregation, geometric_floor)
         if aggregation == "geometric":
             terms = np.log(np.where(prep.avail, terms, 1.0))
-        for lo in range(0, n_draws, chunk):
-            hi = min(lo + chunk, n_draws)
-            scores = K.draw_scores(terms, prep.avail, weights[lo:hi])
-            ranks[lo:hi] = K.rank_descending(scores)
+        ranks[:] = K.draw_ranks(terms, prep.avail, weights, chunk=chunk)
     else:
         noisy = np.flatnonzero((se > 0).any(axis=0))
         sign = np.array([-1.0 if s.polarity == "higher_is_better" else 1.0 for s in indicators])
@@ -765,17 +735,14 @@ def rank_uncertainty(
             if aggregation == "geometric":
                 terms = np.log(np.where(prep.avail, terms, 1.0))
             ranks[d] = K.rank_descending(K.draw_scores(terms, prep.avail, weights[d : d + 1]))[0]
-    srt = np.sort(ranks.T, axis=1)
+    summ = K.rank_summary(ranks, interval, top_n)
     alpha = (1 - interval) / 2
-    i_lo = max(0, int(np.ceil(alpha * n_draws - 1e-9)) - 1)
-    i_hi = min(n_draws - 1, int(np.ceil((1 - alpha) * n_draws - 1e-9)) - 1)
-    i_med = max(0, int(np.ceil(0.5 * n_draws - 1e-9)) - 1)
     table = pd.DataFrame(
         {
-            "rank_low": srt[:, i_lo].astype(np.int64),
-            "rank_high": srt[:, i_hi].astype(np.int64),
-            "rank_median": srt[:, i_med].astype(np.int64),
-            "p_top_n": (ranks <= top_n).mean(axis=0),
+            "rank_low": summ["low"],
+            "rank_high": summ["high"],
+            "rank_median": summ["median"],
+            "p_top_n": summ["p_top_n"],
         },
         index=pd.Index(prep.codes, name="area_code"),
     )
