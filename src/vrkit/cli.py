@@ -213,9 +213,9 @@ def ingest(
 
 def _post_ingest(wh) -> None:
     """Derived links that need several sources (LSOA→ward best fit) once both are loaded."""
-    from vrkit.store.derived import derive_lsoa_ward_links
+    from vrkit.store.derived import derive_all_lsoa_ward_links
 
-    derive_lsoa_ward_links(wh)  # returns 0 until both boundary layers are loaded
+    derive_all_lsoa_ward_links(wh)  # 0 links for a vintage until both layers are loaded
 
 
 @app.command()

@@ -68,6 +68,14 @@ class Measure:
             parts.append(f"({cond})")
         return "(" + " OR ".join(parts) + ")"
 
+    def majors(self, taxonomy: str) -> list[str]:
+        """The major categories (offence groups) the measure is drawn from (``*``: all)."""
+        return sorted({r.major for r in self._rules(taxonomy)})
+
+    def whole_groups(self, taxonomy: str) -> bool:
+        """True when the measure is whole major categories (available wherever majors are)."""
+        return all(r.minor is None for r in self._rules(taxonomy))
+
     def _rules(self, taxonomy: str) -> tuple[Rule, ...]:
         if taxonomy not in self.rules:
             raise InputError(
