@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from vrkit.analysis.harmonise import aggregate_up, aggregation_kind
-from vrkit.analysis.smoothing import SMOOTHINGS, smooth_rates
 from vrkit.analysis.need_index import (
     NeedIndexResult,
     RankUncertaintyResult,
@@ -31,6 +30,7 @@ from vrkit.analysis.need_index import (
     normalisation_sensitivity,
     rank_uncertainty,
 )
+from vrkit.analysis.smoothing import SMOOTHINGS, smooth_rates
 from vrkit.catalog.areas import borough_names
 from vrkit.catalog.indicators import DERIVED, builtin_indicators
 from vrkit.catalog.profiles import Profile
