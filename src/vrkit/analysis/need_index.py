@@ -497,9 +497,7 @@ def heavy_indicators(
         return [s.indicator_id for s in indicators if weights[s.indicator_id] >= heavy_share]
     dom = pd.Series({s.indicator_id: s.domain for s in indicators})
     share = weights.groupby(dom).sum()
-    return [
-        s.indicator_id for s in indicators if share[s.domain] >= heavy_share - 1e-12
-    ]
+    return [s.indicator_id for s in indicators if share[s.domain] >= heavy_share - 1e-12]
 
 
 def _normalise(prep: _Prepared, x: np.ndarray, normalisation: str, top_share: float) -> np.ndarray:

@@ -275,9 +275,7 @@ def denominator_flags(
     valid = pop[pop.notna()]
     threshold = float(np.quantile(valid, bottom_share)) if len(valid) else np.nan
     small = pop.le(threshold) & pop.notna()
-    out = pd.DataFrame(
-        {"small_population": small.to_numpy()}, index=pop.index.rename("area_code")
-    )
+    out = pd.DataFrame({"small_population": small.to_numpy()}, index=pop.index.rename("area_code"))
     out["population_threshold"] = threshold
     if workday_population is not None:
         wd = pd.to_numeric(workday_population.reindex(pop.index), errors="raise").astype(float)

@@ -385,9 +385,7 @@ def _neighbours(wh: Warehouse, area_type: str, target: pd.Index) -> Any:
     w = contiguity_weights(places).tocoo()
     pos = pd.Series(np.arange(len(target)), index=target)
     rows = pos.reindex(places["area_code"].to_numpy()).to_numpy()
-    return sparse.csr_matrix(
-        (w.data, (rows[w.row], rows[w.col])), shape=(len(target), len(target))
-    )
+    return sparse.csr_matrix((w.data, (rows[w.row], rows[w.col])), shape=(len(target), len(target)))
 
 
 def assemble_indicators(
@@ -435,9 +433,7 @@ def assemble_indicators(
             meta_rows.append((iid, d.name, d.unit, d.polarity, "vrkit (derived)", d.description))
             if d.recipe == "crime_rate":
                 assert d.measure is not None
-                cc = crime_counts_for(
-                    wh, d.measure, geography, area_type, target, year=crime_year
-                )
+                cc = crime_counts_for(wh, d.measure, geography, area_type, target, year=crime_year)
                 c = cc.counts
                 if pop_cache is None:
                     pop_cache = _target_population(wh, target, geography)
@@ -460,8 +456,7 @@ def assemble_indicators(
                 shrink = t["shrinkage"].reindex(target) if smoothing != "none" else 1.0
                 ses[iid] = se_raw * np.sqrt(shrink)
                 how[iid] = (
-                    f"offences ({cc.source}; {cc.method}) per 1,000 residents ({phow}); "
-                    f"{sm.method}"
+                    f"offences ({cc.source}; {cc.method}) per 1,000 residents ({phow}); {sm.method}"
                 )
                 smoothing_notes += list(sm.warnings)
             else:
