@@ -234,7 +234,7 @@ def change_sentence(
     >>> change_sentence("Homicide", compare_counts(8, 7), 2020, 2019)
     'Homicide: no significant change in 2020 compared with 2019 (8 offences against 7; p = 1.00).'
     >>> change_sentence("Violence with injury", compare_counts(69252, 77500), 2020, 2019)
-    'Violence with injury fell by 11 % (8,248 fewer offences; 95 % CI of the change −12 % to −10 %) in 2020 compared with 2019.'
+    'Violence with injury fell by 11 % (8,248 fewer offences; 95 % CI of the change −12 % to −9.7 %) in 2020 compared with 2019.'
     """
     one, many = noun
     if r.change_class == NO_DATA:
@@ -259,7 +259,7 @@ def change_sentence(
     what = f"{_fmt_int(diff)} {more} {one if round(diff) == 1 else many}"
     if r.previous == 0:
         return f"{label} {verb} from 0 to {n_of(r.current)} in {year} compared with {compare}."
-    ci = f"{r.level:.0%} CI of the change {_signed_pct(r.pct_lower)} to {_signed_pct(r.pct_upper)}"
+    ci = f"{r.level * 100:.0f} % CI of the change {_signed_pct(r.pct_lower)} to {_signed_pct(r.pct_upper)}"
     return f"{label} {verb} by {_fmt_pct(r.pct_change)} ({what}; {ci}) in {year} compared with {compare}."
 
 

@@ -26,6 +26,8 @@ from vrkit.analysis.need_index import (
     NeedIndexResult,
     RankUncertaintyResult,
     SensitivityResult,
+    effective_weights,
+    heavy_indicators,
     need_index,
     normalisation_sensitivity,
     rank_uncertainty,
@@ -599,17 +601,43 @@ def build_need_index_report(
         "domain_weights": profile.domain_weights,
         "missing": missing,
     }
-    if missing in ("impute_parent", "auto") and geography != "borough":
-        crime_years = sorted({int(y) for y in _crime_years(inputs)})
-        parent_inputs = assemble_indicators(
-            wh,
-            profile.indicator_ids,
-            "borough",
-            crime_year=crime_years[0] if crime_years else None,
-            smoothing="none",
+    need_parent = missing == "impute_parent"
+    if missing == "auto":
+        heavy = heavy_indicators(
+            profile.indicators, effective_weights(profile.indicators, profile.domain_weights)
         )
+        need_parent = bool(heavy) and bool(values[heavy].isna().to_numpy().any())
+    if need_parent and geography != "borough":
+        crime_years = sorted({int(y) for y in _crime_years(inputs)})
+        try:
+            parent_inputs = assemble_indicators(
+                wh,
+                profile.indicator_ids,
+                "borough",
+                crime_year=crime_years[0] if crime_years else None,
+                smoothing="none",
+            )
+        except InputError:  # the boroughs lack that year: their latest complete one
+            try:
+                parent_inputs = assemble_indicators(
+                    wh, profile.indicator_ids, "borough", smoothing="none"
+                )
+            except InputError:
+                parent_inputs = None
         kwargs["parent_of"] = inputs.areas.set_index("area_code")["parent_code"]
-        kwargs["parent_values"] = parent_inputs.values
+        if parent_inputs is None and missing == "auto":
+            # no borough values at all: areas missing a heavily weighted indicator are not
+            # ranked (listed with the reason), never reweighted silently
+            kwargs["parent_values"] = pd.DataFrame(
+                np.nan, index=pd.Index([], name="area_code"), columns=values.columns
+            )
+        elif parent_inputs is None:
+            raise InputError(
+                "missing='impute_parent' needs borough values, and none could be assembled",
+                hint="Ingest the borough files, or choose another missing-data policy.",
+            )
+        else:
+            kwargs["parent_values"] = parent_inputs.values
     index = need_index(values, profile.indicators, **kwargs)
     se = inputs.standard_errors if bootstrap and not inputs.standard_errors.empty else None
     unc = rank_uncertainty(
@@ -635,13 +663,13 @@ def build_need_index_report(
         {
             "area_code": t.index,
             "area_name": names.reindex(t.index).to_numpy(),
-            "borough_code": parents.reindex(t.index).to_numpy(),
-            "borough_name": parents.reindex(t.index).map(bnames).to_numpy(),
             "rank": t["rank"].to_numpy(),
             "score": t["score"].to_numpy(),
             "rank_low": t["rank_low"].to_numpy(),
             "rank_high": t["rank_high"].to_numpy(),
             "p_top_n": t["p_top_n"].to_numpy(),
+            "borough_code": parents.reindex(t.index).to_numpy(),
+            "borough_name": parents.reindex(t.index).map(bnames).to_numpy(),
             "indicators_used": t["indicators_used"].to_numpy(),
             "indicators_imputed": t["indicators_imputed"].to_numpy(),
             "data_note": _data_notes(index, t.index, inputs),
