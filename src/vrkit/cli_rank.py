@@ -57,6 +57,13 @@ def rank(
         str,
         typer.Option(help="Crime rates: spatial or global empirical Bayes, or none (crude)."),
     ] = "spatial",
+    denominator: Annotated[
+        str,
+        typer.Option(
+            help="Crime rates per 1,000 residents, or per 1,000 workday population "
+            "(residents − residents in work + jobs; ward profiles) where residents mislead."
+        ),
+    ] = "residents",
     crime_year: Annotated[
         int | None,
         typer.Option("--crime-year", help="Year of the crime counts (default latest complete)."),
@@ -111,6 +118,7 @@ def rank(
                 sdc_rule=sdc_rule,
                 smoothing=smoothing,
                 crime_year=crime_year,
+                denominator=denominator,
             )
             paths = write_need_index(report, out_dir, formats=fmt or FORMATS, wh=wh)
         t = Table(

@@ -397,6 +397,7 @@ def assemble_indicators(
     *,
     crime_year: int | None = None,
     smoothing: str = "spatial",
+    denominator: str = "residents",
 ) -> IndicatorInputs:
     """Read indicators from the warehouse at ``geography`` (``lsoa``, ``ward``, ``borough``).
 
@@ -429,6 +430,8 @@ def assemble_indicators(
     neighbours = None
     if smoothing not in SMOOTHINGS:
         raise InputError(f"unknown smoothing {smoothing!r}; use {', '.join(SMOOTHINGS)}")
+    if denominator not in ("residents", "workday"):
+        raise InputError(f"unknown denominator {denominator!r}; use residents or workday")
     for iid in indicator_ids:
         if iid in DERIVED:
             d = DERIVED[iid]
@@ -439,6 +442,20 @@ def assemble_indicators(
                 c = cc.counts
                 if pop_cache is None:
                     pop_cache = _target_population(wh, target, geography)
+                    if denominator == "workday":
+                        wd = _workday_population(wh, target, pop_cache[0])
+                        if wd is None:
+                            raise InputError(
+                                "--denominator workday needs the ward profiles' jobs (2013) "
+                                "and residents in employment (2011) for these areas",
+                                hint="Ingest other_london/ward-profiles-excel-version.csv, or "
+                                "use the resident denominator (areas it misleads are flagged).",
+                            )
+                        pop_cache = (
+                            wd,
+                            "workday population ≈ residents − residents in employment (2011) "
+                            "+ jobs (2013), ward profiles; " + pop_cache[1],
+                        )
                 pop, phow = pop_cache
                 if neighbours is None and smoothing == "spatial":
                     neighbours = _neighbours(wh, area_type, target)
@@ -558,6 +575,7 @@ def build_need_index_report(
     sdc_rule: str = "lt10",
     crime_year: int | None = None,
     smoothing: str = "spatial",
+    denominator: str = "residents",
 ) -> NeedIndexReport:
     """Rank the areas of ``geography`` for ``profile`` (see module docstring).
 
@@ -581,7 +599,12 @@ def build_need_index_report(
         # London-wide moments
         smoothing = "global"
     inputs = assemble_indicators(
-        wh, profile.indicator_ids, geography, crime_year=crime_year, smoothing=smoothing
+        wh,
+        profile.indicator_ids,
+        geography,
+        crime_year=crime_year,
+        smoothing=smoothing,
+        denominator=denominator,
     )
     blanked: pd.DataFrame | None = None
     sdc_result = None
@@ -640,6 +663,9 @@ def build_need_index_report(
             kwargs["parent_values"] = parent_inputs.values
     index = need_index(values, profile.indicators, **kwargs)
     se = inputs.standard_errors if bootstrap and not inputs.standard_errors.empty else None
+    if se is not None:
+        # a value imputed from the borough has no sampling error of its own: held fixed
+        se = se.where(values.reindex(columns=se.columns).notna(), 0.0)
     unc = rank_uncertainty(
         values,
         profile.indicators,
@@ -773,7 +799,7 @@ def _denominator_flags(wh: Warehouse, inputs: IndicatorInputs) -> pd.Series:
     if inputs.population is None or not inputs.raw_rates:
         return pd.Series("", index=inputs.values.index)
     target = inputs.values.index
-    workday = _workday_population(wh, target, inputs)
+    workday = _workday_population(wh, target, inputs.population)
     counts = sum(inputs.counts.values()) if inputs.counts else None
     f = denominator_flags(
         inputs.population.reindex(target), workday_population=workday, counts=counts
@@ -781,9 +807,7 @@ def _denominator_flags(wh: Warehouse, inputs: IndicatorInputs) -> pd.Series:
     return f["flag"]
 
 
-def _workday_population(
-    wh: Warehouse, target: pd.Index, inputs: IndicatorInputs
-) -> pd.Series | None:
+def _workday_population(wh: Warehouse, target: pd.Index, population: pd.Series) -> pd.Series | None:
     """Workday population ≈ residents − residents in employment + jobs in the area (the ONS
     workday-population definition, from the ward profiles' jobs 2013 and employment 2011);
     None when those are not loaded for these areas."""
@@ -796,8 +820,7 @@ def _workday_population(
         if s.notna().mean() < 0.5:
             return None
         parts.append(s)
-    assert inputs.population is not None
-    return inputs.population.reindex(target) - parts[1] + parts[0]
+    return population.reindex(target) - parts[1] + parts[0]
 
 
 #: what the public edition of a ranking does (printed in the report and the spreadsheet)
