@@ -215,19 +215,6 @@ class ViolentCrimeReport:
 # -- sentences ----------------------------------------------------------------------------------
 
 
-def _fmt_int(x: float) -> str:
-    return f"{round(float(x)):,}"
-
-
-def _fmt_pct(p: float) -> str:
-    a = abs(p)
-    if a >= 10:
-        return f"{a:.0f} %"
-    if a >= 0.05:
-        return f"{a:.1f} %"
-    return "less than 0.1 %"
-
-
 def change_sentence(label: str, current: float, previous: float, year: int, compare: int) -> str:
     """One honest sentence about the change in a count between two years.
 
