@@ -543,6 +543,9 @@ def _register_subcommands() -> None:
     app.add_typer(synth_app, name="synth")
     app.add_typer(health_app, name="health")
     app.add_typer(rank_app, name="rank")
+    from vrkit.web.serve import serve  # the partner portal (issue #14)
+
+    app.command("serve")(serve)
 
 
 _register_subcommands()
