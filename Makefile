@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint typecheck pytest bench docs clean
+.PHONY: demo test lint typecheck pytest java bench docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The Spark test (tests/tasks/test_export.py) needs a Java runtime: install Debian's headless
+# one when `java` is missing (CI runs as root on a fresh machine).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "java not found: installing default-jre-headless for the Spark test"; \
+		SUDO=$$( [ "$$(id -u)" -ne 0 ] && command -v sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends default-jre-headless; }
+
+pytest: $(STAMP) java
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
