@@ -87,6 +87,8 @@ def test_partition_layout_and_types(built: tuple[Path, Path]) -> None:
     assert "crime_record/force=city-of-london-police/year=2020/month=2020-04-01" in folders
     assert "crime_record/force=leicestershire-police/year=2020/month=2020-12-01" in folders
     assert len(folders) == 24  # two forces × 12 months
+    # one file per partition (every partition of a year is written by one COPY)
+    assert all(len(list((lake / f).glob("*.parquet"))) == 1 for f in folders)
     rel = _read(lake, "crime_record")
     types = dict(zip(rel.columns, [str(t) for t in rel.types], strict=True))
     assert types["month"] == "DATE" and types["year"] in ("BIGINT", "INTEGER")

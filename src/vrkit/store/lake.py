@@ -26,6 +26,7 @@ come from health files) are never exported; the dataset registry is exported wit
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,48 +171,62 @@ def write_partitions(
     wh: Warehouse,
     spec: LakeTable,
     dest: Path,
-    keys: Iterable[tuple[str, ...]] | None,
+    keys: Iterable[tuple[str, ...]],
 ) -> None:
-    """Write the rows of ``spec`` whose partition values are in ``keys`` (all rows if None)
-    under ``dest`` as hive-partitioned Parquet (ZSTD), with DuckDB's ``COPY … PARTITION_BY``.
+    """Write the rows of ``spec`` whose partition values are in ``keys`` under ``dest`` as
+    hive-partitioned Parquet (ZSTD) with DuckDB's ``COPY … PARTITION_BY``.
 
-    ``dest`` must not exist or be empty; each partition folder gets one or more
-    ``part-N.parquet`` files. Partition values are compared as text (as in folder names).
+    Partitions are written one year at a time (one ``COPY`` each, its own staging folder, then
+    moved under ``dest``), with DuckDB allowed to keep every partition of the year open, so
+    each partition gets one file (``part-0.parquet``; several only for a very large partition)
+    and memory stays bounded by a year of rows. Partition values are compared as text, as in
+    folder names. A table without partitions is written as ``dest/part-0.parquet``.
     """
     con = wh.con
     cols = [n for n, _ in file_columns(wh, spec)]
     select = ", ".join(_q(c) for c in cols)
-    if spec.partitions:
-        select += ", " + ", ".join(f"{expr} AS {_q(n)}" for n, expr in spec.partitions)
-    where = ""
-    registered = False
-    if keys is not None and spec.partitions:
-        # key columns get names no table column has, so the expressions bind to the table
-        frame = pd.DataFrame(
-            list(keys), columns=[f"_k_{n}" for n in spec.partition_names], dtype=object
-        )
-        if frame.empty:
-            return
-        con.register("_lake_keys", frame)
-        registered = True
-        cond = " AND ".join(f"({expr})::VARCHAR = k.{_q('_k_' + n)}" for n, expr in spec.partitions)
-        where = f" WHERE EXISTS (SELECT 1 FROM _lake_keys k WHERE {cond})"
-    options = "FORMAT PARQUET, COMPRESSION ZSTD, FILENAME_PATTERN 'part-{i}'"
-    if spec.partitions:
-        names = ", ".join(_q(n) for n in spec.partition_names)
-        options += f", PARTITION_BY ({names}), WRITE_PARTITION_COLUMNS false"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        target = str(dest)
-    else:
+    options = "FORMAT PARQUET, COMPRESSION ZSTD"
+    if not spec.partitions:
         dest.mkdir(parents=True, exist_ok=True)
-        target = str(dest / "part-0.parquet")
-    try:
-        con.execute(
-            f"COPY (SELECT {select} FROM {spec.name}{where}) TO '{_sql_str(target)}' ({options})"
-        )
-    finally:
-        if registered:
+        target = _sql_str(str(dest / "part-0.parquet"))
+        con.execute(f"COPY (SELECT {select} FROM {spec.name}) TO '{target}' ({options})")
+        return
+    select += ", " + ", ".join(f"{expr} AS {_q(n)}" for n, expr in spec.partitions)
+    names = spec.partition_names
+    options += (
+        f", FILENAME_PATTERN 'part-{{i}}', PARTITION_BY ({', '.join(_q(n) for n in names)}), "
+        "WRITE_PARTITION_COLUMNS false"
+    )
+    by_year: dict[str, list[tuple[str, ...]]] = {}
+    y = names.index("year") if "year" in names else None
+    for key in keys:
+        by_year.setdefault(key[y] if y is not None else "", []).append(tuple(key))
+    # key columns get names no table column has, so the expressions bind to the table
+    cond = " AND ".join(f"({expr})::VARCHAR = k.{_q('_k_' + n)}" for n, expr in spec.partitions)
+    dest.mkdir(parents=True, exist_ok=True)
+    for year, chunk in sorted(by_year.items()):
+        frame = pd.DataFrame(chunk, columns=[f"_k_{n}" for n in names], dtype=object)
+        tmp = dest.parent / f"{dest.name}.{year or 'all'}"
+        year_cond = ""
+        if y is not None:
+            year_cond = f"({spec.partitions[y][1]}) = {int(year)} AND "
+        con.register("_lake_keys", frame)
+        try:
+            con.execute(f"SET partitioned_write_max_open_files = {len(chunk) + 8}")
+            con.execute(
+                f"COPY (SELECT {select} FROM {spec.name} WHERE {year_cond}"
+                f"EXISTS (SELECT 1 FROM _lake_keys k WHERE {cond})) "
+                f"TO '{_sql_str(str(tmp))}' ({options})"
+            )
+        finally:
+            con.execute("RESET partitioned_write_max_open_files")
             con.unregister("_lake_keys")
+        for key in chunk:
+            rel = Path(*(f"{n}={v}" for n, v in zip(names, key, strict=True)))
+            if (tmp / rel).is_dir():
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                (tmp / rel).rename(dest / rel)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _sql_str(text: str) -> str:

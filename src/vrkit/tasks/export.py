@@ -311,7 +311,7 @@ def _export_table(
         shutil.rmtree(out / spec.name)  # no usable manifest entry: start the table afresh
     if todo:
         dest = staging / spec.name
-        write_partitions(wh, spec, dest, None if len(todo) == len(parts) else todo)
+        write_partitions(wh, spec, dest, todo)
         for path in todo_paths:
             _replace_dir(staging / path, out / path)
     current_paths = {p["path"] for p in parts}
