@@ -347,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     src = args.work / "street"
     lookup = args.work / "LSOA11_LSOA21_LAD22_EW_LU_synthetic.csv"
     wards = args.work / "LSOA21_WD25_LAD25_EW_LU_synthetic.csv"
+    args.work.mkdir(parents=True, exist_ok=True)
     write_lookup(geo, lookup)
     write_ward_lookup(geo, wards)
     if args.keep and src.exists():
