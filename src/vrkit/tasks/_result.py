@@ -96,3 +96,21 @@ class Listing(TaskResult):
     def to_dict(self) -> list[Any]:
         """Rows as records (dates ISO, missing as null)."""
         return jsonable(self.frame.to_dict("records"), whole_floats_as_int=False)
+
+
+@dataclass
+class ResultView(TaskResult):
+    """The writers of a task result for an analysis result with ``to_frame()``/``to_dict()``
+    (impact estimates, cost of violence, value for money, prioritisation)."""
+
+    result: Any
+
+    FORMATS = ("json", "csv", "xlsx")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result's table."""
+        return self.result.to_frame()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result's JSON document."""
+        return jsonable(self.result.to_dict(), whole_floats_as_int=False)

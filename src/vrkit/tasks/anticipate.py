@@ -14,6 +14,7 @@ from vrkit.analysis.backtest import DEFINITIONS, place_backtest, rolling_origin
 from vrkit.analysis.early_warning import AlertResult, detect_exceedances, parse_month
 from vrkit.analysis.forecast import ForecastResult, forecast_counts
 from vrkit.catalog.areas import resolve_area
+from vrkit.catalog.breaks import series_breaks
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
 from vrkit.outputs import output_file
@@ -191,8 +192,15 @@ class ForecastOutcome(TaskResult):
     def fit_sentence(self) -> str:
         """The model fitted, in one sentence."""
         f = self.result.fits.iloc[0]
+        p = self.result.params
         return (
-            f"NB2 regression on {f['n_fit']} months (COVID-19 restriction months left out); "
+            f"NB2 regression on {f['n_fit']} months (COVID-19 restriction months left out"
+            + (
+                f"; fitted from {p.fit_from} only: series break {p.series_break}"
+                if p.fit_from
+                else ""
+            )
+            + "); "
             f"trend {f['trend_per_year']:+.1f} %/year; α = {f['alpha']:.4f}; "
             f"{self.result.params.n_sims} simulations, seed {self.result.params.seed}."
         )
@@ -234,7 +242,8 @@ def forecast(
     """Forecast one area 1–12 months ahead with 80 %/95 % intervals.
 
     NB2 regression with month-of-year effects and trend on the last five years (COVID-19
-    restriction months left out); intervals simulated with parameter uncertainty
+    restriction months left out; only the months after the measure's latest series break);
+    intervals simulated with parameter uncertainty
     (:func:`vrkit.analysis.forecast.forecast_counts`).
 
     Parameters
@@ -270,7 +279,13 @@ def forecast(
         counts = counts[counts["area_code"] == code]
         hit = names[names["area_code"] == code]
         label = str(hit["area_name"].iloc[0]) if not hit.empty else code
-    res = forecast_counts(counts, horizon=horizon, origin=origin, seed=seed)
+    res = forecast_counts(
+        counts,
+        horizon=horizon,
+        origin=origin,
+        seed=seed,
+        breaks=series_breaks(measure, MONTHLY_SOURCES[geography]),
+    )
     if not res.skipped.empty:
         raise InputError(f"{label}: {res.skipped['reason'].iloc[0]}")
     tab = res.table.assign(area_name=label, month=res.table["month"].dt.strftime("%Y-%m"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,38 @@ from vrkit.analysis.health import (
 )
 from vrkit.errors import InputError
 from vrkit.sources.gazetteer import read_gazetteer
+from vrkit.sources.istv import read_istv
 from vrkit.sources.registry import expand_paths
 from vrkit.store import health as istv_store
 from vrkit.store.warehouse import Warehouse
 from vrkit.tasks._result import TaskResult
-from vrkit.tasks.ingestion import IngestSummary, collect, derive_lsoa_ward_links
+from vrkit.tasks.ingestion import IngestSummary, collect, derive_all_lsoa_ward_links
+
+
+@dataclass(frozen=True)
+class IstvCheck:
+    """The header facts of an ISTV file, read (and the whole file validated) before loading."""
+
+    site_code: str
+    month: date
+    department: str | None
+
+
+def istv_header(path: str | Path) -> IstvCheck:
+    """Validate an ISTV file with the adapter (the whole-file rules) without loading it.
+
+    Raises
+    ------
+    SourceError, DataValidationError
+        The file is not an ISTV submission or breaks a rule.
+    """
+    frames = read_istv(path)
+    sub = frames.tables["istv_submission"]
+    row = sub.to_pylist()[0] if hasattr(sub, "to_pylist") else sub.iloc[0].to_dict()
+    month = row["month"]
+    if isinstance(month, pd.Timestamp):
+        month = month.date()
+    return IstvCheck(str(row["site_code"]), month, row.get("department_name"))
 
 
 def ingest_istv(wh: Warehouse, paths: Sequence[str | Path]) -> IngestSummary:
@@ -39,7 +67,7 @@ def ingest_istv(wh: Warehouse, paths: Sequence[str | Path]) -> IngestSummary:
     files = expand_paths([Path(p) for p in paths])
     results = istv_store.ingest_istv(wh, files)
     summary = collect(str(wh.path), files, results)
-    summary.derived_links = derive_lsoa_ward_links(wh)
+    summary.derived_links = derive_all_lsoa_ward_links(wh)
     return summary
 
 

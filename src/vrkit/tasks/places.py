@@ -114,7 +114,7 @@ def hotspots(
     area: str = "London",
     cell_size: float | None = None,
     grid_type: str = "square",
-    perms: int = 999,
+    perms: int = hs.DEFAULT_PERMUTATIONS,
     seed: int = 1,
     adjust: str = "fdr",
     alpha: float = 0.05,
@@ -138,7 +138,8 @@ def hotspots(
         Grid cell size in metres (default: sfhotspot's rule, recorded in the summary).
     grid_type : {"square", "hex"}
     perms : int
-        Conditional permutations (0: analytic inference only).
+        Conditional permutations; 0 (default, :data:`vrkit.analysis.hotspots.DEFAULT_INFERENCE`):
+        analytic z-scores with the multiple-comparison adjustment.
     seed : int
         Random seed of the permutations.
     adjust : {"fdr", "holm", "none"}

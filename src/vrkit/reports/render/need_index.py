@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from vrkit.catalog.areas import borough_names
 from vrkit.disclosure.linked import rule_description
 from vrkit.errors import InputError
 from vrkit.reports.build.need_index import FORMATS, PUBLIC_METHOD, NeedIndexReport
@@ -34,9 +38,14 @@ def write_need_index(
     out.mkdir(parents=True, exist_ok=True)
     stem = f"need_index_{report.profile.profile_id}_{report.geography}"
     paths = []
+    full = output_table(report)
     if "csv" in formats:
         p = out / f"{stem}.csv"
-        report.table.to_csv(p, index=False)
+        full.to_csv(p, index=False)
+        paths.append(p)
+    if "json" in formats:
+        p = out / f"{stem}.json"
+        p.write_text(json.dumps(_json(report, full), indent=2, ensure_ascii=False), "utf-8")
         paths.append(p)
     if "xlsx" in formats:
         p = out / f"{stem}.xlsx"
@@ -44,7 +53,8 @@ def write_need_index(
             report.table.to_excel(xw, sheet_name="ranking", index=False)
             report.sensitivity.table.to_excel(xw, sheet_name="sensitivity", index=False)
             _indicator_table(report).to_excel(xw, sheet_name="indicators", index=False)
-            report.index.excluded.to_excel(xw, sheet_name="excluded", index=False)
+            not_ranked(report).to_excel(xw, sheet_name="not_ranked", index=False)
+            partial_data(report).to_excel(xw, sheet_name="partial_data", index=False)
             report.index.imputed.to_excel(xw, sheet_name="imputed", index=False)
             pd.DataFrame(
                 {
@@ -84,7 +94,7 @@ def write_need_index(
         import geopandas as gpd
         import shapely
 
-        g = geoms.merge(report.table.drop(columns="area_name"), on="area_code", how="left")
+        g = geoms.merge(full.drop(columns="area_name"), on="area_code", how="left")
         gdf = gpd.GeoDataFrame(
             g.drop(columns="geometry"),
             geometry=shapely.from_wkb(g["geometry"].map(bytes).to_numpy()),
@@ -92,12 +102,78 @@ def write_need_index(
         )
         p = out / f"{stem}.gpkg"
         gdf.to_file(p, layer="need_index", driver="GPKG")
+        for layer, frame in (
+            ("not_ranked", not_ranked(report)),
+            ("partial_data", partial_data(report)),
+        ):
+            gpd.GeoDataFrame(frame.astype(str)).to_file(p, layer=layer, driver="GPKG")
         paths.append(p)
     if "html" in formats:
         p = out / f"{stem}.html"
         p.write_text(render_html(report, geoms), encoding="utf-8")
         paths.append(p)
     return paths
+
+
+def not_ranked(report: NeedIndexReport) -> pd.DataFrame:
+    """``area_code, area_name, borough_code, borough_name, reason`` of areas not ranked."""
+    ex = report.index.excluded
+    a = report.inputs.areas.set_index("area_code")
+    bn = borough_names()
+    return pd.DataFrame(
+        {
+            "area_code": ex["area_code"].to_numpy(),
+            "area_name": a["area_name"].reindex(ex["area_code"]).to_numpy(),
+            "borough_code": a["parent_code"].reindex(ex["area_code"]).to_numpy(),
+            "borough_name": a["parent_code"].reindex(ex["area_code"]).map(bn).to_numpy(),
+            "reason": ex["reason"].to_numpy(),
+        }
+    )
+
+
+def partial_data(report: NeedIndexReport) -> pd.DataFrame:
+    """Areas ranked on partial data: ``rank, area_code, area_name, borough_name, data_note``."""
+    t = report.table
+    sel = t[t["data_note"].astype(str).str.contains("imputed|missing", regex=True)]
+    return sel[["rank", "area_code", "area_name", "borough_code", "borough_name", "data_note"]]
+
+
+def output_table(report: NeedIndexReport) -> pd.DataFrame:
+    """The ranking followed by the areas not ranked (rank blank, ``data_note`` says why)."""
+    nr = not_ranked(report)
+    if nr.empty:
+        return report.table
+    extra = nr.rename(columns={"reason": "data_note"})
+    extra["data_note"] = "not ranked: " + extra["data_note"].astype(str)
+    out = pd.concat([report.table, extra], ignore_index=True)
+    out["rank"] = out["rank"].astype("Int64")
+    return out
+
+
+def _json(report: NeedIndexReport, full: pd.DataFrame) -> dict[str, Any]:
+    def rec(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        f = frame.astype(object).where(frame.notna(), None)
+        return [
+            {k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
+            for r in f.to_dict("records")
+        ]
+
+    return {
+        "report": "need_index",
+        "profile": report.profile.profile_id,
+        "profile_version": report.profile.version,
+        "geography": report.geography,
+        "area_type": report.inputs.area_type,
+        "method": report.index.method,
+        "uncertainty": report.uncertainty.method,
+        "smoothing": report.inputs.smoothing,
+        "crime_years": report.inputs.crime_years,
+        "indicators": rec(_indicator_table(report)),
+        "areas_not_ranked": rec(not_ranked(report)),
+        "ranked_on_partial_data": rec(partial_data(report)),
+        "notes": list(report.inputs.notes),
+        "ranking": rec(full),
+    }
 
 
 def _indicator_table(report: NeedIndexReport) -> pd.DataFrame:
@@ -199,6 +275,63 @@ def _public_note(report: NeedIndexReport) -> str:
     )
 
 
+def _partial_html(report: NeedIndexReport) -> str:
+    part = partial_data(report)
+    if part.empty:
+        return "<p>None: every ranked area has every indicator.</p>"
+    heavy = report.params.get("heavy_indicators") or []
+    lead = (
+        f"<p>{len(part):,} areas are ranked with one or more indicators not as published. "
+        + (
+            "A missing value of a heavily weighted indicator ("
+            + html.escape(", ".join(heavy))
+            + ") is replaced by the borough's value; other missing values are left out and "
+            "the weights of the area's other indicators scaled up. "
+            if heavy
+            else ""
+        )
+        + "</p>"
+    )
+    return lead + table_html(part, float_format="{:,.3f}", missing="—")
+
+
+def _rates_html(report: NeedIndexReport) -> str:
+    inp = report.inputs
+    if not inp.raw_rates:
+        return "<p>This profile has no crime rate.</p>"
+    how = {
+        "spatial": "empirical Bayes smoothed towards the rate of the area and its neighbours "
+        "(spatial EB; Marshall 1991, computed with PySAL esda)",
+        "global": "empirical Bayes smoothed towards the overall rate (global EB; Marshall 1991, "
+        "computed with PySAL esda)",
+        "none": "crude (offences ÷ residents), not smoothed",
+    }[inp.smoothing]
+    flags = report.table[report.table["denominator_flag"].astype(str) != ""]
+    years = ", ".join(f"{k}: {v}" for k, v in inp.crime_years.items())
+    out = (
+        f"<p>Crime rates in the index are {how}. A rate per resident of an area with few "
+        "residents rests on few offences and swings by chance; smoothing pulls such rates "
+        "towards their surroundings in proportion to how unreliable they are, and leaves "
+        "rates of populous areas almost unchanged. The table and the spreadsheet show the "
+        f"crude rate (raw_rate_…) beside the rate used (rate_…). Years of the counts: "
+        f"{html.escape(years)}.</p>"
+        "<p>Rates per resident also mislead where most people present are not residents "
+        "(central London: workers and visitors). Areas whose resident population is in the "
+        "bottom 5 %, or whose workday population (residents − residents in work + jobs, from "
+        "the ward profiles where loaded) is more than twice the residents, are flagged in "
+        "the denominator_flag column.</p>"
+    )
+    if not flags.empty:
+        out += table_html(
+            flags[["rank", "area_name", "borough_name", "denominator_flag"]].head(40),
+            float_format="{:,.3f}",
+            missing="—",
+        )
+    for n in inp.notes:
+        out += f'<p class="note">{html.escape(n)}</p>'
+    return out
+
+
 def render_html(report: NeedIndexReport, geoms: pd.DataFrame | None = None) -> str:
     """The self-contained HTML report (inline CSS and SVG; opens offline)."""
     p = report.profile
@@ -208,12 +341,14 @@ def render_html(report: NeedIndexReport, geoms: pd.DataFrame | None = None) -> s
         [
             "rank",
             "area_name",
+            "borough_name",
             "area_code",
             "score",
             "rank_low",
             "rank_high",
             "p_top_n",
             "indicators_used",
+            "data_note",
         ]
     ]
     norm_text = {
@@ -234,6 +369,11 @@ def render_html(report: NeedIndexReport, geoms: pd.DataFrame | None = None) -> s
         "partly made up for by high values on others"
     )
     miss_text = {
+        "auto": "where an area lacks an indicator the profile weights heavily (a domain with at "
+        "least a quarter of the weight), the borough's value is used and the area is listed "
+        "under 'Ranked on partial data'; an area whose borough has no value either is not "
+        "ranked; a missing lightly weighted indicator is left out and the others' weights "
+        "scaled up (also listed)",
         "reweight": "where an area lacks an indicator, its score uses the indicators it has, "
         "with their weights scaled up; the table shows how many each area has",
         "exclude": "areas missing any indicator are left out (listed below)",
@@ -296,8 +436,12 @@ Reference: {html.escape(report.index.reference)}</p>
 {table_html(_indicator_table(report).drop(columns=["unit"]), float_format="{:,.4g}", missing="—")}
 <h3>Why this profile</h3><p>{html.escape(p.rationale)}</p>
 <ul>{"".join(f"<li>{html.escape(s)}</li>" for s in p.sources)}</ul>
-<h3>Areas not ranked</h3>
-{table_html(excluded, float_format="{:,.3f}", missing="—", empty="<p>None.</p>")}
+<h3 id="not-ranked">Areas not ranked</h3>
+{table_html(not_ranked(report), float_format="{:,.3f}", missing="—") if not excluded.empty else "<p>None.</p>"}
+<h3 id="partial-data">Ranked on partial data</h3>
+{_partial_html(report)}
+<h3 id="stable-rates">Crime rates: smoothing and denominators</h3>
+{_rates_html(report)}
 <h3>Caveats</h3><ul>
 <li>Indicators come from different years (see the periods); ward profile indicators date from
 2009 to 2015.</li>
