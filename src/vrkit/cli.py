@@ -231,7 +231,9 @@ def datasets(
             sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
             return
         if fmt == "csv":
-            sys.stdout.write(df.to_csv(index=False))
+            from vrkit.reports.tabular import csv_text
+
+            sys.stdout.write(csv_text(df))
             return
         t = Table(
             "id",
@@ -436,7 +438,9 @@ def trend(
         df = area_period_totals(wh, measure, area=area, period=period)  # type: ignore[arg-type]
         wh.close()
         if fmt == "csv":
-            sys.stdout.write(df.to_csv(index=False))
+            from vrkit.reports.tabular import csv_text
+
+            sys.stdout.write(csv_text(df))
             return
         t = Table("period", "months", "total", "change", "% change", title=f"{measure} — {area}")
         for r in df.itertuples():

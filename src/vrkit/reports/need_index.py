@@ -40,6 +40,7 @@ from vrkit.reports.public import (
     protect_linked,
     rule_description,
 )
+from vrkit.reports.tabular import write_csv, write_xlsx
 from vrkit.store import indicator_queries as iq
 from vrkit.store.warehouse import Warehouse
 
@@ -597,17 +598,17 @@ def write_need_index(
     paths = []
     if "csv" in formats:
         p = out / f"{stem}.csv"
-        report.table.to_csv(p, index=False)
+        write_csv(report.table, p)
         paths.append(p)
     if "xlsx" in formats:
         p = out / f"{stem}.xlsx"
-        with pd.ExcelWriter(p, engine="openpyxl") as xw:
-            report.table.to_excel(xw, sheet_name="ranking", index=False)
-            report.sensitivity.table.to_excel(xw, sheet_name="sensitivity", index=False)
-            _indicator_table(report).to_excel(xw, sheet_name="indicators", index=False)
-            report.index.excluded.to_excel(xw, sheet_name="excluded", index=False)
-            report.index.imputed.to_excel(xw, sheet_name="imputed", index=False)
-            pd.DataFrame(
+        sheets = {
+            "ranking": report.table,
+            "sensitivity": report.sensitivity.table,
+            "indicators": _indicator_table(report),
+            "excluded": report.index.excluded,
+            "imputed": report.index.imputed,
+            "method": pd.DataFrame(
                 {
                     "item": [
                         "method",
@@ -628,12 +629,14 @@ def write_need_index(
                         else []
                     ),
                 }
-            ).to_excel(xw, sheet_name="method", index=False)
-            if report.public and report.disclosure:
-                d = report.disclosure
-                pd.DataFrame({"item": list(d), "value": [str(v) for v in d.values()]}).to_excel(
-                    xw, sheet_name="disclosure_control", index=False
-                )
+            ),
+        }
+        if report.public and report.disclosure:
+            d = report.disclosure
+            sheets["disclosure_control"] = pd.DataFrame(
+                {"item": list(d), "value": [str(v) for v in d.values()]}
+            )
+        write_xlsx(p, sheets, empty_note=None)
         paths.append(p)
     geoms = iq.area_geometries(wh, report.inputs.area_type) if wh is not None else None
     if "gpkg" in formats:
