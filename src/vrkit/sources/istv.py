@@ -94,6 +94,7 @@ from vrkit.sources.base import (
     logical_name,
     read_bytes,
 )
+from vrkit.sources.files import open_workbook
 
 KIND = "istv"
 #: first cell of a submission (CSV line 1, or A1 of the workbook sheet)
@@ -274,19 +275,11 @@ def _cell_text(v: object) -> str:
 
 
 def _read_workbook(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for non-workbooks
-        raise SourceError(path, f"not a readable Excel workbook: {exc}") from exc
-    try:
+    with open_workbook(path) as wb:
         sheet = next((wb[s] for s in wb.sheetnames if s.strip().lower() == MARKER), None)
         if sheet is None:
             raise SourceError(path, f"no sheet named {SHEET!r}")
         rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        wb.close()
     # trailing empty cells of openpyxl rows
     out = []
     for r in rows:

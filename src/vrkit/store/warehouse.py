@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources as ilr
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from vrkit._version import __version__
 from vrkit.config import Settings, get_settings
-from vrkit.errors import StorageError, VrkitError
+from vrkit.errors import SourceError, StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
 from vrkit.sources.registry import detect_adapter, detect_adapters
 from vrkit.store.schema import CLUSTER_KEYS, INDEXES, REPLACE_KEYS, SCHEMA_VERSION, TABLES
@@ -61,6 +61,21 @@ class IngestResult:
     report: LoadReport | None
 
 
+def _open_hint(message: str) -> str:
+    """A hint for a warehouse that cannot be opened, from DuckDB's message."""
+    low = message.lower()
+    if "could not set lock" in low or "conflicting lock" in low:
+        return (
+            "Another process (e.g. another vrkit command) is writing to it; wait for it to "
+            "finish, or pick another file with --store."
+        )
+    if "not a valid duckdb database" in low:
+        return "The file is not a DuckDB warehouse; pick another file with --store."
+    if "permission" in low or "read-only" in low:
+        return "Check the file's permissions, or pick another file with --store."
+    return "Pick another file with --store."
+
+
 def spatial_extension_path() -> Path:
     """Path of the DuckDB spatial extension inside its PyPI wheel (no download, STACK.md §1)."""
     import duckdb_extension_spatial
@@ -86,7 +101,11 @@ def _read_group(
         if isinstance(adapter, VrkitError):
             out.append((path, adapter, None))
             continue
-        sha = sha256_file(path)
+        try:
+            sha = sha256_file(path)
+        except VrkitError as exc:
+            out.append((path, exc, None))
+            continue
         row = reader.execute(
             "SELECT dataset_id FROM dataset WHERE source_kind=? AND sha256=?", [adapter.kind, sha]
         ).fetchone()
@@ -97,10 +116,36 @@ def _read_group(
     if todo:
         first = out[todo[0]][1]
         assert isinstance(first, _Job)
-        frames = first.adapter.read_many([out[k][0] for k in todo])
+        paths = [out[k][0] for k in todo]
+        try:
+            frames = first.adapter.read_many(paths)
+        except Exception:  # a bug in a batch reader: read the files one by one to isolate it
+            frames = [_guarded_read(first.adapter, p) for p in paths]
         for k, fr in zip(todo, frames, strict=True):
             out[k] = (out[k][0], out[k][1], fr)
     return out
+
+
+def _guarded_read(adapter: SourceAdapter, path: Path) -> SourceFrames | VrkitError:
+    """``adapter.read(path)``, or the error it raised as a per-file result.
+
+    Adapters turn every problem of the input into a :class:`VrkitError`; anything else is a bug
+    in vrkit, reported as such for this file instead of stopping the files after it.
+    """
+    try:
+        return adapter.read(path)
+    except VrkitError as exc:
+        return exc
+    except Exception as exc:
+        return _bug(path, exc)
+
+
+def _bug(path: Path, exc: Exception) -> SourceError:
+    return SourceError(
+        path,
+        f"could not be read because of an unexpected {type(exc).__name__} (a bug in vrkit; "
+        "please report it with this message)",
+    )
 
 
 def _estimated_rows(path: Path) -> int:
@@ -189,9 +234,10 @@ class Warehouse:
             )
         except duckdb.Error as exc:
             raise StorageError(
-                f"cannot open warehouse {self.path}: {exc}",
-                hint="Is another vrkit process writing to it? Use --store to pick another file.",
+                f"cannot open warehouse {self.path}: {exc}", hint=_open_hint(str(exc))
             ) from exc
+        # DuckDB draws a progress bar on stdout for long queries; stdout carries CSV and JSON
+        self.con.execute("SET enable_progress_bar = false")
         self._spatial = False
         self.read_only = read_only
         #: rows of record-level files written per transaction by :meth:`ingest_many`
@@ -348,6 +394,8 @@ class Warehouse:
                 entries.extend((path, a) for a in detect_adapters(path))
             except VrkitError as exc:
                 entries.append((path, exc))
+            except Exception as exc:  # a bug in detection: this file fails, the others load
+                entries.append((path, _bug(path, exc)))
         for path, adapter in entries:
             est = _estimated_rows(path)
             if (
@@ -462,8 +510,8 @@ class Warehouse:
         staged rows are written first and then replaced.
         """
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        what = "this file" if len(items) == 1 else f"these {len(items)} files"
+        with self.transaction(what):
             (next_id,) = con.execute(
                 "SELECT coalesce(max(dataset_id), 0) + 1 FROM dataset"
             ).fetchone() or (1,)
@@ -503,11 +551,52 @@ class Warehouse:
                 self._write_table(table, pending.pop(table, set()), staged.pop(table))
             for kind in sorted(rebuild):
                 self._rebuild_crime_count(kind)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return ids
+
+    @contextlib.contextmanager
+    def transaction(self, what: str = "this load") -> Iterator[None]:
+        """Run the ``with`` block in one transaction: committed whole, or rolled back whole.
+
+        A storage failure (disk full, a file size limit, an invalidated database) at any point,
+        the commit included, becomes a :class:`StorageError` that says nothing of ``what`` was
+        stored; the original DuckDB error is never masked by a failing rollback.
+        """
+        con = self.con
+        try:
+            con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise self._write_error(exc, what) from exc
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):  # DuckDB may have rolled back already
+                con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise self._write_error(exc, what) from exc
+            raise
+
+    def _write_error(self, exc: duckdb.Error, what: str) -> StorageError:
+        text = str(exc)
+        low = text.lower()
+        if any(
+            k in low for k in ("no space left", "file too large", "disk quota", "could not write")
+        ):
+            hint = "Free disk space (or choose another warehouse with --store) and run it again."
+        elif "invalidated" in low:
+            hint = (
+                "An earlier write failed; the warehouse holds everything committed before it. "
+                "Run the command again to load the rest."
+            )
+        elif "read-only" in low or "read only" in low:
+            hint = "The warehouse was opened read-only."
+        else:
+            hint = None
+        return StorageError(
+            f"cannot write to warehouse {self.path}: {text.splitlines()[0] if text else type(exc).__name__}; "
+            f"nothing from {what} was stored",
+            hint=hint,
+        )
 
     def _register_datasets(self, registry: list[tuple[int, LoadReport, str]]) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
