@@ -74,6 +74,20 @@ class LoadReport:
     covers_to: date | None = None
     exclusions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: what the dataset registry stores and listings show instead of the file's name and path,
+    #: for files whose names may identify people (health submissions; see
+    #: :attr:`SourceAdapter.sensitive_names`)
+    label: str | None = None
+
+    @property
+    def file_name(self) -> str:
+        """The name stored in the dataset registry (the label for health files)."""
+        return self.label or self.path.name
+
+    @property
+    def file_path(self) -> str:
+        """The path stored in the dataset registry (the label for health files)."""
+        return self.label or str(self.path.resolve())
 
     @property
     def rows_rejected(self) -> int:
@@ -141,6 +155,13 @@ class SourceAdapter(ABC):
     #: header columns a file of this kind always has ("A|B" = either name); used to explain
     #: a near miss (a renamed or missing column) instead of "unrecognised format"
     signature: ClassVar[tuple[str, ...]] = ()
+    #: files of this kind may be named after people (health submissions): their names and
+    #: folders are never stored, shown or put in messages; :meth:`label` stands in for them
+    sensitive_names: ClassVar[bool] = False
+
+    def label(self, path: Path, sha256: str) -> str:
+        """How results and messages name ``path`` (its name, unless names are sensitive)."""
+        return path.name
 
     @abstractmethod
     def sniff(self, probe: Probe) -> bool:
@@ -278,7 +299,7 @@ def read_csv_strict(
     except csv.Error as exc:
         raise DataValidationError(
             path,
-            f"cannot be parsed as CSV ({_csv_reason(exc)})",
+            f"cannot be parsed as CSV ({csv_error_reason(exc)})",
             row=reader.line_num,
             hint="The file may be damaged or not a CSV; download or export it again.",
         ) from exc
@@ -291,7 +312,7 @@ def read_csv_strict(
     return frame
 
 
-def _csv_reason(exc: Exception) -> str:
+def csv_error_reason(exc: Exception) -> str:
     """Python's csv error in words (without any of the file's content)."""
     text = str(exc)
     if "field larger than field limit" in text:

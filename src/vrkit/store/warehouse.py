@@ -27,7 +27,14 @@ from vrkit.config import Settings, get_settings
 from vrkit.errors import SourceError, StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
 from vrkit.sources.registry import detect_adapter, detect_adapters
-from vrkit.store.schema import CLUSTER_KEYS, INDEXES, REPLACE_KEYS, SCHEMA_VERSION, TABLES
+from vrkit.store.schema import (
+    CLUSTER_KEYS,
+    INDEXES,
+    REPLACE_KEYS,
+    SCHEMA_CHANGES,
+    SCHEMA_VERSION,
+    TABLES,
+)
 
 
 @dataclass
@@ -46,19 +53,45 @@ class _Job:
     def needs_read(self, force: bool) -> bool:
         return force or self.existing is None
 
+    @property
+    def label(self) -> str:
+        """How results name this file ("" = by its name; see ``SourceAdapter.sensitive_names``)."""
+        return self.adapter.label(self.path, self.sha) if self.adapter.sensitive_names else ""
+
+    def result(self, dataset_id: int, status: str, report: LoadReport | None) -> IngestResult:
+        label = report.label if report is not None and report.label else self.label
+        return IngestResult(self.path, self.kind, dataset_id, status, report, label)
+
     def adapter_read(self) -> SourceFrames:
         return self.adapter.read(self.path)
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    """Outcome of ingesting one file."""
+    """Outcome of ingesting one file.
+
+    ``label`` is how to name the file when showing the result: its name, or for a health file
+    (whose name may identify a person) the label the dataset registry stores.
+    """
 
     path: Path
     source_kind: str
     dataset_id: int
     status: str  # "loaded" | "unchanged"
     report: LoadReport | None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file's name as it may be shown (see ``label``)."""
+        return self.label or self.path.name
+
+
+def result_label(path: Path, result: IngestResult | VrkitError) -> str:
+    """How to name ``path`` when showing ``result`` (never a health file's own name)."""
+    if isinstance(result, IngestResult):
+        return result.name
+    return result.file_label or path.name
 
 
 def _open_hint(message: str) -> str:
@@ -285,9 +318,12 @@ class Warehouse:
         except duckdb.CatalogException as exc:
             raise StorageError(f"{self.path} is not a vrkit warehouse") from exc
         if row is None or int(row[0]) != SCHEMA_VERSION:
+            have = int(row[0]) if row and str(row[0]).isdigit() else None
+            changes = [v for k, v in SCHEMA_CHANGES.items() if have is not None and have < k]
             raise StorageError(
                 f"{self.path} has schema version {row[0] if row else '?'}; "
-                f"this vrkit expects {SCHEMA_VERSION}",
+                f"this vrkit expects {SCHEMA_VERSION}"
+                + (f" ({'; '.join(changes)})" if changes else ""),
                 hint="Re-create it: delete the file and run `vrkit ingest --all`.",
             )
 
@@ -326,7 +362,7 @@ class Warehouse:
         """
         job = self._prepare(Path(path), force)
         if not job.needs_read(force):
-            return IngestResult(job.path, job.kind, int(job.existing or 0), "unchanged", None)
+            return job.result(int(job.existing or 0), "unchanged", None)
         return self._finish(job, job.adapter_read())
 
     def ingest_many(
@@ -429,7 +465,7 @@ class Warehouse:
         todo: list[tuple[int, _Job, SourceFrames]] = []
         first: dict[tuple[str, str], int] = {}  # (kind, sha) -> position of its first file
         stop = len(items)
-        for i, (path, job, res) in enumerate(items):
+        for i, (_path, job, res) in enumerate(items):
             error = job if isinstance(job, VrkitError) else res
             if isinstance(error, VrkitError):
                 out[i] = error
@@ -440,11 +476,11 @@ class Warehouse:
             assert isinstance(job, _Job) and not isinstance(res, VrkitError)
             key = (job.kind, job.sha)
             if key in seen:  # the same bytes earlier in this run: loaded once
-                out[i] = IngestResult(path, job.kind, seen[key], "unchanged", None)
+                out[i] = job.result(seen[key], "unchanged", None)
             elif key in first:
                 continue  # resolved below, once the first copy is written
             elif res is None:
-                out[i] = IngestResult(path, job.kind, int(job.existing or 0), "unchanged", None)
+                out[i] = job.result(int(job.existing or 0), "unchanged", None)
                 seen[key] = int(job.existing or 0)
             else:
                 todo.append((i, job, res))
@@ -456,12 +492,13 @@ class Warehouse:
                 pass  # isolate the failing file: write the group's files one by one
             else:
                 for (i, job, fr), did in zip(todo, ids, strict=True):
-                    out[i] = IngestResult(job.path, job.kind, did, "loaded", fr.report)
+                    out[i] = job.result(did, "loaded", fr.report)
                 todo = []
         for i, job, fr in todo:
             try:
                 out[i] = self._finish(job, fr)
             except VrkitError as exc:
+                exc.file_label = exc.file_label or job.label or None
                 out[i] = exc
                 if stop_on_error:
                     stop = min(stop, i + 1)
@@ -475,7 +512,7 @@ class Warehouse:
                 elif got is None and key in first:
                     earlier = out[first[key]]
                     out[i] = (
-                        IngestResult(job.path, job.kind, earlier.dataset_id, "unchanged", None)
+                        job.result(earlier.dataset_id, "unchanged", None)
                         if isinstance(earlier, IngestResult)
                         else earlier
                     )
@@ -491,7 +528,7 @@ class Warehouse:
 
     def _finish(self, job: _Job, frames: SourceFrames) -> IngestResult:
         dataset_id = self.load(frames, sha256=job.sha, replace_dataset=job.existing)
-        return IngestResult(job.path, job.kind, dataset_id, "loaded", frames.report)
+        return job.result(dataset_id, "loaded", frames.report)
 
     def load(
         self, frames: SourceFrames, *, sha256: str | None = None, replace_dataset: int | None = None
@@ -604,8 +641,8 @@ class Warehouse:
             {
                 "dataset_id": [d for d, _, _ in registry],
                 "source_kind": [r.source_kind for _, r, _ in registry],
-                "file_name": [r.path.name for _, r, _ in registry],
-                "file_path": [str(r.path.resolve()) for _, r, _ in registry],
+                "file_name": [r.file_name for _, r, _ in registry],
+                "file_path": [r.file_path for _, r, _ in registry],
                 "sha256": [sha for _, _, sha in registry],
                 "rows_read": [r.rows_read for _, r, _ in registry],
                 "rows_loaded": [r.rows_loaded for _, r, _ in registry],

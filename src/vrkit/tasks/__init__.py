@@ -1,0 +1,1 @@
+"""One function per user task: what the CLI, the web app and notebooks call."""
