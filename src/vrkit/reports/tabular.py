@@ -202,6 +202,8 @@ def write_xlsx(
             continue
         frame = sheet
         cols = list(frame.columns)
+        if not cols:  # a table with no columns: an empty sheet
+            continue
         formats: list[str | None] = []
         for i, col in enumerate(cols, start=1):
             shown = [str(col)] + [str(_plain(v)) for v in frame[col].head(200) if v is not None]
