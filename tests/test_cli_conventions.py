@@ -412,23 +412,93 @@ def test_alerts_footer_gives_one_chance_number(store: Path) -> None:
 
 
 def test_alerts_short_history_is_explained_in_plain_english(store: Path) -> None:
-    out = _words(
+    """Every area skipped: a clear error (exit 2, no traceback, no empty table) that says why."""
+    res = runner.invoke(
+        app,
+        [
+            "alerts",
+            "--measure",
+            "violence_with_injury",
+            "--month",
+            "2019-03",
+            "--store",
+            str(store),
+        ],
+        env={"COLUMNS": "80"},
+    )
+    out = _words(res.output)
+    assert res.exit_code == 2 and "Traceback" not in out, out
+    assert "no borough could be tested for March 2019" in out
+    assert "of the 12 months before it, only 2 can be used" in out
+    assert "the mps_borough_monthly data start in January 2019" in out
+    assert "fallback needs" not in out and "observed" not in out
+
+
+@pytest.mark.parametrize("month", ["0000-01", "2021-13", "June", "9999-01"])
+def test_alerts_invalid_month_is_a_clear_error(store: Path, month: str) -> None:
+    res = runner.invoke(
+        app, ["alerts", "--measure", "robbery", "--month", month, "--store", str(store)]
+    )
+    assert res.exit_code == 2, res.output
+    assert (
+        ("Traceback" not in res.output
+        and res.exception is None)
+        or isinstance(res.exception, SystemExit)
+    )
+    assert f"cannot read month {month!r}" in res.output or "outside the data" in res.output
+
+
+def test_alerts_surveillance_options(store: Path) -> None:
+    """--method surveillance with --threshold-method/--trend-time/--min-recent reach the analysis
+    (the same as calling detect_exceedances with them) and bad values are refused clearly."""
+    import pandas as pd
+
+    from vrkit.analysis.early_warning import detect_exceedances
+    from vrkit.store.queries import monthly_by_geography
+    from vrkit.store.warehouse import Warehouse
+
+    args = ["alerts", "--measure", "robbery", "--month", "2020-12", "--store", str(store)]
+    rows = json.loads(
         _ok(
             [
-                "alerts",
-                "--measure",
-                "violence_with_injury",
-                "--month",
-                "2019-03",
-                "--store",
-                str(store),
+                *args,
+                "--method",
+                "surveillance",
+                "--threshold-method",
+                "delta",
+                "--trend-time",
+                "days",
+                "--min-recent",
+                "off",
+                "-f",
+                "json",
             ]
         )
     )
-    assert "could not be tested for March 2019" in out
-    assert "of the 12 months before it, only 2 can be used" in out
-    assert "the mps_borough_monthly data start in January 2019" in out
-    assert "fallback needs" not in out
+    with Warehouse(store, read_only=True) as wh:
+        counts, _ = monthly_by_geography(wh, "robbery", "borough")
+    ref = detect_exceedances(
+        counts,
+        "2020-12",
+        method="surveillance",
+        threshold_method="delta",
+        trend_time="days",
+        min_recent=None,
+    ).table.set_index("area_code")
+    got = pd.DataFrame(rows["areas"] if isinstance(rows, dict) else rows).set_index("area_code")
+    assert len(got) == len(ref) > 0
+    assert (got["method"] == "surveillance").all()
+    pd.testing.assert_series_equal(
+        got["threshold"].sort_index(), ref["threshold"].sort_index(), check_names=False
+    )
+    for extra, msg in (
+        (["--method", "surveillance", "--threshold-method", "predictive"], "not available"),
+        (["--trend-time", "days"], "applies only to method='surveillance'"),
+        (["--min-recent", "5"], "--min-recent '5'"),
+        (["--threshold-method", "bogus"], "not available"),
+    ):
+        res = runner.invoke(app, [*args, *extra])
+        assert res.exit_code == 2 and msg in _words(res.output), (extra, res.output)
 
 
 def test_trend_rolling12_and_bad_period(store: Path) -> None:

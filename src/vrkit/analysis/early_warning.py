@@ -304,7 +304,7 @@ def parse_month(month: str | date | pd.Timestamp) -> pd.Timestamp:
         raise InputError(
             f"cannot read month {month!r}", hint="Use YYYY-MM, e.g. 2021-06."
         ) from None
-    if pd.isna(ts):
+    if pd.isna(ts) or not 1800 <= ts.year <= 2200:
         raise InputError(f"cannot read month {month!r}", hint="Use YYYY-MM, e.g. 2021-06.")
     return ts.to_period("M").to_timestamp()
 

@@ -92,7 +92,8 @@ def match_locations(
     store: StoreOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Match ISTV free-text locations to a gazetteer; matched and unmatched per department."""
+    """Matched and unmatched ISTV locations per department (matched at ingest against the
+    VRKIT_GAZETTEER gazetteer; the free text itself is never stored)."""
     from vrkit.tasks.health import match_locations as match_task
 
     with user_errors():

@@ -22,7 +22,7 @@ from vrkit.sources.base import LoadReport, SourceFrames
 from vrkit.sources.registry import detect_adapter, expand_paths
 from vrkit.store import derived
 from vrkit.store.derived import DERIVED_KIND
-from vrkit.store.warehouse import IngestResult, Warehouse
+from vrkit.store.warehouse import IngestResult, Warehouse, result_label
 from vrkit.tasks._result import TaskResult
 
 #: called after each file with its path and outcome (an IngestResult or the error)
@@ -41,6 +41,11 @@ class FileOutcome:
     def failed(self) -> bool:
         """True when the file was refused (nothing of it loaded)."""
         return isinstance(self.result, VrkitError)
+
+    @property
+    def label(self) -> str:
+        """How to name the file in outputs (an A&E file by its label, never its own name)."""
+        return result_label(self.path, self.result)
 
 
 @dataclass
@@ -84,12 +89,12 @@ class IngestSummary(TaskResult):
         for f in self.files:
             res = f.result
             if isinstance(res, VrkitError):
-                rows.append((f.path.name, "", "error", None, None, None, f.seconds, res.message))
+                rows.append((f.label, "", "error", None, None, None, f.seconds, res.message))
                 continue
             rep = res.report
             rows.append(
                 (
-                    f.path.name,
+                    f.label,
                     res.source_kind,
                     res.status,
                     rep.rows_read if rep else None,

@@ -15,6 +15,7 @@ from vrkit.analysis import hotspots as hs
 from vrkit.catalog.areas import Area, resolve_area
 from vrkit.errors import InputError
 from vrkit.outputs import output_file
+from vrkit.reports.tabular import write_csv
 from vrkit.store import queries
 from vrkit.store.places import load_places
 from vrkit.store.warehouse import Warehouse
@@ -82,7 +83,7 @@ class HotspotsResult(TaskResult):
         elif fmt == "geojson":
             self.layer.to_crs("EPSG:4326").to_file(p, driver="GeoJSON")
         else:
-            self.to_frame().to_csv(p, index=False)
+            write_csv(self.to_frame(), p)
         return p
 
 

@@ -15,11 +15,8 @@ public ranking is computed with the protected rates (:func:`protect_rates`, the 
 from __future__ import annotations
 
 import dataclasses
-import html
-import json
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,10 +37,10 @@ from vrkit.analysis.smoothing import SMOOTHINGS, smooth_rates
 from vrkit.catalog.areas import borough_names
 from vrkit.catalog.indicators import DERIVED, builtin_indicators
 from vrkit.catalog.profiles import Profile
-from vrkit.errors import InputError
 from vrkit.disclosure.linked import LinkedResult, check_rule, disclosure_record
 from vrkit.disclosure.rates import protect_rates as protect_rates_of_counts
 from vrkit.disclosure.tables import BLANKED_COL
+from vrkit.errors import InputError
 from vrkit.store import indicator_queries as iq
 from vrkit.store.warehouse import Warehouse
 

@@ -14,13 +14,10 @@ with a message saying what is missing and how to load it; nothing is shown as a 
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +30,13 @@ from vrkit.analysis.changes import change_sentence as honest_sentence
 from vrkit.analysis.changes import compare_count_frame, compare_counts
 from vrkit.analysis.homicide import homicide_table
 from vrkit.analysis.trends import add_rank, change, rates_per_1000
-from vrkit.catalog.areas import CITY_OF_LONDON, LONDON, LONDON_CODE, Area, borough_names, resolve_area
+from vrkit.catalog.areas import (
+    CITY_OF_LONDON,
+    LONDON,
+    Area,
+    borough_names,
+    resolve_area,
+)
 from vrkit.catalog.events import events_frame
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
@@ -433,7 +436,9 @@ def build_violent_crime_report(
     generated = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     labels = {m: get_measure(m).label for m in HEADLINE_MEASURES}
     counts = _measure_counts(wh, b)
-    mine = {m: (c if b.area.is_london else c[c["area_code"] == b.area.code]) for m, c in counts.items()}
+    mine = {
+        m: (c if b.area.is_london else c[c["area_code"] == b.area.code]) for m, c in counts.items()
+    }
     for c in mine.values():
         b.use(c["dataset_id"], "headline and monthly figures")
     pop = _population(wh, b)
@@ -529,7 +534,8 @@ def _population(wh: Warehouse, b: _Build) -> _Population:
                     f"mid-{period.year} population."
                 )
     mps_boroughs = borough_pop[
-        borough_pop["area_code"].str.startswith("E09") & (borough_pop["area_code"] != CITY_OF_LONDON)
+        borough_pop["area_code"].str.startswith("E09")
+        & (borough_pop["area_code"] != CITY_OF_LONDON)
     ]
     area_pop = (
         float(mps_boroughs["population"].sum())

@@ -16,6 +16,7 @@ from vrkit.disclosure.linked import rule_description
 from vrkit.errors import InputError
 from vrkit.reports.build.need_index import FORMATS, PUBLIC_METHOD, NeedIndexReport
 from vrkit.reports.render.html import table_html
+from vrkit.reports.tabular import write_csv, write_xlsx
 
 
 def write_need_index(
@@ -41,7 +42,7 @@ def write_need_index(
     full = output_table(report)
     if "csv" in formats:
         p = out / f"{stem}.csv"
-        full.to_csv(p, index=False)
+        write_csv(full, p)
         paths.append(p)
     if "json" in formats:
         p = out / f"{stem}.json"
@@ -49,14 +50,14 @@ def write_need_index(
         paths.append(p)
     if "xlsx" in formats:
         p = out / f"{stem}.xlsx"
-        with pd.ExcelWriter(p, engine="openpyxl") as xw:
-            report.table.to_excel(xw, sheet_name="ranking", index=False)
-            report.sensitivity.table.to_excel(xw, sheet_name="sensitivity", index=False)
-            _indicator_table(report).to_excel(xw, sheet_name="indicators", index=False)
-            not_ranked(report).to_excel(xw, sheet_name="not_ranked", index=False)
-            partial_data(report).to_excel(xw, sheet_name="partial_data", index=False)
-            report.index.imputed.to_excel(xw, sheet_name="imputed", index=False)
-            pd.DataFrame(
+        sheets = {
+            "ranking": report.table,
+            "sensitivity": report.sensitivity.table,
+            "indicators": _indicator_table(report),
+            "not_ranked": not_ranked(report),
+            "partial_data": partial_data(report),
+            "imputed": report.index.imputed,
+            "method": pd.DataFrame(
                 {
                     "item": [
                         "method",
@@ -77,12 +78,14 @@ def write_need_index(
                         else []
                     ),
                 }
-            ).to_excel(xw, sheet_name="method", index=False)
-            if report.public and report.disclosure:
-                d = report.disclosure
-                pd.DataFrame({"item": list(d), "value": [str(v) for v in d.values()]}).to_excel(
-                    xw, sheet_name="disclosure_control", index=False
-                )
+            ),
+        }
+        if report.public and report.disclosure:
+            d = report.disclosure
+            sheets["disclosure_control"] = pd.DataFrame(
+                {"item": list(d), "value": [str(v) for v in d.values()]}
+            )
+        write_xlsx(p, sheets, empty_note=None)
         paths.append(p)
     geoms = report.geometry if not report.geometry.empty else None
     if "gpkg" in formats:
