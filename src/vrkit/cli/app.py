@@ -61,7 +61,8 @@ app.add_typer(synth.app, name="synth")
 app.add_typer(health.app, name="health")
 app.add_typer(rank.app, name="rank")
 app.add_typer(evaluate.app, name="evaluate")
-app.add_typer(evaluate.top)  # cost-of-violence, vfm, evidence
+app.add_typer(evaluate.top)  # cost-of-violence, vfm
+app.add_typer(evaluate.evidence_app, name="evidence")
 app.add_typer(export.app, name="export")
 app.add_typer(serve.app)  # serve: the partner portal
 

@@ -20,6 +20,10 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 top = typer.Typer()
+evidence_app = typer.Typer(
+    help="The evidence catalogue of approaches (YEF and College of Policing toolkits).",
+    no_args_is_help=True,
+)
 
 FORMATS = ("json", "csv", "xlsx")
 
@@ -192,6 +196,10 @@ def prioritise(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     top: Annotated[int, typer.Option(help="N for 'top N'.")] = 5,
     missing: Annotated[str, typer.Option(help="error or reweight.")] = "error",
+    evidence: Annotated[
+        Path | None,
+        typer.Option(help="A local evidence file merged over the shipped toolkits."),
+    ] = None,
     fmt: Fmt = None,
     out: OutOpt = None,
     force: ForceOpt = False,
@@ -213,7 +221,13 @@ def prioritise(
             if not sep:
                 raise InputError(f"--weights {item!r}", hint="Use crit=weight, e.g. reach=2.")
         res = prioritise_programmes(
-            table, weights=w or None, n_draws=draws, seed=seed, top_n=top, missing=missing
+            table,
+            weights=w or None,
+            evidence_file=evidence,
+            n_draws=draws,
+            seed=seed,
+            top_n=top,
+            missing=missing,
         )
         _emit(res, f, out, force)
 
@@ -271,28 +285,46 @@ def vfm(
             output_file(xlsx, force=force)
         res = value_for_money(inputs)
         if xlsx is not None:
-            o.say(f"wrote {write_vfm_xlsx(res, xlsx)}")
+            o.note(f"wrote {write_vfm_xlsx(res, xlsx)}", style=None)
         _emit(res, f, out, force)
 
 
-@top.command("evidence")
-def evidence(
+EVIDENCE_COLUMNS = (
+    "approach_id",
+    "name",
+    "impact_band",
+    "impact_pct",
+    "evidence_security",
+    "cost_rating",
+    "checked",
+)
+
+
+@evidence_app.command("list")
+def evidence_list(
+    toolkit: Annotated[
+        str | None,
+        typer.Option(help="Only one toolkit: yef (YEF Toolkit), crt (Crime Reduction Toolkit)."),
+    ] = None,
     local: Annotated[
         Path | None, typer.Option(help="Also a local evidence file (same columns).")
     ] = None,
     fmt: Annotated[list[str] | None, format_option(("table", "json", "csv"), "table")] = None,
 ) -> None:
-    """The evidence catalogue of approaches (YEF and College of Policing toolkits)."""
-    from vrkit.catalog.approaches import builtin_approaches, load_local_entries, merge_entries
+    """The evidence catalogue of approaches (YEF and College of Policing toolkits).
+
+    The table shows the headline columns; --format json or csv gives every column (summary,
+    source page and date checked)."""
     from vrkit.tasks._result import Listing
+    from vrkit.tasks.prioritise import evidence_catalogue
 
     with user_errors():
         f = one_format(fmt, ("table", "json", "csv"), "table")
-        cat = builtin_approaches()
-        if local is not None:
-            cat = merge_entries(load_local_entries(local), base=cat)
+        cat = evidence_catalogue(toolkit=toolkit, local=local)
         res = Listing("Evidence catalogue", cat)
         if f != "table":
             o.write_text(res.render(f))
             return
-        o.show(o.table(res.title, list(cat.columns), cat.itertuples(index=False)))
+        shown = cat[[c for c in EVIDENCE_COLUMNS if c in cat.columns]].astype(object)
+        shown = shown.where(shown.notna(), "")
+        o.show(o.table(res.title, list(shown.columns), shown.itertuples(index=False)))

@@ -18,7 +18,12 @@ app = typer.Typer(help="Export the warehouse for other engines.", no_args_is_hel
 def parquet(
     out: Annotated[Path, typer.Option("--out", help="Export folder (created).", metavar="FOLDER")],
     tables: Annotated[
-        str | None, typer.Option(help="Only these lake tables, comma list (default all).")
+        list[str] | None,
+        typer.Option(
+            "--table",
+            help="Only this lake table (repeatable, or a comma list; default all).",
+            metavar="TABLE",
+        ),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Rewrite every partition.")] = False,
     store: StoreOpt = None,
@@ -29,7 +34,7 @@ def parquet(
 
     with user_errors():
         f = one_format(fmt, ("table", "json", "csv"), "table")
-        names = [t.strip() for t in (tables or "").split(",") if t.strip()] or None
+        names = [t.strip() for item in tables or [] for t in item.split(",") if t.strip()] or None
         with open_warehouse(store, read_only=True) as wh:
             res = export_parquet(wh, out, tables=names, full=full)
         if f != "table":

@@ -27,6 +27,7 @@ command                                   task
 ``vrkit evaluate did|staggered|scm``      :func:`evaluate_did`, :func:`evaluate_staggered`,
                                           :func:`evaluate_scm`
 ``vrkit evaluate prioritise``             :func:`prioritise_programmes`
+``vrkit evidence list``                   :func:`evidence_catalogue`
 ``vrkit cost-of-violence``                :func:`cost_of_violence`
 ``vrkit vfm``                             :func:`value_for_money`
 ``vrkit serve``                           the portal (:mod:`vrkit.web`) over these tasks
@@ -80,6 +81,7 @@ _EXPORTS: dict[str, str] = {
     "measures": "vrkit.tasks.data",
     "needs_assessment": "vrkit.tasks.reports",
     "prioritise_programmes": "vrkit.tasks.prioritise",
+    "evidence_catalogue": "vrkit.tasks.prioritise",
     "profiles": "vrkit.tasks.ranking",
     "quality": "vrkit.tasks.data",
     "rank": "vrkit.tasks.ranking",
@@ -124,7 +126,7 @@ if TYPE_CHECKING:
     from vrkit.tasks.impact import evaluate_did, evaluate_scm, evaluate_staggered
     from vrkit.tasks.ingestion import IngestSummary, derive_lsoa_ward_links, ingest, select_files
     from vrkit.tasks.places import ConcentrationResult, HotspotsResult, concentration, hotspots
-    from vrkit.tasks.prioritise import prioritise_programmes
+    from vrkit.tasks.prioritise import evidence_catalogue, prioritise_programmes
     from vrkit.tasks.ranking import RankResult, add_indicator, indicators, profiles, rank
     from vrkit.tasks.reports import (
         NeedsAssessmentResult,
@@ -167,6 +169,7 @@ __all__ = [
     "evaluate_did",
     "evaluate_scm",
     "evaluate_staggered",
+    "evidence_catalogue",
     "export_parquet",
     "forecast",
     "formats",

@@ -65,3 +65,40 @@ def prioritise_programmes(
     if evidence_file is not None:
         catalogue = merge_entries(load_local_entries(evidence_file))
     return prioritise(table, criteria, evidence=catalogue, **kwargs)
+
+
+def evidence_catalogue(
+    *, toolkit: str | None = None, local: str | Path | None = None
+) -> pd.DataFrame:
+    """The evidence catalogue of approaches (``vrkit evidence list``).
+
+    Parameters
+    ----------
+    toolkit : {"yef", "crt", "local"}, optional
+        Only the entries of one toolkit: the Youth Endowment Fund Toolkit, the College of
+        Policing Crime Reduction Toolkit, or the local file's entries.
+    local : path, optional
+        A local evidence file (the columns of :data:`vrkit.catalog.approaches.COLUMNS`, every
+        row ``toolkit = local``), merged over the shipped toolkits.
+
+    Returns
+    -------
+    DataFrame
+        One row per approach (:data:`vrkit.catalog.approaches.COLUMNS`).
+
+    Examples
+    --------
+    >>> cat = evidence_catalogue(toolkit="yef")
+    >>> set(cat["toolkit"])
+    {'yef'}
+    """
+    from vrkit.catalog.approaches import TOOLKITS
+
+    cat = builtin_approaches()
+    if local is not None:
+        cat = merge_entries(load_local_entries(local), base=cat)
+    if toolkit is not None:
+        if toolkit not in TOOLKITS:
+            raise InputError(f"unknown toolkit {toolkit!r}", hint=f"Use {', '.join(TOOLKITS)}.")
+        cat = cat[cat["toolkit"] == toolkit].reset_index(drop=True)
+    return cat
