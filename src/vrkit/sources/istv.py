@@ -89,6 +89,7 @@ import csv
 import io
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -368,6 +369,38 @@ def _find_column(names: list[str]) -> dict[str, int]:
     return pos
 
 
+@dataclass
+class _Header:
+    """The submission header (key,value lines up to the first blank line), validated."""
+
+    site: str
+    month: date
+    last: date
+    start: date
+    end: date
+    declared: int
+    submitted: date | None
+    synthetic: bool
+    #: index of the first row after the header
+    end_line: int
+    #: identifier kind → header lines dropped unread
+    dropped: Counter[str]
+    #: how errors name the file (its label, with the site and month once they are checked)
+    where: str
+
+
+@dataclass
+class _Records:
+    """What parsing the record lines gave: rows kept, rejections and identifier counts."""
+
+    records: list[tuple[object, ...]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    redacted: Counter[str] = field(default_factory=Counter)
+    coded_pii: int = 0
+    #: the free-text columns present (read in memory only, never stored)
+    free_text: list[str] = field(default_factory=list)
+
+
 def parse_submission(
     path: Path,
     rows: list[list[str]],
@@ -380,15 +413,61 @@ def parse_submission(
     Nothing but parsed values, codes, flags and gazetteer matches leaves this function: errors
     and rejections carry positions and reasons only, and name the file by its label
     (:func:`file_label`), never by its path. ``sha256`` is the file's (computed if not given).
+
+    The steps: the submission header (:func:`_parse_header`), the record header and count
+    (:func:`_record_lines`), identifying columns (:func:`_strip_identifier_columns`), the records
+    (:func:`_parse_records`), the whole-file checks (:func:`_check_rejections`) and the frames
+    (:func:`_frames`).
     """
     sha = sha256 or sha256_file(path)
-    where = file_label(sha)
     if not rows or not rows[0] or rows[0][0].strip().lower() != MARKER:
-        raise SourceError(where, f"line 1 must start with {SHEET!r}")
+        raise SourceError(file_label(sha), f"line 1 must start with {SHEET!r}")
     exclusions: list[str] = []
     notes: list[str] = []
+    head = _parse_header(rows, sha, notes)
+    if head.dropped:
+        exclusions.append(
+            "personal identifiers: "
+            + ", ".join(f"{n} header line(s) with {k}" for k, n in head.dropped.items())
+            + " dropped before storage (values not kept)"
+        )
+    names, data, pos = _record_lines(rows, head)
+    stripped = _strip_identifier_columns(names, data, pos, notes)
+    if stripped:
+        exclusions.append(
+            "personal identifiers: "
+            + "; ".join(stripped)
+            + " stripped before storage (values not read into vrkit)"
+        )
+    parsed = _parse_records(head, names, data, pos, gazetteer)
+    if parsed.free_text:
+        exclusions.append(
+            f"free text ({' and '.join(parsed.free_text)}) not stored: reduced before storage to "
+            + (
+                "whether the location names a place and its gazetteer match"
+                if gazetteer is not None
+                else "whether the location names a place (no gazetteer set, so locations are "
+                "not matched; set VRKIT_GAZETTEER and ingest again with --force to match them)"
+            )
+        )
+    if parsed.redacted:
+        exclusions.append(
+            "personal identifiers seen in free text (not stored): "
+            + ", ".join(f"{n} {k}" for k, n in sorted(parsed.redacted.items()))
+        )
+    if parsed.coded_pii:
+        exclusions.append(
+            f"{parsed.coded_pii} record(s) rejected because a coded field held a personal "
+            "identifier (values not kept)"
+        )
+    _check_rejections(head.where, data, parsed)
+    return _frames(path, head, data, parsed, stripped, gazetteer, exclusions, notes)
 
-    # -- submission header: key,value lines up to the first blank line ------------------------
+
+def _parse_header(rows: list[list[str]], sha: str, notes: list[str]) -> _Header:
+    """The key,value lines up to the first blank line, checked; identifying lines dropped
+    unread. Notes about the header are appended to ``notes``."""
+    where = file_label(sha)
     header: dict[str, str] = {}
     header_line: dict[str, int] = {}  # canonical key -> its 1-based line
     i = 1
@@ -411,12 +490,6 @@ def parse_submission(
                     header_line[canon] = i + 1
         i += 1
     header_end = i
-    if dropped_header:
-        exclusions.append(
-            "personal identifiers: "
-            + ", ".join(f"{n} header line(s) with {k}" for k, n in dropped_header.items())
-            + " dropped before storage (values not kept)"
-        )
     for key in ("site_code", "period_start", "period_end", "record_count"):
         if not header.get(key):
             raise DataValidationError(
@@ -474,9 +547,28 @@ def parse_submission(
         notes.append(
             "department name not stored (free text); the department is its site code " + site
         )
+    return _Header(
+        site=site,
+        month=month,
+        last=last,
+        start=start,
+        end=end,
+        declared=declared,
+        submitted=submitted,
+        synthetic=synthetic,
+        end_line=header_end,
+        dropped=dropped_header,
+        where=where,
+    )
 
-    # -- record header --------------------------------------------------------------------------
-    j = header_end
+
+def _record_lines(
+    rows: list[list[str]], head: _Header
+) -> tuple[list[str], list[tuple[int, list[str]]], dict[str, int]]:
+    """The record header (column names and the positions of the ISB 1594 columns) and the
+    non-blank record lines with their 1-based line numbers; the declared count checked."""
+    where, declared = head.where, head.declared
+    j = head.end_line
     while j < len(rows) and not any(c.strip() for c in rows[j]):
         j += 1
     if j >= len(rows):
@@ -515,8 +607,20 @@ def parse_submission(
             column="record_count",
             hint="A partial or truncated export; send the complete file again.",
         )
+    return names, data, pos
 
-    # -- personal identifiers: whole columns, by name, then by value --------------------------
+
+def _strip_identifier_columns(
+    names: list[str],
+    data: list[tuple[int, list[str]]],
+    pos: dict[str, int],
+    notes: list[str],
+) -> list[str]:
+    """Columns outside ISB 1594 that identify people (by name, then by value): never read.
+
+    Returns their descriptions (``column 7 (nhs_number)``); other extra columns are noted and
+    ignored.
+    """
     known = set(pos.values())
     stripped: list[str] = []
     for k, name in enumerate(names):
@@ -529,24 +633,26 @@ def parse_submission(
             stripped.append(f"column {k + 1} ({kind})")
         else:
             notes.append(f"column {k + 1} is not part of ISB 1594: ignored")
-    if stripped:
-        exclusions.append(
-            "personal identifiers: "
-            + "; ".join(stripped)
-            + " stripped before storage (values not read into vrkit)"
-        )
+    return stripped
 
-    # -- records --------------------------------------------------------------------------------
+
+def _parse_records(
+    head: _Header,
+    names: list[str],
+    data: list[tuple[int, list[str]]],
+    pos: dict[str, int],
+    gazetteer: Gazetteer | None,
+) -> _Records:
+    """Validate each record line; keep the valid ones (with their gazetteer match) and count
+    the rest as rejections (position and reason only)."""
+    out = _Records()
+    site, month = head.site, head.month
     methods = codes("assault_method")
     locations = codes("assault_location_type")
     width = len(names)
     keep = sorted(pos.items(), key=lambda kv: kv[1])
-    rejections: list[Rejection] = []
-    records: list[tuple[object, ...]] = []
-    redacted: Counter[str] = Counter()
-    coded_pii = 0
     period_lo = datetime.combine(month, datetime.min.time())
-    period_hi = datetime.combine(last, datetime.max.time())
+    period_hi = datetime.combine(head.last, datetime.max.time())
     gap = timedelta(days=MAX_DAYS_ASSAULT_TO_ARRIVAL)
     ix = {col: k for col, k in keep}
     # (the three required columns are present whenever there are records)
@@ -559,6 +665,7 @@ def parse_submission(
     def cell(row: list[str], k: int | None) -> str:
         return row[k] if k is not None and k < len(row) else ""
 
+    records = out.records
     descriptions: list[str] = []  # free text of the kept records, matched below, then dropped
     for line, row in data:
         # Free text is only read here, in memory: counted for identifiers (kinds, for the
@@ -567,17 +674,16 @@ def parse_submission(
         other, desc, sector_text = cell(row, i_oth), cell(row, i_desc), cell(row, i_sec)
         for text in (other, desc):
             if text and pii.may_contain(text):
-                redacted.update(pii.identifier_kinds(text))
+                out.redacted.update(pii.identifier_kinds(text))
         if sector_text and pii.may_contain(sector_text):
             sector_text, found = pii.scrub(sector_text)
-            redacted.update(found)
+            out.redacted.update(found)
 
         def reject(column: str | None, reason: str, value: str = "", line: int = line) -> None:
-            nonlocal coded_pii
             if value and pii.may_contain(value):
-                coded_pii += 1
+                out.coded_pii += 1
                 reason = REASON_PII
-            rejections.append(Rejection(line, column, reason, None))
+            out.rejections.append(Rejection(line, column, reason, None))
 
         if len(row) > width and any(c.strip() for c in row[width:]):
             reject(None, REASON_FIELDS)
@@ -645,70 +751,72 @@ def parse_submission(
         )
         descriptions.append(desc)
     places = _match_places(descriptions, gazetteer)
-    records = [r + p for r, p in zip(records, places, strict=True)]
-    free_text = [
+    out.records = [r + p for r, p in zip(records, places, strict=True)]
+    out.free_text = [
         name
         for name, k in (("assault method description", i_oth), ("location description", i_desc))
         if k is not None
     ]
-    if free_text:
-        exclusions.append(
-            f"free text ({' and '.join(free_text)}) not stored: reduced before storage to "
-            + (
-                "whether the location names a place and its gazetteer match"
-                if gazetteer is not None
-                else "whether the location names a place (no gazetteer set, so locations are "
-                "not matched; set VRKIT_GAZETTEER and ingest again with --force to match them)"
-            )
-        )
-    if redacted:
-        exclusions.append(
-            "personal identifiers seen in free text (not stored): "
-            + ", ".join(f"{n} {k}" for k, n in sorted(redacted.items()))
-        )
-    if coded_pii:
-        exclusions.append(
-            f"{coded_pii} record(s) rejected because a coded field held a personal identifier "
-            "(values not kept)"
-        )
-    if data and not records:
+    return out
+
+
+def _check_rejections(where: str, data: list[tuple[int, list[str]]], parsed: _Records) -> None:
+    """Refuse a file whose records are all, or too many of them, invalid (so that it cannot
+    replace an earlier submission)."""
+    if data and not parsed.records:
         raise DataValidationError(
             where,
             f"none of the {len(data)} records is valid; the file is refused so that it cannot "
             "replace an earlier submission for this department and month",
-            hint=_reasons_hint(rejections),
+            hint=_reasons_hint(parsed.rejections),
         )
-    if data and len(rejections) / len(data) > MAX_REJECTED_SHARE:
+    if data and len(parsed.rejections) / len(data) > MAX_REJECTED_SHARE:
         raise DataValidationError(
             where,
-            f"{len(rejections)} of {len(data)} records are invalid (more than "
+            f"{len(parsed.rejections)} of {len(data)} records are invalid (more than "
             f"{MAX_REJECTED_SHARE:.0%}); the file is refused so that it cannot replace an earlier "
             "submission for this department and month",
-            hint=_reasons_hint(rejections),
+            hint=_reasons_hint(parsed.rejections),
         )
-    late = submitted is not None and submitted > last + timedelta(days=30)
+
+
+def _frames(
+    path: Path,
+    head: _Header,
+    data: list[tuple[int, list[str]]],
+    parsed: _Records,
+    stripped: list[str],
+    gazetteer: Gazetteer | None,
+    exclusions: list[str],
+    notes: list[str],
+) -> SourceFrames:
+    """The submission and attendance tables and the load report."""
+    site, month, submitted = head.site, head.month, head.submitted
+    records, rejections = parsed.records, parsed.rejections
+    late = submitted is not None and submitted > head.last + timedelta(days=30)
     if late:
         notes.append(f"late submission: sent {submitted} for {month:%Y-%m}")
-    if synthetic:
+    if head.synthetic:
         notes.insert(0, "SYNTHETIC data written by `vrkit synth istv`; not real attendances")
-    notes.append(f"site {site}, {month:%Y-%m}: {len(records):,} of {declared:,} records loaded")
+    notes.append(
+        f"site {site}, {month:%Y-%m}: {len(records):,} of {head.declared:,} records loaded"
+    )
     attendance = _attendance_frame(records)
+    pii_values = sum(parsed.redacted.values()) + parsed.coded_pii + sum(head.dropped.values())
     submission = pa.table(
         {
             "site_code": pa.array([site], pa.string()),
             "month": pa.array([month], pa.date32()),
-            "period_start": pa.array([start], pa.date32()),
-            "period_end": pa.array([end], pa.date32()),
+            "period_start": pa.array([head.start], pa.date32()),
+            "period_end": pa.array([head.end], pa.date32()),
             "submitted_on": pa.array([submitted], pa.date32()),
             "late": pa.array([late], pa.bool_()),
-            "declared_records": pa.array([declared], pa.int64()),
+            "declared_records": pa.array([head.declared], pa.int64()),
             "records_loaded": pa.array([len(records)], pa.int64()),
             "records_rejected": pa.array([len(rejections)], pa.int64()),
             "pii_columns_stripped": pa.array([len(stripped)], pa.int32()),
-            "pii_values_removed": pa.array(
-                [sum(redacted.values()) + coded_pii + sum(dropped_header.values())], pa.int32()
-            ),
-            "synthetic": pa.array([synthetic], pa.bool_()),
+            "pii_values_removed": pa.array([pii_values], pa.int32()),
+            "synthetic": pa.array([head.synthetic], pa.bool_()),
             "file_format": pa.array(
                 ["xlsx" if logical_name(path).endswith((".xlsx", ".xlsm")) else "csv"], pa.string()
             ),
@@ -727,7 +835,7 @@ def parse_submission(
         covers_to=month,
         exclusions=exclusions,
         notes=notes,
-        label=where,
+        label=head.where,
     )
     return SourceFrames(
         report=report,
