@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
+# make test runs pytest on this many processes (the reference machine has 2 cores)
+PYTEST_WORKERS ?= 2
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
 .PHONY: demo test lint typecheck pytest fuzz bench docs clean serve test-deps
@@ -43,7 +45,7 @@ test-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null; }
 
 pytest: $(STAMP) test-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 
 test: lint typecheck pytest
 
