@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from vrkit._version import __version__
 from vrkit.config import Settings, get_settings
-from vrkit.errors import StorageError, VrkitError
+from vrkit.errors import SourceError, StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
 from vrkit.sources.registry import detect_adapter, detect_adapters
 from vrkit.store.schema import CLUSTER_KEYS, INDEXES, REPLACE_KEYS, SCHEMA_VERSION, TABLES
@@ -268,8 +268,13 @@ class Warehouse:
 
     # -- loading -------------------------------------------------------------------------------
 
-    def ingest(self, path: str | Path, *, force: bool = False) -> IngestResult:
+    def ingest(
+        self, path: str | Path, *, force: bool = False, adapter: SourceAdapter | None = None
+    ) -> IngestResult:
         """Detect, read and load one file in one transaction.
+
+        ``adapter`` reads the file with that adapter instead of the detected one (an adapter
+        option, e.g. ``DfeExclusionsSchoolsAdapter()`` for the school-level exclusion rows).
 
         A data.police.uk download zip that holds several kinds (street, outcomes,
         stop-and-search) is loaded here as its first kind only; :meth:`ingest_many` (what
@@ -278,7 +283,7 @@ class Warehouse:
         Loading a file already registered (same source kind and SHA-256) changes nothing and
         returns status ``"unchanged"``, unless ``force`` (re-read and replace it).
         """
-        job = self._prepare(Path(path), force)
+        job = self._prepare(Path(path), force, adapter)
         if not job.needs_read(force):
             return IngestResult(job.path, job.kind, int(job.existing or 0), "unchanged", None)
         return self._finish(job, job.adapter_read())
@@ -433,8 +438,11 @@ class Warehouse:
                     )
         return [(items[i][0], r) for i, r in enumerate(out[:stop]) if r is not None]
 
-    def _prepare(self, path: Path, force: bool) -> _Job:
-        adapter = detect_adapter(path)
+    def _prepare(self, path: Path, force: bool, adapter: SourceAdapter | None = None) -> _Job:
+        if adapter is None:
+            adapter = detect_adapter(path)
+        elif not path.exists():
+            raise SourceError(path, "no such file")
         sha = sha256_file(path)
         row = self.con.execute(
             "SELECT dataset_id FROM dataset WHERE source_kind=? AND sha256=?", [adapter.kind, sha]
