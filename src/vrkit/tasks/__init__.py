@@ -1,0 +1,1 @@
+"""One function per user task: what the CLI, the web layer and notebooks call."""
