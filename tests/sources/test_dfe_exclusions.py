@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import vrkit
@@ -93,7 +94,7 @@ def test_values_equal_the_csv(real: vrkit.SourceFrames, raw_rows: list[dict[str,
         suffix = {"Total": "", "State-funded secondary": "_secondary"}.get(r["school_type"])
         if suffix is None:
             continue
-        start = date(int(r["time_period"][:4]), 9, 1)
+        start = pd.Timestamp(int(r["time_period"][:4]), 9, 1)
         for col in ("headcount", "perm_excl", "perm_excl_rate", "fixed_excl_rate"):
             key = (r["new_la_code"], f"dfe_{col}{suffix}", start)
             if r[col] in ("x", "."):
@@ -117,13 +118,13 @@ def test_london_is_inner_plus_outer(
     perm = int(inner["perm_excl"]) + int(outer["perm_excl"])
     pupils = int(inner["headcount"]) + int(outer["headcount"])
     v = real.tables["indicator_value"]
-    lon = v[(v["area_code"] == "E12000007") & (v["period_start"] == date(2016, 9, 1))]
+    lon = v[(v["area_code"] == "E12000007") & (v["period_start"] == pd.Timestamp(2016, 9, 1))]
     got = dict(zip(lon["indicator_id"], lon["value"], strict=True))
     assert got["dfe_perm_excl"] == perm == 1090
     assert got["dfe_headcount"] == pupils
     assert got["dfe_perm_excl_rate"] == pytest.approx(100 * perm / pupils)
     eng = v[(v["area_code"] == "E92000001") & (v["indicator_id"] == "dfe_perm_excl_rate")]
-    assert eng.set_index("period_start")["value"][date(2016, 9, 1)] == 0.10
+    assert eng.set_index("period_start")["value"][pd.Timestamp(2016, 9, 1)] == 0.10
 
 
 @needs_data

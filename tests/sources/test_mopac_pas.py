@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import vrkit
@@ -83,7 +84,7 @@ def test_real_file_loads_every_row(real: vrkit.SourceFrames) -> None:
     first = v[
         (v["area_code"] == "E09000002")
         & (v["indicator_id"] == "pas_good_job_local")
-        & (v["period_start"] == date(2014, 12, 31))
+        & (v["period_start"] == pd.Timestamp(2014, 12, 31))
     ]
     assert first["value"].tolist() == [0.56]
     # independent: every Proportion cell, decimal comma replaced, sums to the stored total
@@ -98,11 +99,12 @@ def test_london_value_stored_once_per_date_and_measure(real: vrkit.SourceFrames)
     mps = v[v["area_code"] == MPS_AREA]
     assert len(mps) == 37 * 7 + 32  # Trust MPS only from 2016
     lon = mps[
-        (mps["indicator_id"] == "pas_good_job_local") & (mps["period_start"] == date(2014, 12, 31))
+        (mps["indicator_id"] == "pas_good_job_local")
+        & (mps["period_start"] == pd.Timestamp(2014, 12, 31))
     ]
     assert lon["value"].tolist() == [0.67]
     trust = mps[mps["indicator_id"] == "pas_trust_mps"]
-    assert trust["period_start"].min() == date(2016, 3, 31)
+    assert trust["period_start"].min() == pd.Timestamp(2016, 3, 31)
 
 
 @needs_data

@@ -42,8 +42,8 @@ def value_frame(
         {
             "area_code": list(area_code),
             "indicator_id": list(indicator_id),
-            "period_start": list(period_start),
-            "period_end": list(period_end),
+            "period_start": pd.to_datetime(list(period_start)).astype("datetime64[s]"),
+            "period_end": pd.to_datetime(list(period_end)).astype("datetime64[s]"),
             "value": pd.Series(list(value), dtype="float64"),
         }
     )

@@ -410,6 +410,8 @@ class DfeExclusionsAdapter(SourceAdapter):
                     "recomputed from the summed counts and pupils"
                 )
                 notes.append(_london_check(frame, level, codes, year, stype, nums))
+        for col in ("period_start", "period_end"):
+            values[col] = pd.to_datetime(values[col]).astype("datetime64[s]")
         ids = sorted(set(values["indicator_id"]))
         tables = {
             "indicator": catalogue_indicator_frame(ids),

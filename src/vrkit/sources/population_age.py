@@ -170,7 +170,7 @@ class PopulationSingleYearAdapter(SourceAdapter):
             }
         )
         long = pd.concat([long[long["value"].notna()], band], ignore_index=True)
-        long["period_start"] = long["year"].map(ref)
+        long["period_start"] = pd.to_datetime(long["year"].map(ref)).astype("datetime64[s]")
         long["period_end"] = long["period_start"]
         london = codes.str.startswith("E09").to_numpy()
         totals = {

@@ -113,6 +113,31 @@ def _estimated_rows(path: Path) -> int:
     return size // 200 * (5 if path.name.lower().endswith((".gz", ".zip")) else 1)
 
 
+def _python_values(s: pd.Series) -> list[Any]:
+    """A column as Python values (dates for timestamps, ``None`` for missing), vectorised: a
+    per-cell ``pd.isna`` made loading 800,000 indicator values take tens of seconds."""
+    missing = s.isna().to_numpy()
+    values = s.dt.date.tolist() if pd.api.types.is_datetime64_any_dtype(s) else s.tolist()
+    if s.dtype != object:  # numbers, strings and dates come out of tolist() as Python values
+        return (
+            [None if m else v for v, m in zip(values, missing, strict=True)]
+            if (missing.any())
+            else values
+        )
+    return [
+        None
+        if m
+        else (
+            v.to_pydatetime().date()
+            if isinstance(v, pd.Timestamp)
+            else v.item()
+            if isinstance(v, np.generic)
+            else v
+        )
+        for v, m in zip(values, missing, strict=True)
+    ]
+
+
 def _key_tuples(table: str, frame: pd.DataFrame | pa.Table) -> set[tuple[Any, ...]]:
     """Distinct values of the table's REPLACE_KEYS in an incoming frame (as Python values)."""
     key = REPLACE_KEYS.get(table)
@@ -123,21 +148,7 @@ def _key_tuples(table: str, frame: pd.DataFrame | pa.Table) -> set[tuple[Any, ..
         cols = [distinct.column(k).to_pylist() for k in key]
     else:
         distinct_df = frame[list(key)].drop_duplicates()
-        cols = [
-            [
-                None
-                if pd.isna(v)
-                else (
-                    v.to_pydatetime().date()
-                    if isinstance(v, pd.Timestamp)
-                    else v.item()
-                    if hasattr(v, "item")
-                    else v
-                )
-                for v in distinct_df[k].tolist()
-            ]
-            for k in key
-        ]
+        cols = [_python_values(distinct_df[k]) for k in key]
     return set(zip(*cols, strict=True))
 
 
@@ -626,7 +637,7 @@ class Warehouse:
                 params.extend(tup)
             self.con.execute(f"DELETE FROM {table} WHERE {' OR '.join(conds)}", params)
             return
-        frame = pd.DataFrame(list(keys), columns=list(key))
+        frame = pd.DataFrame.from_records(list(keys), columns=list(key))
         self.con.register("_keys", frame)
         try:
             cond = " AND ".join(f't."{k}" IS NOT DISTINCT FROM i."{k}"' for k in key)
