@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from vrkit.catalog.core_data import core_data_indicator
-from vrkit.errors import SourceError
+from vrkit.errors import DataValidationError, SourceError
 from vrkit.sources.base import decode_text, read_bytes
 from vrkit.sources.geography import INDICATOR_COLUMNS, INDICATOR_VALUE_COLUMNS
 
@@ -65,3 +65,40 @@ def read_rows(path: Path, *, encodings: tuple[str, ...] = ("utf-8-sig",)) -> lis
 def month_end(d: date) -> date:
     """Last day of the month of ``d``."""
     return (pd.Timestamp(d) + pd.offsets.MonthEnd(0)).date()
+
+
+def iter_data_lines(rows: list[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """``(line, cells)`` of every non-blank row after the header (line 1), cells stripped."""
+    for line, raw in enumerate(rows[1:], start=2):
+        cells = [c.strip() for c in raw]
+        if any(cells):
+            yield line, cells
+
+
+def check_width(path: Path, line: int, cells: list[str], width: int) -> None:
+    """Refuse a row whose number of fields differs from the header's, naming its line."""
+    if len(cells) != width:
+        raise DataValidationError(
+            path,
+            f"expected {width} fields as in the header, found {len(cells)}",
+            row=line,
+            hint="The file may be truncated or have a stray comma; download it again.",
+        )
+
+
+def refuse_duplicates(path: Path, keys: pd.DataFrame, what: str, column: str) -> None:
+    """Refuse a file where two rows share ``keys`` (indexed by physical line): ``what`` names
+    the key in the message ("code and year"), ``column`` is the column reported."""
+    dup = keys.duplicated()
+    if not dup.any():
+        return
+    line = int(keys.index[dup.to_numpy().argmax()])
+    same = keys.eq(keys.loc[line]).all(axis=1).to_numpy()
+    first = int(keys.index[same.argmax()])
+    raise DataValidationError(
+        path,
+        f"the same {what} appear twice (first on line {first}); it would be double counted",
+        row=line,
+        column=column,
+        value=" | ".join(str(v) for v in keys.loc[line]),
+    )

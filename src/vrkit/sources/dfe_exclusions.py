@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from vrkit.errors import DataValidationError, SourceError
-from vrkit.sources._core_data import catalogue_indicator_frame
+from vrkit.sources._core_data import catalogue_indicator_frame, refuse_duplicates
 from vrkit.sources.base import LoadReport, Probe, SourceAdapter, SourceFrames, read_bytes
 from vrkit.sources.geography import AREA_COLUMNS, INDICATOR_VALUE_COLUMNS
 
@@ -332,19 +332,8 @@ class DfeExclusionsAdapter(SourceAdapter):
         nums = _numbers(path, frame)
         _check_rates(path, frame, nums)
         stored = codes.notna().to_numpy()
-        key = pd.DataFrame({"l": level, "c": codes, "y": year, "t": stype}, index=frame.index)[
-            stored
-        ]
-        dup = key.duplicated()
-        if dup.any():
-            line = int(key.index[dup.to_numpy().argmax()])
-            raise DataValidationError(
-                path,
-                "the same level, area, year and school type appear twice (would double count)",
-                row=line,
-                column="school_type",
-                value=" | ".join(str(v) for v in key.loc[line]),
-            )
+        key = pd.DataFrame({"l": level, "c": codes, "y": year, "t": stype}, index=frame.index)
+        refuse_duplicates(path, key[stored], "level, area, year and school type", "school_type")
         suffix = stype.map(SCHOOL_TYPES).to_numpy(dtype=object)
         years = {int(y): (date(int(y), 9, 1), date(int(y) + 1, 8, 31)) for y in year.unique()}
         starts = year.map(lambda y: years[int(y)][0]).to_numpy(dtype=object)

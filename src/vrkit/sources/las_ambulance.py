@@ -40,6 +40,8 @@ from vrkit.catalog.areas import borough_names, resolve_borough
 from vrkit.errors import DataValidationError
 from vrkit.sources._core_data import (
     catalogue_indicator_frame,
+    check_width,
+    iter_data_lines,
     month_end,
     read_rows,
     value_frame,
@@ -166,10 +168,7 @@ class LasAmbulanceAdapter(SourceAdapter):
         total: tuple[int, list[int]] | None = None
         notes: list[str] = []
         data_lines = 0
-        for line, raw in enumerate(rows[1:], start=2):
-            cells = [c.strip() for c in raw]
-            if not any(cells):
-                continue
+        for line, cells in iter_data_lines(rows):
             data_lines += 1
             if off == 1 and cells[0].isdigit() and not any(cells[1:]):
                 notes.append(
@@ -203,13 +202,7 @@ class LasAmbulanceAdapter(SourceAdapter):
                     )
                 total = (line, _counts(path, line, values, labels))
                 continue
-            if len(cells) != width:
-                raise DataValidationError(
-                    path,
-                    f"expected {width} fields as in the header, found {len(cells)}",
-                    row=line,
-                    hint="The file may be truncated or have a stray comma; download it again.",
-                )
+            check_width(path, line, cells, width)
             code, name = cells[off], cells[off + 1]
             if not _BOROUGH_CODE.fullmatch(code):
                 raise DataValidationError(

@@ -39,7 +39,13 @@ from pathlib import Path
 
 from vrkit.catalog.areas import resolve_borough
 from vrkit.errors import DataValidationError
-from vrkit.sources._core_data import catalogue_indicator_frame, read_rows, value_frame
+from vrkit.sources._core_data import (
+    catalogue_indicator_frame,
+    check_width,
+    iter_data_lines,
+    read_rows,
+    value_frame,
+)
 from vrkit.sources.base import LoadReport, Probe, SourceAdapter, SourceFrames
 
 KIND = "mopac_pas_borough"
@@ -138,18 +144,9 @@ class MopacPasAdapter(SourceAdapter):
         dates: list[date] = []
         vals: list[float] = []
         data_lines = 0
-        for line, raw in enumerate(rows[1:], start=2):
-            cells = [c.strip() for c in raw]
-            if not any(cells):
-                continue
+        for line, cells in iter_data_lines(rows):
             data_lines += 1
-            if len(cells) != width:
-                raise DataValidationError(
-                    path,
-                    f"expected {width} fields as in the header, found {len(cells)}",
-                    row=line,
-                    hint="The file may be truncated or have a stray comma; download it again.",
-                )
+            check_width(path, line, cells, width)
             d_raw, survey, borough, measure, prop_raw, mps_raw = cells[:6]
             d = parse_day_first(d_raw)
             if d is None or (d.day, d.month) not in _QUARTER_ENDS:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from vrkit.catalog.areas import resolve_borough
 from vrkit.errors import DataValidationError
+from vrkit.sources._core_data import refuse_duplicates
 from vrkit.sources.base import LoadReport, Probe, SourceAdapter, SourceFrames
 from vrkit.sources.geography import read_sheet
 
@@ -213,16 +214,7 @@ class MpsKnifeAdapter(SourceAdapter):
                 )
             months.append(m)
         key = pd.DataFrame({"a": codes, "m": months}, index=frame.index)
-        dup = key.duplicated()
-        if dup.any():
-            line = int(key.index[dup.to_numpy().argmax()])
-            raise DataValidationError(
-                path,
-                "the same OCU and month appear twice (would double count)",
-                row=line,
-                column=MONTH_COL,
-                value=f"{frame.at[line, AREA_COL]} {key.at[line, 'm']:%Y-%m}",
-            )
+        refuse_duplicates(path, key, "OCU and month", MONTH_COL)
         measure_cols = list(COLUMN_GROUPS)
         block = frame[measure_cols]
         ok = block.map(_is_count).to_numpy(dtype=bool)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from vrkit.errors import DataValidationError
-from vrkit.sources._core_data import catalogue_indicator_frame
+from vrkit.sources._core_data import catalogue_indicator_frame, refuse_duplicates
 from vrkit.sources.base import LoadReport, Probe, SourceAdapter, SourceFrames, read_csv_strict
 from vrkit.sources.geography import INDICATOR_VALUE_COLUMNS, check_codes
 
@@ -116,16 +116,7 @@ class PopulationSingleYearAdapter(SourceAdapter):
                 path, "year must be a year like 2019", row=line, column="year", value=year_raw[line]
             )
         codes = frame["code"].str.strip()
-        dup = pd.DataFrame({"c": codes, "y": years}).duplicated()
-        if dup.any():
-            line = int(frame.index[dup.to_numpy().argmax()])
-            raise DataValidationError(
-                path,
-                "the same code and year appear twice (would double count)",
-                row=line,
-                column="year",
-                value=f"{codes[line]} {year_raw[line]}",
-            )
+        refuse_duplicates(path, pd.DataFrame({"c": codes, "y": years}), "code and year", "year")
         cells = frame[list(AGE_COLUMNS)].to_numpy(dtype=object)
         flat = pd.Series(cells.ravel(), dtype="string").str.strip()
         missing = (flat == MISSING).to_numpy(dtype=bool).reshape(cells.shape)

@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 
+from vrkit.sources.dfe_exclusions import NUMBERS as EXCLUSION_NUMBERS
 from vrkit.store.queries import measure_counts
 from vrkit.store.warehouse import Warehouse
 
@@ -139,16 +140,7 @@ def exclusions(
     ``school_type``: ``''`` (all state-funded schools), ``'_primary'``, ``'_secondary'`` or
     ``'_special'``.
     """
-    cols = (
-        "num_schools",
-        "headcount",
-        "perm_excl",
-        "perm_excl_rate",
-        "fixed_excl",
-        "fixed_excl_rate",
-        "one_plus_fixed",
-        "one_plus_fixed_rate",
-    )
+    cols = tuple(c for c, _, _ in EXCLUSION_NUMBERS)
     ids = [f"dfe_{c}{school_type}" for c in cols]
     df = indicator_series(wh, ids, area_codes=area_codes)
     if df.empty:

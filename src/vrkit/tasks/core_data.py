@@ -62,6 +62,26 @@ def _complete_years(monthly: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return full[["area_code", "year", "count"]], warnings
 
 
+def _with_london(
+    annual: pd.DataFrame, areas: pd.DataFrame, pop: pd.DataFrame, *, with_city: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts of ``areas`` plus a London row (the sum of every row of ``annual``), and the
+    population with London = the sum of the London boroughs (with or without the City of
+    London); a year missing any borough's population has no London population."""
+    london = annual.groupby("year", as_index=False)["count"].sum().assign(area_code=LONDON)
+    lon = pop[pop["area_code"].str.startswith("E09") & (with_city | (pop["area_code"] != CITY))]
+    need = 33 if with_city else 32
+    pop_london = (
+        lon.groupby("year", as_index=False)
+        .agg(population=("population", lambda s: s.sum(min_count=len(s))), n=("area_code", "size"))
+        .assign(area_code=LONDON)
+    )
+    pop_london.loc[pop_london["n"] < need, "population"] = float("nan")
+    counts = pd.concat([areas, london[["area_code", "year", "count"]]], ignore_index=True)
+    population = pd.concat([pop, pop_london[["area_code", "year", "population"]]])
+    return counts, population
+
+
 def _with_names(result: RateResult, extra_warnings: Sequence[str] = ()) -> RateResult:
     t = result.table.copy()
     t.insert(1, "area_name", t["area_code"].map(_names()))
@@ -120,16 +140,7 @@ def knife_victim_rates(
             "no single-year-of-age population loaded (the denominator aged 10-24)",
             hint="Ingest population/la_pop_estimates.csv (`vrkit ingest --all`).",
         )
-    london = annual.groupby("year", as_index=False)["count"].sum().assign(area_code=LONDON)
-    pop_mps = pop[pop["area_code"].str.startswith("E09") & (pop["area_code"] != CITY)]
-    pop_london = (
-        pop_mps.groupby("year", as_index=False)
-        .agg(population=("population", lambda s: s.sum(min_count=len(s))), n=("area_code", "size"))
-        .assign(area_code=LONDON)
-    )
-    pop_london.loc[pop_london["n"] < 32, "population"] = float("nan")
-    counts = pd.concat([boroughs, london[["area_code", "year", "count"]]], ignore_index=True)
-    population = pd.concat([pop, pop_london[["area_code", "year", "population"]]])
+    counts, population = _with_london(annual, boroughs, pop, with_city=False)
     if len(heathrow) and heathrow["count"].sum() > 0:
         warnings.append(
             f"{int(heathrow['count'].sum()):,} victims recorded at Heathrow are in the London "
@@ -165,22 +176,13 @@ def las_rates(
     annual, warnings = _complete_years(monthly)
     if years is not None:
         annual = annual[annual["year"].isin(list(years))]
-    london = annual.groupby("year", as_index=False)["count"].sum().assign(area_code=LONDON)
     pop = q.population_band(wh, 0, q.OPEN_AGE, years=sorted(annual["year"].unique().tolist()))
     if pop.empty:
         raise InputError(
             "no single-year-of-age population loaded",
             hint="Ingest population/la_pop_estimates.csv (`vrkit ingest --all`).",
         )
-    lon_pop = pop[pop["area_code"].str.startswith("E09")]
-    pop_london = (
-        lon_pop.groupby("year", as_index=False)
-        .agg(population=("population", lambda s: s.sum(min_count=len(s))), n=("area_code", "size"))
-        .assign(area_code=LONDON)
-    )
-    pop_london.loc[pop_london["n"] < 33, "population"] = float("nan")
-    counts = pd.concat([annual, london[["area_code", "year", "count"]]], ignore_index=True)
-    population = pd.concat([pop, pop_london[["area_code", "year", "population"]]])
+    counts, population = _with_london(annual, annual, pop, with_city=True)
     what = "assaults involving women" if indicator == "las_assaults_women" else "knife injuries"
     result = annual_rates(
         counts,
