@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources as ilr
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -163,6 +164,84 @@ def _with_dataset_id(frame: pd.DataFrame | pa.Table, dataset_id: int) -> pd.Data
     return out
 
 
+#: DuckDB's messages when another process holds the file's lock
+_LOCK_MARKERS = ("could not set lock", "conflicting lock")
+
+
+def wait_marker(path: str | Path) -> Path:
+    """The file a process waiting for the warehouse lock creates beside it (``<store>.wait``),
+    so that a long-running reader (the portal) lets go of the file between requests."""
+    return Path(f"{path}.wait")
+
+
+def _stderr_notice(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def connect_waiting(
+    path: str,
+    *,
+    read_only: bool,
+    config: dict[str, Any],
+    wait: float,
+    on_wait: Callable[[str], None] | None = None,
+    poll: float = 0.2,
+) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file, waiting while another process holds its lock.
+
+    The sharing rule (docs/architecture.md, "Sharing the warehouse"): one writer at a time.
+    DuckDB locks the file per process: a writer excludes every other process, readers exclude a
+    writer. Instead of failing, this waits up to ``wait`` seconds (``VRKIT_LOCK_WAIT``),
+    polling every ``poll`` seconds, and says so once through ``on_wait`` (default: a line on
+    standard error naming the holder's pid when DuckDB gives it). While waiting it keeps a
+    ``<store>.wait`` marker beside the file; the portal checks for the marker before each read
+    and closes its read connection so the waiting process gets its turn. After ``wait`` seconds
+    it raises :class:`StorageError` with what holds the lock.
+    """
+    import os
+    import time
+
+    deadline = time.monotonic() + max(wait, 0.0)
+    marker: Path | None = None
+    told = False
+    try:
+        while True:
+            try:
+                return duckdb.connect(path, read_only=read_only, config=config)
+            except duckdb.Error as exc:
+                text = str(exc)
+                if not any(m in text.lower() for m in _LOCK_MARKERS):
+                    raise StorageError(
+                        f"cannot open warehouse {path}: {text}",
+                        hint="Use --store (or VRKIT_STORE) to pick another file.",
+                    ) from exc
+                holder = re.search(r"PID (\d+)", text)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                if time.monotonic() >= deadline:
+                    raise StorageError(
+                        f"the warehouse {path} is still in use by {who} after waiting {wait:.0f} s",
+                        hint="A load (vrkit ingest, or the portal's job queue) is running; "
+                        "try again when it ends, or raise VRKIT_LOCK_WAIT.",
+                    ) from exc
+                if marker is None and path != ":memory:":
+                    marker = wait_marker(path)
+                    with contextlib.suppress(OSError):
+                        marker.write_text(f"{os.getpid()} {'read' if read_only else 'write'}\n")
+                if not told:
+                    (on_wait or _stderr_notice)(
+                        f"vrkit: the warehouse {path} is in use by {who} (a load or the "
+                        f"portal); waiting for it (up to {wait:.0f} s)…"
+                    )
+                    told = True
+                time.sleep(poll)
+    finally:
+        if marker is not None:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+
+
 class Warehouse:
     """A DuckDB warehouse file (or ``":memory:"``).
 
@@ -174,6 +253,11 @@ class Warehouse:
         Open without write access (several readers may share a file).
     settings : Settings, optional
         Threads and memory limit; default from the environment.
+    wait : float, optional
+        Seconds to wait while another process holds the file's lock (default
+        ``VRKIT_LOCK_WAIT``); see :func:`connect_waiting`. Nobody sees a lock error before.
+    on_wait : callable, optional
+        Told once, with a sentence, that the open is waiting (default: standard error).
     """
 
     def __init__(
@@ -182,27 +266,26 @@ class Warehouse:
         *,
         read_only: bool = False,
         settings: Settings | None = None,
+        wait: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.path = str(path if path is not None else self.settings.store)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(
-                self.path,
-                read_only=read_only,
-                config={
-                    "threads": self.settings.threads,
-                    "memory_limit": self.settings.memory_limit,
-                    "autoinstall_known_extensions": False,
-                    "autoload_known_extensions": False,
-                },
-            )
-        except duckdb.Error as exc:
-            raise StorageError(
-                f"cannot open warehouse {self.path}: {exc}",
-                hint="Is another vrkit process writing to it? Use --store to pick another file.",
-            ) from exc
+        config = {
+            "threads": self.settings.threads,
+            "memory_limit": self.settings.memory_limit,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        self.con = connect_waiting(
+            self.path,
+            read_only=read_only,
+            config=config,
+            wait=self.settings.lock_wait if wait is None else wait,
+            on_wait=on_wait,
+        )
         self._spatial = False
         self.read_only = read_only
         #: rows of record-level files written per transaction by :meth:`ingest_many`

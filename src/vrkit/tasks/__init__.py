@@ -1,1 +1,1 @@
-"""One function per user task: what the CLI, the web layer and notebooks call."""
+"""Task functions: one per user task, what the CLI, web and notebooks call."""
