@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint typecheck pytest fuzz bench docs clean serve test-deps
+.PHONY: demo test lint typecheck pytest fuzz mutate bench docs clean serve test-deps
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ fuzz: $(STAMP)
 	for kind in istv ambulance_assaults mps_borough_monthly mps_homicide_victims; do \
 		$(BIN)/python tests/fuzz/atheris_adapters.py $$kind -runs=$(FUZZ_RUNS) -max_len=20000 || exit 1; \
 	done
+
+# Mutation check (issue #21): each curated mutant of the statistics and source rules is applied
+# to a temporary copy of src/ and the tests guarding it are run; exits 1 if a mutant survives.
+# ~10 min on 2 cores; not part of `make test`. Score and survivors: docs/testing.md.
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py
 
 docs: $(STAMP)
 	$(BIN)/python -m typer vrkit.cli utils docs --name vrkit --title "vrkit command-line reference" --output docs/cli.md
