@@ -90,7 +90,7 @@ def write_sheets(
         if isinstance(v, Decimal):
             x.value = v
             x.number_format = "#,##0.0" if -v.as_tuple().exponent == 1 else "#,##0.00"  # type: ignore[operator]
-        elif isinstance(v, bool) or isinstance(v, int | float):
+        elif isinstance(v, (bool, int | float)):
             x.value = v
             if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 1000:
                 x.number_format = "#,##0"
@@ -117,7 +117,9 @@ def write_sheets(
             h = cell(ws, 1, j, str(col))
             h.font, h.fill = bold, fill
             h.alignment = Alignment(wrap_text=True, vertical="top")
-            width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(100) if not _missing(v)])
+            width = max(
+                [len(str(col))] + [len(str(v)) for v in frame[col].head(100) if not _missing(v)]
+            )
             ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 70)
         for i, row in enumerate(frame.itertuples(index=False), start=2):
             for j, v in enumerate(row, start=1):
@@ -181,7 +183,9 @@ def _env() -> Any:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if frame is None or frame.empty:
         return []
-    return [{k: (None if _missing(v) else v) for k, v in r.items()} for r in frame.to_dict("records")]
+    return [
+        {k: (None if _missing(v) else v) for k, v in r.items()} for r in frame.to_dict("records")
+    ]
 
 
 def render_delivery_html(t: DeliveryTables) -> str:
@@ -214,7 +218,10 @@ def write_delivery_tables(t: DeliveryTables, out_dir: Path, formats: Sequence[st
     for fmt in formats:
         p = out_dir / f"{t.file_stem}.{fmt}"
         if fmt == "json":
-            p.write_text(json.dumps(t.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+            p.write_text(
+                json.dumps(t.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                encoding="utf-8",
+            )
         elif fmt == "xlsx":
             write_sheets(
                 {
@@ -231,15 +238,30 @@ def write_delivery_tables(t: DeliveryTables, out_dir: Path, formats: Sequence[st
                 about=[
                     ("Report", "Delivery tables"),
                     ("Financial year", t.year_label),
-                    ("Unit", "£ millions rounded half up to one decimal place; exact pence alongside"),
-                    ("Funding total (£m)", t.funding_total.total_rounded if t.funding_total else None),
-                    ("Funding parts add to the total", t.funding_total.adds_up if t.funding_total else None),
-                    ("Theme parts (£m) add to", t.themes_total.parts_sum_rounded if t.themes_total else None),
+                    (
+                        "Unit",
+                        "£ millions rounded half up to one decimal place; exact pence alongside",
+                    ),
+                    (
+                        "Funding total (£m)",
+                        t.funding_total.total_rounded if t.funding_total else None,
+                    ),
+                    (
+                        "Funding parts add to the total",
+                        t.funding_total.adds_up if t.funding_total else None,
+                    ),
+                    (
+                        "Theme parts (£m) add to",
+                        t.themes_total.parts_sum_rounded if t.themes_total else None,
+                    ),
                     ("Theme total (£m)", t.themes_total.total_rounded if t.themes_total else None),
                     ("Expenditure by theme basis", t.themes_basis),
                     ("Generated (UTC)", t.generated_at.isoformat(sep=" ")),
                 ],
-                notes=[*t.notes, *(f"Counting rule ({k}): {v}" for k, v in t.deduplication.items())],
+                notes=[
+                    *t.notes,
+                    *(f"Counting rule ({k}): {v}" for k, v in t.deduplication.items()),
+                ],
             )
         else:
             p.write_text(render_delivery_html(t), encoding="utf-8")
@@ -268,13 +290,18 @@ def render_finance_html(d: FinanceDashboard) -> str:
     )
 
 
-def write_finance_dashboard(d: FinanceDashboard, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+def write_finance_dashboard(
+    d: FinanceDashboard, out_dir: Path, formats: Sequence[str]
+) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
         p = out_dir / f"{d.file_stem}.{fmt}"
         if fmt == "json":
-            p.write_text(json.dumps(d.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+            p.write_text(
+                json.dumps(d.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                encoding="utf-8",
+            )
         elif fmt == "xlsx":
             write_sheets(
                 {
@@ -288,7 +315,10 @@ def write_finance_dashboard(d: FinanceDashboard, out_dir: Path, formats: Sequenc
                 about=[
                     ("Report", "Finance dashboard"),
                     ("Financial year", fy_label(d.financial_year)),
-                    ("Actual spend reported to", f"Q{d.as_of}" if d.as_of else "no spend reported yet"),
+                    (
+                        "Actual spend reported to",
+                        f"Q{d.as_of}" if d.as_of else "no spend reported yet",
+                    ),
                     ("Amounts", "pence (integers); the HTML shows pounds"),
                     ("Generated (UTC)", d.generated_at.isoformat(sep=" ")),
                 ],

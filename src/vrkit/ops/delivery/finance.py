@@ -144,20 +144,25 @@ def allocations(s: Session, financial_year: int) -> list[ThemeAllocation]:
 
 
 # -- quarterly amounts -------------------------------------------------------------------------
-def quarter_amounts(s: Session, table: QuarterTable, financial_year: int) -> dict[Key, int]:
-    rows = s.execute(
-        select(
-            table.programme_id,
-            table.funding_source_id,
-            table.financial_year,
-            table.quarter,
-            table.amount_pence,
-        ).where(table.financial_year == financial_year)
-    ).all()
+def quarter_amounts(
+    s: Session, table: QuarterTable, financial_year: int, programme_id: int | None = None
+) -> dict[Key, int]:
+    q = select(
+        table.programme_id,
+        table.funding_source_id,
+        table.financial_year,
+        table.quarter,
+        table.amount_pence,
+    ).where(table.financial_year == financial_year)
+    if programme_id is not None:
+        q = q.where(table.programme_id == programme_id)
+    rows = s.execute(q).all()
     return {(r[0], r[1], r[2], r[3]): int(r[4]) for r in rows}
 
 
-def reprofile_deltas(s: Session, financial_year: int | None = None) -> dict[Key, int]:
+def reprofile_deltas(
+    s: Session, financial_year: int | None = None, programme_id: int | None = None
+) -> dict[Key, int]:
     """Net change of every approved, unreversed reprofile, by key."""
     q = (
         select(
@@ -172,16 +177,18 @@ def reprofile_deltas(s: Session, financial_year: int | None = None) -> dict[Key,
     )
     if financial_year is not None:
         q = q.where(ReprofileLine.financial_year == financial_year)
+    if programme_id is not None:
+        q = q.where(ReprofileLine.programme_id == programme_id)
     out: dict[Key, int] = defaultdict(int)
     for r in s.execute(q):
         out[(r[0], r[1], r[2], r[3])] += int(r[4])
     return dict(out)
 
 
-def profile(s: Session, financial_year: int) -> dict[Key, int]:
+def profile(s: Session, financial_year: int, programme_id: int | None = None) -> dict[Key, int]:
     """Commitments plus approved, unreversed reprofiles (see the module docstring)."""
-    out = dict(quarter_amounts(s, Commitment, financial_year))
-    for k, d in reprofile_deltas(s, financial_year).items():
+    out = dict(quarter_amounts(s, Commitment, financial_year, programme_id))
+    for k, d in reprofile_deltas(s, financial_year, programme_id).items():
         out[k] = out.get(k, 0) + d
     return out
 
@@ -255,6 +262,7 @@ def check_money_rules(
     commitments: dict[Key, int] | None = None,
     spend: dict[Key, int] | None = None,
     extra_deltas: dict[Key, int] | None = None,
+    programme_id: int | None = None,
 ) -> list[RuleBreach]:
     """Rules that the stored data, with ``commitments``/``spend`` overriding stored amounts and
     ``extra_deltas`` added to the profile (a reprofile being decided), would break:
@@ -263,20 +271,26 @@ def check_money_rules(
       (spend beyond budget without an approved reprofile);
     - commitments from a source in a year above the source's budget for that year;
     - a quarter's profile below zero.
+
+    ``programme_id`` limits the check to one programme's spend and profile (a change of its
+    spend alone cannot break a source's budget).
     """
     breaches: list[RuleBreach] = []
-    names = {p.id: p.ref for p in s.scalars(select(Programme))}
+    progs = select(Programme.id, Programme.ref)
+    if programme_id is not None:
+        progs = progs.where(Programme.id == programme_id)
+    names = {int(r[0]): str(r[1]) for r in s.execute(progs)}
     srcs = {x.id: x for x in s.scalars(select(FundingSource))}
     for fy in sorted(financial_years):
-        prof = profile(s, fy)
-        base = quarter_amounts(s, Commitment, fy) if commitments else {}
+        prof = profile(s, fy, programme_id)
+        base = quarter_amounts(s, Commitment, fy, programme_id) if commitments else {}
         for k, v in (commitments or {}).items():
             if k[2] == fy:
                 prof[k] = prof.get(k, 0) - base.get(k, 0) + v
         for k, d in (extra_deltas or {}).items():
             if k[2] == fy:
                 prof[k] = prof.get(k, 0) + d
-        spent = quarter_amounts(s, Spend, fy)
+        spent = quarter_amounts(s, Spend, fy, programme_id)
         spent.update({k: v for k, v in (spend or {}).items() if k[2] == fy})
         for k, v in sorted(prof.items()):
             if v < 0:
@@ -305,6 +319,8 @@ def check_money_rules(
                         "covers it",
                     )
                 )
+        if programme_id is not None:
+            continue
         by_src: dict[int, int] = defaultdict(int)
         for k, v in prof.items():
             by_src[k[1]] += v

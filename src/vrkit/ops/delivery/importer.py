@@ -154,6 +154,9 @@ def load_bundle(s: Session, actor: Principal, bundle: DeliveryBundle) -> ImportS
                 for k, v in extra.items():
                     setattr(p, k, v)
                 c["programmes created"] += 1
+            elif rec.create_only:
+                p = existing
+                c["programmes known"] += 1
             else:
                 res = register.update_programme(
                     s,

@@ -181,7 +181,9 @@ def store_return(
             (p.id, old_spend.funding_source_id, data.financial_year, data.quarter), 0
         )
     if spend_override and not issues:
-        for b in check_money_rules(s, {data.financial_year}, spend=spend_override):
+        for b in check_money_rules(
+            s, {data.financial_year}, spend=spend_override, programme_id=p.id
+        ):
             pid, sid, _ = b.key
             if pid == p.id:
                 issues.append(ReturnIssue(SPEND, line_of.get(sid), "Amount (£)", b.message))

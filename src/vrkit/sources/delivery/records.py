@@ -81,6 +81,9 @@ class ProgrammeRecord:
     delivery: list[OrgRecord] = field(default_factory=list)
     measures: list[tuple[str, str]] = field(default_factory=list)
     data_label: str = ""
+    #: only create the programme if the register lacks it (grants data names programmes
+    #: without their register details, which must not be wiped)
+    create_only: bool = False
 
 
 @dataclass
@@ -220,3 +223,5 @@ class DeliveryBundle:
     logic_model: LogicModelRecord | None = None
     notes: list[str] = field(default_factory=list)
     data_label: str = ""
+    #: filled monitoring returns that come with the import (stored after the tables)
+    return_files: list[Path] = field(default_factory=list)

@@ -54,7 +54,10 @@ def jsonable(v: Any) -> Any:
     if isinstance(v, list | tuple):
         return [jsonable(x) for x in v]
     if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() and v.as_tuple().exponent >= 0 else float(v)
+        if not v.is_finite():
+            return None
+        exp = v.as_tuple().exponent
+        return int(v) if isinstance(exp, int) and exp >= 0 else float(v)
     if isinstance(v, datetime | date | pd.Timestamp):
         return v.isoformat()
     if isinstance(v, np.integer):
@@ -103,7 +106,9 @@ class DeliveryResult:
         if fmt == "xlsx":
             from vrkit.reports.delivery import write_sheets
 
-            write_sheets({"table": self.to_frame()}, path, about=[("Title", self.title)], notes=self.notes)
+            write_sheets(
+                {"table": self.to_frame()}, path, about=[("Title", self.title)], notes=self.notes
+            )
         else:
             path.write_text(self.render(fmt), encoding="utf-8")
         return path

@@ -127,23 +127,24 @@ class DeliveryTables(DeliveryResult):
 
 def _funding(s: Session, fy: int) -> tuple[pd.DataFrame, RoundedTable | None]:
     rows = []
+    srcs = {x.id: x for x in s.scalars(select(FundingSource))}
     for b in finance.budgets(s, fy):
-        src = s.get(FundingSource, b.funding_source_id)
-        assert src is not None
-        rows.append((src.name, b))
+        rows.append((srcs[b.funding_source_id], b))
     if not rows:
         return pd.DataFrame(columns=["source", "amount_pence", "amount_gbp_m"]), None
-    t = rounded_table([(name, b.amount_pence) for name, b in rows], dp=DP, what="sources")
+    t = rounded_table([(src.name, b.amount_pence) for src, b in rows], dp=DP, what="sources")
     frame = _rounded_frame(t, "source")
-    frame["source_code"] = [s.get(FundingSource, b.funding_source_id).code for _, b in rows]  # type: ignore[union-attr]
+    frame["source_code"] = [src.code for src, _ in rows]
     frame["basis"] = [b.basis for _, b in rows]
-    frame["in_year_rule"] = [s.get(FundingSource, b.funding_source_id).must_spend_in_year for _, b in rows]  # type: ignore[union-attr]
+    frame["in_year_rule"] = [src.must_spend_in_year for src, _ in rows]
     frame["note"] = [b.note for _, b in rows]
     frame["source_ref"] = [b.source_ref for _, b in rows]
     return frame, t
 
 
-def _themes(s: Session, fy: int, total: int | None) -> tuple[pd.DataFrame, RoundedTable | None, str]:
+def _themes(
+    s: Session, fy: int, total: int | None
+) -> tuple[pd.DataFrame, RoundedTable | None, str]:
     labels = theme_labels()
     allocs = finance.allocations(s, fy)
     if allocs:
@@ -157,7 +158,11 @@ def _themes(s: Session, fy: int, total: int | None) -> tuple[pd.DataFrame, Round
         return frame, t, "theme allocations of the year's budget (as recorded)"
     prof = finance.profile(s, fy)
     if not prof:
-        return pd.DataFrame(columns=["theme", "amount_pence", "amount_gbp_m"]), None, "no allocations or programme profiles recorded"
+        return (
+            pd.DataFrame(columns=["theme", "amount_pence", "amount_gbp_m"]),
+            None,
+            "no allocations or programme profiles recorded",
+        )
     progs = {p.id: p for p in s.scalars(select(Programme))}
     by: dict[str, int] = defaultdict(int)
     for k, v in prof.items():
@@ -195,8 +200,11 @@ def _multi_year(s: Session, first: int = 2018) -> pd.DataFrame:
     rows = []
     stated = {
         (f.financial_year, f.metric): f
-        for f in s.scalars(select(StatedFigure).where(StatedFigure.metric.like("Total VRU budget%")))
+        for f in s.scalars(
+            select(StatedFigure).where(StatedFigure.metric.like("Total VRU budget%"))
+        )
     }
+    srcs = {x.id: x for x in s.scalars(select(FundingSource))}
     by_year: dict[int, list[Any]] = defaultdict(list)
     for b in finance.budgets(s):
         if b.financial_year >= first:
@@ -204,16 +212,16 @@ def _multi_year(s: Session, first: int = 2018) -> pd.DataFrame:
     for fy in sorted(by_year):
         bs = by_year[fy]
         known = [b.amount_pence for b in bs if b.amount_pence is not None]
-        unknown = [s.get(FundingSource, b.funding_source_id).name for b in bs if b.amount_pence is None]  # type: ignore[union-attr]
+        unknown = [srcs[b.funding_source_id].name for b in bs if b.amount_pence is None]
         for b in bs:
-            src = s.get(FundingSource, b.funding_source_id)
-            assert src is not None
             rows.append(
                 {
                     "financial_year": fy_label(fy),
-                    "source": src.name,
+                    "source": srcs[b.funding_source_id].name,
                     "amount_pence": b.amount_pence,
-                    "amount_gbp_m": None if b.amount_pence is None else millions(b.amount_pence, DP),
+                    "amount_gbp_m": None
+                    if b.amount_pence is None
+                    else millions(b.amount_pence, DP),
                     "basis": b.basis,
                     "note": b.note,
                 }
@@ -227,7 +235,9 @@ def _multi_year(s: Session, first: int = 2018) -> pd.DataFrame:
                 "amount_gbp_m": millions(sum(known), DP),
                 "basis": "sum of the sources"
                 + (f"; no amount recorded for {', '.join(unknown)}" if unknown else ""),
-                "note": "" if st is None else f"stated total {st.value.normalize()} {st.unit} ({st.source_ref})",
+                "note": ""
+                if st is None
+                else f"stated total {st.value.normalize()} {st.unit} ({st.source_ref})",
             }
         )
     return pd.DataFrame(rows)
@@ -237,8 +247,14 @@ def _snapshot(
     s: Session, fy: int, funding_total: RoundedTable | None, n_portfolio: int, targets: pd.DataFrame
 ) -> pd.DataFrame:
     out = returns.outputs_frame(s, fy)
-    reached_new = out[out["measure_code"] == "people_reached_new"]["value"].sum() if not out.empty else None
-    reached_ind = out[out["measure_code"] == "people_reached_indirect"]["value"].sum() if not out.empty else None
+    reached_new = (
+        out[out["measure_code"] == "people_reached_new"]["value"].sum() if not out.empty else None
+    )
+    reached_ind = (
+        out[out["measure_code"] == "people_reached_indirect"]["value"].sum()
+        if not out.empty
+        else None
+    )
     rows = []
     figures = list(
         s.scalars(
@@ -254,7 +270,11 @@ def _snapshot(
         m = f.metric.lower()
         computed: Any = None
         basis = ""
-        if m.startswith("total vru invested") and funding_total is not None and funding_total.total_rounded is not None:
+        if (
+            m.startswith("total vru invested")
+            and funding_total is not None
+            and funding_total.total_rounded is not None
+        ):
             computed = funding_total.total_rounded
             basis = "sum of the year's budgets by funding source (£m)"
         elif m.startswith("programmes and projects commissioned"):
