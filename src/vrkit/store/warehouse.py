@@ -210,8 +210,7 @@ def connect_waiting(
                 who = f"process {holder.group(1)}" if holder else "another process"
                 if time.monotonic() >= deadline:
                     raise StorageError(
-                        f"the warehouse {path} is still in use by {who} after waiting "
-                        f"{wait:.0f} s",
+                        f"the warehouse {path} is still in use by {who} after waiting {wait:.0f} s",
                         hint="A load (vrkit ingest, or the portal's job queue) is running; "
                         "try again when it ends, or raise VRKIT_LOCK_WAIT.",
                     ) from exc

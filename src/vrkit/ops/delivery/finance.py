@@ -531,7 +531,7 @@ def as_of_quarter(s: Session, financial_year: int) -> int:
 
 
 def risk_level(
-    profile_pence: int, outturn_pence: int, *, must_spend_in_year: bool
+    profile_pence: int, outturn_pence: int, *, must_spend_in_year: bool, of: str = "profile"
 ) -> tuple[str, str]:
     """(``high``/``medium``/``low``/``none``, reason) of a forecast underspend."""
     rules = finance_rules()
@@ -539,9 +539,9 @@ def risk_level(
         return "none", "no profile"
     under = profile_pence - outturn_pence
     if under <= 0:
-        return "low", "forecast to spend its profile"
+        return "low", f"forecast to spend its {of}"
     pct = Decimal(under) * 100 / Decimal(profile_pence)
-    text = f"forecast underspend {fmt_gbp(under)} ({pct:.1f} % of profile)"
+    text = f"forecast underspend {fmt_gbp(under)} ({pct:.1f} % of {of})"
     if must_spend_in_year and pct >= Decimal(int(rules["in_year_pct"])):
         return "high", text + "; must be spent in-year or lost"
     if pct >= Decimal(int(rules["high_pct"])):
@@ -659,7 +659,9 @@ def source_summary(s: Session, financial_year: int, frame: pd.DataFrame) -> pd.D
         level = "none"
         reason = ""
         if budget is not None and budget > 0 and forecast_unspent is not None:
-            level, reason = risk_level(budget, outturn, must_spend_in_year=src.must_spend_in_year)
+            level, reason = risk_level(
+                budget, outturn, must_spend_in_year=src.must_spend_in_year, of="budget"
+            )
             if committed == 0:
                 reason = "no programme profiles recorded against this budget"
                 level = "none"

@@ -158,7 +158,7 @@ def _chart(by_source: pd.DataFrame, year: str) -> str:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("source:N", title=None, sort=None),
+            y=alt.Y("source:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
             yOffset=alt.YOffset("measure:N", sort=order),
             x=alt.X("gbp_m:Q", title="£ million"),
             color=alt.Color(
@@ -174,7 +174,7 @@ def _chart(by_source: pd.DataFrame, year: str) -> str:
                         OKABE_ITO["blue"],
                     ],
                 ),
-                legend=alt.Legend(orient="bottom"),
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=300),
             ),
             tooltip=["source", "measure", alt.Tooltip("gbp_m:Q", format=",.2f")],
         )

@@ -261,7 +261,7 @@ def _snapshot(
             select(StatedFigure)
             .where(
                 StatedFigure.financial_year == fy,
-                StatedFigure.figure_group.in_(("snapshot box", "headline", "delivery headline")),
+                StatedFigure.figure_group.in_(("snapshot box", "headline")),
             )
             .order_by(StatedFigure.id)
         )
