@@ -491,8 +491,8 @@ def _register_subcommands() -> None:
     """Feature sub-apps, each a thin Typer module over its core library."""
     from vrkit.cli_anticipate import app as anticipate_app
     from vrkit.cli_health import health_app, synth_app
-    from vrkit.cli_programmes import register as register_programmes
     from vrkit.cli_hotspots import register as register_hotspots
+    from vrkit.cli_programmes import register as register_programmes
     from vrkit.cli_rank import rank_app
 
     register_hotspots(app, report_app)  # hotspots, concentration, report needs-assessment
