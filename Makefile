@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint typecheck pytest bench docs clean
+.PHONY: demo test lint typecheck pytest bench docs clean serve test-deps
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,13 +32,30 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# What the portal's tests need from the system: PostgreSQL (a throwaway cluster is started by the
+# tests themselves unless VRKIT_TEST_DATABASE_URL is set) and Debian's Chromium for Playwright.
+test-deps:
+	@scripts/pg_test_server.sh ensure
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Chromium (Debian) for the browser tests…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+pytest: $(STAMP) test-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
 
 docs: $(STAMP)
 	$(BIN)/python -m typer vrkit.cli utils docs --name vrkit --title "vrkit command-line reference" --output docs/cli.md
+
+# The partner portal on http://127.0.0.1:$(PORT)/: migrates the operational database, seeds one
+# DEMO user per role (printing their sign-in details), ingests the shared data if the warehouse
+# is empty, then serves. Cookies are marked Secure: browsers accept them on http://localhost.
+PORT ?= 8000
+serve: $(STAMP)
+	mkdir -p $(OUT)
+	VRKIT_UPLOAD_DIR=$(OUT)/uploads VRKIT_CACHE_DIR=$(OUT)/portal-cache \
+	  $(BIN)/vrkit --store $(OUT)/vrkit.duckdb serve --demo --ingest-if-empty \
+	  --database-url $${VRKIT_DATABASE_URL:-sqlite:///$(abspath $(OUT))/portal.sqlite3} --host 127.0.0.1 --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_street.py

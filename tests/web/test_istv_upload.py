@@ -65,7 +65,8 @@ def upload(client, data: bytes, *, name: str = "return.csv", department: str = I
 def test_upload_error_then_corrected_revision(ed_portal: Portal) -> None:
     c = ed_portal.client("ed_submitter")
     # a record with a bad method code holding an NHS number, and one outside the month
-    bad = GOOD[:2] + [
+    bad = [
+        *GOOD[:2],
         f"2023-06-10 23:00,2023-06-10 22:30,{NHS_NUMBER},,02,bus stop",
         "2023-07-02 01:00,2023-07-02 00:30,01,,02,park",
     ]

@@ -200,7 +200,7 @@ def change_user(
         if active:
             user.failed_logins, user.locked_until = 0, None
     if organisation_id is not False:
-        user.organisation_id = organisation_id  # type: ignore[assignment]
+        user.organisation_id = organisation_id
     user.version += 1
     s.flush()
     after = {

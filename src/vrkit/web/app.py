@@ -51,6 +51,52 @@ class WebConfig:
     lock_wait: float
 
 
+class SessionCookies:
+    """Pure ASGI middleware: sets the pre-session cookie a form handed out (CSRF binding) and
+    clears a session cookie that timed out, from what the request left in ``request.state``."""
+
+    def __init__(self, app: Any, *, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_cookies(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.get("state") or {}
+                extra = Response()
+                anon = state.get("new_anon")
+                if anon and ANON_COOKIE + "=" not in _cookie_header(scope):
+                    extra.set_cookie(
+                        ANON_COOKIE,
+                        anon,
+                        httponly=True,
+                        secure=self.secure,
+                        samesite="strict",
+                        max_age=3600 * 12,
+                    )
+                if state.get("clear_session"):
+                    extra.delete_cookie(
+                        SESSION_COOKIE, httponly=True, secure=self.secure, samesite="lax"
+                    )
+                cookies = [(k, v) for k, v in extra.raw_headers if k == b"set-cookie"]
+                if cookies:
+                    message["headers"] = list(message.get("headers", [])) + cookies
+            await send(message)
+
+        await self.app(scope, receive, send_cookies)
+
+
+def _cookie_header(scope: Any) -> str:
+    for k, v in scope.get("headers", []):
+        if k == b"cookie":
+            return str(v.decode("latin-1"))
+    return ""
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -130,25 +176,7 @@ def create_app(
     app.state.memo = Memo()
     app.add_middleware(SecurityHeaders, hsts=cfg.cookie_secure)
 
-    @app.middleware("http")
-    async def cookies(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        anon = getattr(request.state, "new_anon", None)
-        if anon and not request.cookies.get(ANON_COOKIE):
-            response.set_cookie(
-                ANON_COOKIE,
-                anon,
-                httponly=True,
-                secure=cfg.cookie_secure,
-                samesite="strict",
-                max_age=3600 * 12,
-            )
-        if getattr(request.state, "clear_session", False):
-            response.delete_cookie(
-                SESSION_COOKIE, httponly=True, secure=cfg.cookie_secure, samesite="lax"
-            )
-        return response
-
+    app.add_middleware(SessionCookies, secure=cfg.cookie_secure)
     _errors(app)
     from vrkit.web.routes import ROUTERS
 

@@ -287,8 +287,8 @@ async def authorize(request: Request) -> None:
             # a listing with no unit named: what the principal may see is its own scope; the
             # handler filters to ``access.codes``
             codes = principal.scope_codes(kind)
-        editions = [principal.edition(f, codes) for f in g.family]
-        edition = min(editions, key=_RANK.__getitem__)
+        editions: list[Edition] = [principal.edition(f, codes) for f in g.family]
+        edition = min(editions, key=lambda e: _RANK[str(e)])
         if edition == "none":
             await run_in_threadpool(
                 _audit,

@@ -16,7 +16,6 @@ from vrkit.ops.roles import (
     ALERTS,
     ANONYMOUS,
     DATASETS,
-    DATATOOL,
     ISTV_UPLOAD,
     ISTV_VIEW,
     PUBLIC_VIEW,
@@ -32,7 +31,6 @@ templates.env.globals["years_pairs"] = lambda years: [(y, str(y)) for y in years
 NAVIGATION: list[tuple[str, str, str]] = [
     ("Reports", "/reports", PUBLIC_VIEW),
     ("Trends", "/trends", PUBLIC_VIEW),
-    ("Data tool", "/data-tool", DATATOOL),
     ("Alerts", "/alerts", ALERTS),
     ("Datasets", "/datasets", DATASETS),
     ("ISTV returns", "/istv", ISTV_UPLOAD),

@@ -19,7 +19,6 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from vrkit.errors import InputError
 from vrkit.ops import accounts
@@ -38,9 +37,9 @@ from vrkit.ops.roles import (
     ROLES,
 )
 from vrkit.web import tasks
-from vrkit.web.authz import Access, Denied, access, guard
+from vrkit.web.authz import Access, access, guard
 from vrkit.web.routes.common import Id, boroughs, db, gate, memo
-from vrkit.web.routes.istv import _visible, upload_site
+from vrkit.web.routes.istv import upload_site, visible_upload, visible_uploads
 
 MAX_PAGE = 500
 
@@ -337,8 +336,8 @@ def areas(request: Request, page: Page = 1, page_size: PageSize = 100) -> Respon
 def trend(
     request: Request,
     acc: Annotated[Access, Depends(access)],
-    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),  # type: ignore[assignment]
-    area: Annotated[AreaName, Query()] = AreaName("London"),  # type: ignore[assignment]
+    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),
+    area: Annotated[AreaName, Query()] = AreaName("London"),
     period: Annotated[str, Query(pattern="^(calendar|financial)$")] = "calendar",
 ) -> Response:
     """Yearly totals with change, and the monthly series (``vrkit trend``)."""
@@ -402,7 +401,7 @@ def violent_crime(
 @guard(ALERTS, family=POLICE)
 def alerts(
     request: Request,
-    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),  # type: ignore[assignment]
+    measure: Annotated[MeasureId, Query()] = MeasureId("violence_with_injury"),
     month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")] = "2021-06",
 ) -> Response:
     """Boroughs whose count exceeds what season and trend explain (``vrkit alerts``)."""
@@ -477,11 +476,7 @@ def istv_uploads(
 ) -> Response:
     """ISTV uploads the caller may see (its own departments, or all for the VRU)."""
     with db(request).session() as s:
-        subs = [
-            x
-            for x in s.scalars(select(Submission).order_by(Submission.id.desc()))
-            if _visible(acc, x)
-        ]
+        subs = visible_uploads(s, acc)
     return json_response(request, paged(request, [_upload(x) for x in subs], page, page_size))
 
 
@@ -492,10 +487,7 @@ def istv_upload(
 ) -> Response:
     """One upload and its validation result (rows and fields, never values)."""
     with db(request).session() as s:
-        sub = s.get(Submission, upload_id)
-        if sub is None or not _visible(acc, sub):
-            raise Denied(404, "no such upload")
-        return json_response(request, _upload(sub))
+        return json_response(request, _upload(visible_upload(s, acc, upload_id)))
 
 
 @router.get("/istv/completeness", response_model=CompletenessPage, name="api_istv_completeness")

@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _num(v: object, digits: int = 0, signed: bool = False) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):  # type: ignore[arg-type]
+    if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v):
         return ""
     f = float(v)  # type: ignore[arg-type]
     return f"{f:+,.{digits}f}" if signed else f"{f:,.{digits}f}"

@@ -12,7 +12,7 @@ import hashlib
 import io
 import zipfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -93,6 +93,20 @@ def _visible(acc: Access, sub: Submission) -> bool:
     return sub.site_code in acc.codes
 
 
+def visible_uploads(s: Any, acc: Access, limit: int | None = None) -> list[Submission]:
+    """Uploads the decision lets the caller see, newest first."""
+    q = select(Submission).order_by(Submission.id.desc())
+    return [x for x in s.scalars(q) if _visible(acc, x)][:limit]
+
+
+def visible_upload(s: Any, acc: Access, upload_id: int) -> Submission:
+    """One upload the caller may see; 404 otherwise (whether it exists or not)."""
+    sub = s.get(Submission, upload_id)
+    if sub is None or not _visible(acc, sub):
+        raise Denied(404, "no such upload")
+    return sub
+
+
 def _departments(request: Request, acc: Access) -> list[str]:
     if acc.codes is not None:
         return sorted(acc.codes)
@@ -109,8 +123,7 @@ def istv_home(
     department: Annotated[str | None, Query(max_length=12)] = None,
 ) -> Response:
     with db(request).session() as s:
-        q = select(Submission).order_by(Submission.id.desc()).limit(500)
-        subs = [x for x in s.scalars(q) if _visible(acc, x)][:100]
+        subs = visible_uploads(s, acc, limit=100)
     return render(
         request,
         "istv_home.html",
@@ -255,9 +268,7 @@ def upload_result(
     request: Request, upload_id: Id, acc: Annotated[Access, Depends(access)]
 ) -> Response:
     with db(request).session() as s:
-        sub = s.get(Submission, upload_id)
-        if sub is None or not _visible(acc, sub):
-            raise Denied(404, "no such upload")
+        sub = visible_upload(s, acc, upload_id)
         earlier = []
         if sub.site_code and sub.month:
             earlier = list(
