@@ -51,7 +51,7 @@ EDITABLE = (
     "evaluation_text",
     "note",
 )
-_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
 class EditConflict(InputError):
@@ -154,7 +154,7 @@ def check_ref(ref: str) -> str:
     if not _REF.match(ref):
         raise InputError(
             f"{ref!r} is not a programme reference",
-            hint="Use letters, digits and . _ / - (at most 40), e.g. LVRU-2021-014.",
+            hint="Use letters, digits and . _ - (at most 40), e.g. LVRU-2021-014.",
         )
     return ref
 

@@ -312,6 +312,27 @@ def _snapshot(
     return pd.DataFrame(rows)
 
 
+def latest_year(s: Session) -> int | None:
+    """The latest financial year with a profile, return, target or theme allocation (else with a
+    budget; None: nothing recorded)."""
+    from sqlalchemy import func
+
+    from vrkit.ops.delivery.models import (
+        Budget,
+        Commitment,
+        MonitoringReturn,
+        Target,
+        ThemeAllocation,
+    )
+
+    for group in ((Commitment, MonitoringReturn, Target, ThemeAllocation), (Budget,)):
+        years = [s.scalar(select(func.max(t.financial_year))) for t in group]
+        known = [int(y) for y in years if y is not None]
+        if known:
+            return max(known)
+    return None
+
+
 def delivery_tables(s: Session, financial_year: int) -> DeliveryTables:
     """Build the delivery tables of ``financial_year`` from the operational database.
 
