@@ -193,9 +193,9 @@ def show_cmd(
 
 @app.command("export")
 def export_cmd(
-    out_path: Annotated[Path, typer.Option("--out", help="File to write (.json or .csv).")],
+    out_path: Annotated[Path, typer.Option("--out", help="File to write (.json, .csv or .xlsx).")],
     fmt: Annotated[
-        str | None, typer.Option("--format", help="json or csv (default from --out).")
+        str | None, typer.Option("--format", help="json, csv or xlsx (default from --out).")
     ] = None,
     prefix: Annotated[str, typer.Option(help="Your 360Giving prefix (360G-…).")] = "360G-vrkit",
     funder_name: Annotated[

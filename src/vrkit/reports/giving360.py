@@ -43,9 +43,36 @@ def package_csv(package: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
+def package_xlsx(package: dict[str, Any]) -> bytes:
+    """The grants as a 360Giving spreadsheet (one sheet, the CSV's columns; strings as text)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "grants"
+    cols = list(CSV_COLUMNS)
+    for j, c in enumerate(cols, start=1):
+        ws.cell(row=1, column=j, value=c).font = Font(bold=True)
+    for i, g in enumerate(package["grants"], start=2):
+        for j, c in enumerate(cols, start=1):
+            v = _get(g, CSV_COLUMNS[c])
+            if v is None:
+                continue
+            cell = ws.cell(row=i, column=j, value=v)
+            if isinstance(v, str):
+                cell.data_type = "s"
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def write_package(package: dict[str, Any], path: Path, fmt: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
+    if fmt == "xlsx":
+        path.write_bytes(package_xlsx(package))
+    elif fmt == "csv":
         path.write_text(package_csv(package), encoding="utf-8")
     else:
         path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

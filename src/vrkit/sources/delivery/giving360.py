@@ -82,7 +82,8 @@ def validator(folder: Path | None = None) -> Any:
         The schema files are not there.
     """
     import jsonschema
-    from referencing import Registry, Resource
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
 
     folder = folder or schema_dir()
     paths = [folder / PACKAGE_SCHEMA, folder / GRANT_SCHEMA]
@@ -95,7 +96,9 @@ def validator(folder: Path | None = None) -> Any:
         )
     package = json.loads(paths[0].read_text(encoding="utf-8"))
     grant = json.loads(paths[1].read_text(encoding="utf-8"))
-    res = Resource.from_contents(grant)
+    # the files name their dialect as http://…/draft/2020-12/schema, which `referencing` does
+    # not recognise by itself: both are Draft 2020-12 schemas
+    res = DRAFT202012.create_resource(grant)
     uris = {grant.get("$id", "")}
     # the package schema may name another patch release of the grant schema
     uris |= {
@@ -103,7 +106,13 @@ def validator(folder: Path | None = None) -> Any:
         for item in [package.get("properties", {}).get("grants", {}).get("items", {})]
     }
     registry: Registry[Any] = Registry().with_resources([(u, res) for u in uris if u])
-    cls = jsonschema.validators.validator_for(package)
+    cls = jsonschema.Draft202012Validator
+    if "date-time" not in cls.FORMAT_CHECKER.checkers:  # pragma: no cover - a broken install
+        raise SourceError(
+            folder,
+            "cannot check the schema's date-time format (rfc3339-validator is not installed), "
+            "so its award dates cannot be validated",
+        )
     return cls(package, registry=registry, format_checker=cls.FORMAT_CHECKER)
 
 
@@ -172,6 +181,32 @@ def csv_rows_to_package(text: str, path: Path) -> dict[str, Any]:
     return {"grants": grants}
 
 
+def _xlsx_as_csv(path: Path, raw: bytes) -> str:
+    """The first sheet of a 360Giving spreadsheet as CSV text (same titles as the CSV)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise SourceError(path, f"is not a readable XLSX workbook ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0]
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        for row in ws.iter_rows(values_only=True):
+            w.writerow(
+                [
+                    ""
+                    if v is None
+                    else (v.date().isoformat() if hasattr(v, "date") and hasattr(v, "hour") else v)
+                    for v in row
+                ]
+            )
+        return buf.getvalue()
+    finally:
+        wb.close()
+
+
 def _day(v: Any) -> date | None:
     if not v:
         return None
@@ -184,7 +219,7 @@ def _day(v: Any) -> date | None:
 def read_360giving(
     path: Path, *, validate: bool = True, schema: Path | None = None
 ) -> DeliveryBundle:
-    """A 360Giving file (``.json`` package or ``.csv``) as programmes and grants.
+    """A 360Giving file (``.json`` package, ``.csv`` or ``.xlsx``) as programmes and grants.
 
     Each grant programme code becomes (or updates) the programme of that reference; grants are
     linked to it. Only GBP amounts are accepted. With ``validate`` the data must pass the
@@ -192,12 +227,15 @@ def read_360giving(
     """
     path = Path(path)
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, "is not UTF-8 text") from exc
+    if path.suffix.lower() == ".xlsx":
+        text = _xlsx_as_csv(path, raw)
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SourceError(path, "is not UTF-8 text") from exc
     rows: dict[int, int] = {}
-    if path.suffix.lower() == ".csv":
+    if path.suffix.lower() in (".csv", ".xlsx"):
         package = csv_rows_to_package(text, path)
         for n, g in enumerate(package["grants"]):
             rows[n] = g.pop("_row")

@@ -42,14 +42,14 @@ def read_delivery(path: Path, fmt: str = "auto") -> DeliveryBundle:
     if fmt == "tables" or (fmt == "auto" and tables.sniff(path)):
         return tables.read_tables(path)
     if fmt == "360giving" or (
-        fmt == "auto" and path.is_file() and path.suffix.lower() in (".json", ".csv")
+        fmt == "auto" and path.is_file() and path.suffix.lower() in (".json", ".csv", ".xlsx")
     ):
         return giving360.read_360giving(path)
     raise SourceError(
         path,
         "is not a delivery import vrkit knows",
         hint="Give the London VRU example folder, a folder of vrkit delivery tables "
-        "(programmes.csv, budgets.csv, …) or a 360Giving .json/.csv file.",
+        "(programmes.csv, budgets.csv, …) or a 360Giving .json/.csv/.xlsx file.",
     )
 
 
@@ -131,7 +131,7 @@ def programme_register(
 # -- 360Giving export --------------------------------------------------------------------------
 @dataclass
 class GivingExport(DeliveryResult):
-    FORMATS: ClassVar[tuple[str, ...]] = ("json", "csv")
+    FORMATS: ClassVar[tuple[str, ...]] = ("json", "csv", "xlsx")
     package: dict[str, Any] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     validated: bool = False
@@ -157,7 +157,7 @@ class GivingExport(DeliveryResult):
 
         fmt = (fmt or path.suffix.lstrip(".") or "json").lower()
         if fmt not in self.FORMATS:
-            raise InputError(f"unknown 360Giving format {fmt!r}", hint="Use json or csv.")
+            raise InputError(f"unknown 360Giving format {fmt!r}", hint="Use json, csv or xlsx.")
         return write_package(self.package, path, fmt)
 
 

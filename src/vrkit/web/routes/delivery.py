@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vrkit.catalog.delivery import EVALUATION_STATUSES, STATUSES, themes
 from vrkit.catalog.money import fy_label, fy_of, parse_fy
@@ -579,11 +580,9 @@ def delivery_download(
 @guard(PROGRAMMES_VIEW)
 def delivery_style(request: Request, kind: str, key: str) -> Response:
     """The stylesheet extracted from a delivery document (styles only, no data)."""
-    if kind not in ("delivery", "finance") or not _KEY.match(key):
-        raise Denied(404, "no such stylesheet")
     path = request.app.state.cache.extra(kind, key, "portal.css")
-    if not path.exists():
-        raise Denied(404, "no such stylesheet")
+    if kind not in ("delivery", "finance") or not _KEY.match(key) or not path.exists():
+        raise StarletteHTTPException(404, "no such stylesheet")
     return Response(
         path.read_text(encoding="utf-8"),
         media_type="text/css",
@@ -596,7 +595,7 @@ def delivery_style(request: Request, kind: str, key: str) -> Response:
 def giving_export(
     request: Request,
     acc: Annotated[Access, Depends(access)],
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
 ) -> Response:
     from vrkit.reports.giving360 import package_csv
 

@@ -38,7 +38,7 @@ RefP = Annotated[str, PathParam(pattern=REF, max_length=40, description="Program
 YearQ = Annotated[
     str | None,
     Query(
-        max_length=7, pattern=r"^(19|20)\d{2}/\d{2}$", description="Financial year, e.g. 2020/21"
+        max_length=7, pattern=r"^(19|20)\d{2}(/\d{2})?$", description="Financial year, e.g. 2020/21"
     ),
 ]
 
