@@ -56,7 +56,7 @@ EXAMPLES: dict[str, Any] = {
     "measure": "homicide",
     "period": "calendar",
     "month": "2021-06",
-    "format": "xlsx",  # a format every download route offers
+    "format": "json",
     "kind": "vcr",
     "key": "0" * 32,
     "user_id": "target_user",
@@ -80,6 +80,8 @@ EXAMPLES: dict[str, Any] = {
     "version": 1,
     "reprofile_id": "reprofile",
 }
+#: per-route overrides of EXAMPLES (route name → parameter → value)
+ROUTE_EXAMPLES: dict[str, dict[str, Any]] = {"na_download": {"format": "xlsx"}}
 #: form bodies of the state-changing routes (every one also gets its CSRF token)
 FORMS: dict[str, Any] = {
     "sign_in_post": {"email": "nobody@test.vrkit.invalid", "password": "not the password"},
@@ -266,7 +268,9 @@ def _delivery_state(portal: Portal) -> dict[str, Any]:
     return {"in_programme": "M-IN", "out_programme": "M-OUT", "reprofile": rp["id"]}
 
 
-def _value(name: str, variant: str, state: dict[str, Any]) -> Any:
+def _value(name: str, variant: str, state: dict[str, Any], route: str = "") -> Any:
+    if name in ROUTE_EXAMPLES.get(route, {}):
+        return ROUTE_EXAMPLES[route][name]
     if name not in EXAMPLES:
         pytest.fail(f"no example value for request parameter {name!r}: add it to EXAMPLES")
     v = EXAMPLES[name]
@@ -292,7 +296,7 @@ def request(
     path = route.path
     query: dict[str, Any] = {}
     for name in _params(route):
-        value = _value(name, variant, state)
+        value = _value(name, variant, state, route.name)
         if "{" + name + "}" in path:
             path = path.replace("{" + name + "}", str(value))
         else:
