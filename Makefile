@@ -36,12 +36,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# What the portal's tests need from the system: PostgreSQL (a throwaway cluster is started by the
-# tests themselves unless VRKIT_TEST_DATABASE_URL is set) and Debian's Chromium for Playwright.
+# What the tests need from the system: PostgreSQL (a throwaway cluster is started by the
+# portal's tests themselves unless VRKIT_TEST_DATABASE_URL is set), Debian's Chromium for
+# Playwright, and a Java runtime for the Spark test of the Parquet lake (tests/tasks/test_export.py).
 test-deps:
 	@scripts/pg_test_server.sh ensure
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Chromium (Debian) for the browser tests…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@command -v java >/dev/null 2>&1 || { echo "installing default-jre-headless (Debian) for the Spark test…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null; }
 
 pytest: $(STAMP) test-deps
 	$(BIN)/pytest -q

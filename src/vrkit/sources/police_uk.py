@@ -47,8 +47,9 @@ Rows are never handled in Python loops. Files are parsed by DuckDB's CSV reader 
 in-memory connection (explicit VARCHAR columns, ``store_rejects`` for malformed lines) and every
 rule is a SQL expression; the result is a :class:`pyarrow.Table`. :func:`read_police_uk_many`
 (the adapters' ``read_many``, used by ``Warehouse.ingest_many``) parses a whole batch of files
-with ONE ``read_csv`` of the list (parallel across files; each row carries its file's index,
-per-file values such as the file name's month are a ``CASE`` on the file name) and splits the
+with ONE ``read_csv`` of the list (parallel across files; each row carries the reader's
+``file_index``, and per-file values such as the file name's month are a list indexed by it) and
+splits the
 result per file, so reports, rejections and line numbers are exactly those of reading the files
 one by one. A file whose line count does not match rows + rejections + header (blank lines, a
 rejected row spanning lines, or an open quote that DuckDB 1.5's multi-file scan sometimes fails
@@ -654,14 +655,12 @@ def _plain_line_counts(items: Sequence[_Item]) -> list[int | None]:
     return out
 
 
-def _case(items: Sequence[_Item], values: Sequence[str | int | None]) -> str:
-    """SQL mapping the scan's ``filename`` to one value per file."""
-    whens = " ".join(
-        f"WHEN {_lit(str(it.member.disk))} THEN "
-        + ("NULL" if v is None else str(v) if isinstance(v, int) else _lit(v))
-        for it, v in zip(items, values, strict=True)
-    )
-    return f"CASE filename {whens} END"
+def _per_file(values: Sequence[str | None]) -> str:
+    """SQL giving each row its file's value: a list literal indexed by the scan's
+    ``file_index`` (the file's position in the ``read_csv`` list). O(1) a row, where a
+    ``CASE filename WHEN …`` over every file costs a string comparison per file and row."""
+    items = ", ".join("NULL::VARCHAR" if v is None else _lit(v) for v in values)
+    return f"[{items}][file_index::BIGINT + 1]"
 
 
 def _scan(
@@ -673,9 +672,8 @@ def _scan(
     reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {k}" for k, (c, _, _) in enumerate(rules))
     reason_sql += " END"
     files = "[" + ", ".join(_lit(str(it.member.disk)) for it in items) + "]"
-    index_sql = _case(items, list(range(len(items))))
-    month_sql = _case(items, [it.file_month for it in items])
-    slug_sql = _case(items, [it.slug for it in items])
+    month_sql = _per_file([it.file_month for it in items])
+    slug_sql = _per_file([it.slug for it in items])
     gz = items[0].member.gz
     counting = None
     if len(items) > 1:  # line counts of plain files, counted while DuckDB parses
@@ -690,10 +688,10 @@ def _scan(
             f"""SELECT {_select_sql(spec)}, {reason_sql} AS _reason, _f{hash_sql} FROM (
                     SELECT *, TRY_CAST("Longitude" AS DOUBLE) AS _lon,
                         TRY_CAST("Latitude" AS DOUBLE) AS _lat,
-                        ({index_sql})::INTEGER AS _f, {month_sql} AS _fm, {slug_sql} AS _slug
+                        file_index::INTEGER AS _f, {month_sql} AS _fm, {slug_sql} AS _slug
                     FROM read_csv(
                         {files}, columns={cols}, header=true, auto_detect=false,
-                        delim=',', quote='"', escape='"', strict_mode=true, filename=true,
+                        delim=',', quote='"', escape='"', strict_mode=true,
                         compression={"'gzip'" if gz else "'none'"},
                         store_rejects=true, rejects_table='rej', rejects_scan='rej_scan'))"""
         ).to_arrow_table()
