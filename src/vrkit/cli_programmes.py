@@ -51,26 +51,18 @@ FmtOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 
 @contextmanager
 def _errors() -> Iterator[None]:
+    """The CLI's one error mapping (:func:`vrkit.cli._user_errors`), with every problem of a
+    refused return listed first."""
+    from vrkit.cli import _user_errors
     from vrkit.sources.delivery.returns_xlsx import ReturnRejected
 
-    try:
-        yield
-    except ReturnRejected as exc:
-        err.print(
-            f"[bold red]error:[/] {exc.path}: the return was refused ({len(exc.issues)} problem(s)); nothing was stored:",
-            highlight=False,
-            soft_wrap=True,
-        )
-        for issue in exc.issues:
-            err.print(f"  - {issue.text()}", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
-    except VrkitError as exc:
-        err.print(
-            f"[bold red]error:[/] {exc.message}", highlight=False, markup=True, soft_wrap=True
-        )
-        if exc.hint:
-            err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
+    with _user_errors():
+        try:
+            yield
+        except ReturnRejected as exc:
+            for issue in exc.issues:
+                err.print(f"  - {issue.text()}", highlight=False, markup=False, soft_wrap=True)
+            raise
 
 
 def _year(text: str) -> int:

@@ -5,12 +5,7 @@ and edits a programme."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,46 +14,28 @@ import pytest
 from vrkit.ops.roles import Principal
 from vrkit.tasks import delivery as tasks
 
-from .conftest import Portal, make_portal
+from .conftest import Portal
 from .delivery_helpers import EXAMPLE, fill, write_tables
-from .test_browser import Visit, browser  # noqa: F401 - the browser fixture
+from .test_browser import Visit, browser, served  # noqa: F401 - fixtures
 from .test_delivery_portal import SEED
 
 
 @pytest.fixture(scope="module")
-def served_delivery(
-    module_database_url: str, warehouse_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Portal, str]]:
-    import uvicorn
-
-    root = tmp_path_factory.mktemp("delivery-browser")
-    store = root / "wh.duckdb"
-    shutil.copy(warehouse_path, store)
-    portal = make_portal(module_database_url, store, root)
+def served_delivery(served: tuple[Portal, str]) -> tuple[Portal, str]:  # noqa: F811
+    """The browser tests' portal (served by uvicorn) with a small delivery portfolio."""
+    portal, base = served
     actor = Principal(role="commissioner", email="seed@test.vrkit.invalid")
     with tempfile.TemporaryDirectory() as tmp, portal.app.state.db.session() as s:
         tasks.import_delivery(s, actor, [write_tables(Path(tmp), SEED)])
         tasks.import_logic_model(s, actor, EXAMPLE / "logic_model.json")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(portal.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield portal, f"http://localhost:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    return portal, base
 
 
 def test_provider_sends_a_return(
-    served_delivery: tuple[Portal, str], browser: Any, tmp_path: Path
-) -> None:  # noqa: F811
+    served_delivery: tuple[Portal, str],
+    browser: Any,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
     portal, base = served_delivery
     v = Visit(browser, base)
     v.sign_in(portal.users["provider"][1])
@@ -102,7 +79,10 @@ def test_provider_sends_a_return(
     v.close()
 
 
-def test_commissioner_pages(served_delivery: tuple[Portal, str], browser: Any) -> None:  # noqa: F811
+def test_commissioner_pages(
+    served_delivery: tuple[Portal, str],
+    browser: Any,  # noqa: F811 - the fixture imported above
+) -> None:
     portal, base = served_delivery
     v = Visit(browser, base)
     v.sign_in(portal.users["commissioner"][1])

@@ -212,61 +212,64 @@ def render_delivery_html(t: DeliveryTables) -> str:
     )
 
 
-def write_delivery_tables(t: DeliveryTables, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+def _write_document(
+    stem: str,
+    out_dir: Path,
+    formats: Sequence[str],
+    *,
+    payload: dict[str, Any],
+    html: Any,
+    sheets: dict[str, pd.DataFrame],
+    about: Sequence[tuple[str, Any]],
+    notes: Iterable[str],
+) -> list[Path]:
+    """Write one delivery document as ``<stem>.<format>`` (json, xlsx, html)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
-        p = out_dir / f"{t.file_stem}.{fmt}"
+        p = out_dir / f"{stem}.{fmt}"
         if fmt == "json":
-            p.write_text(
-                json.dumps(t.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-                encoding="utf-8",
-            )
+            text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False)
+            p.write_text(text + "\n", encoding="utf-8")
         elif fmt == "xlsx":
-            write_sheets(
-                {
-                    "funding_by_source": t.funding,
-                    "expenditure_by_theme": t.themes,
-                    "programmes_by_theme": t.by_theme_objective,
-                    "programmes": t.portfolio,
-                    "reach_against_targets": t.targets,
-                    "reach_breakdown": t.reach,
-                    "snapshot": t.snapshot,
-                    "multi_year": t.multi_year,
-                },
-                p,
-                about=[
-                    ("Report", "Delivery tables"),
-                    ("Financial year", t.year_label),
-                    (
-                        "Unit",
-                        "£ millions rounded half up to one decimal place; exact pence alongside",
-                    ),
-                    (
-                        "Funding total (£m)",
-                        t.funding_total.total_rounded if t.funding_total else None,
-                    ),
-                    (
-                        "Funding parts add to the total",
-                        t.funding_total.adds_up if t.funding_total else None,
-                    ),
-                    (
-                        "Theme parts (£m) add to",
-                        t.themes_total.parts_sum_rounded if t.themes_total else None,
-                    ),
-                    ("Theme total (£m)", t.themes_total.total_rounded if t.themes_total else None),
-                    ("Expenditure by theme basis", t.themes_basis),
-                    ("Generated (UTC)", t.generated_at.isoformat(sep=" ")),
-                ],
-                notes=[
-                    *t.notes,
-                    *(f"Counting rule ({k}): {v}" for k, v in t.deduplication.items()),
-                ],
-            )
+            write_sheets(sheets, p, about=about, notes=notes)
         else:
-            p.write_text(render_delivery_html(t), encoding="utf-8")
+            p.write_text(html(), encoding="utf-8")
         paths.append(p)
     return paths
+
+
+def write_delivery_tables(t: DeliveryTables, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    ft, tt = t.funding_total, t.themes_total
+    return _write_document(
+        t.file_stem,
+        out_dir,
+        formats,
+        payload=t.to_dict(),
+        html=lambda: render_delivery_html(t),
+        sheets={
+            "funding_by_source": t.funding,
+            "expenditure_by_theme": t.themes,
+            "programmes_by_theme": t.by_theme_objective,
+            "programmes": t.portfolio,
+            "reach_against_targets": t.targets,
+            "reach_breakdown": t.reach,
+            "snapshot": t.snapshot,
+            "multi_year": t.multi_year,
+        },
+        about=[
+            ("Report", "Delivery tables"),
+            ("Financial year", t.year_label),
+            ("Unit", "£ millions rounded half up to one decimal place; exact pence alongside"),
+            ("Funding total (£m)", ft.total_rounded if ft else None),
+            ("Funding parts add to the total", ft.adds_up if ft else None),
+            ("Theme parts (£m) add to", tt.parts_sum_rounded if tt else None),
+            ("Theme total (£m)", tt.total_rounded if tt else None),
+            ("Expenditure by theme basis", t.themes_basis),
+            ("Generated (UTC)", t.generated_at.isoformat(sep=" ")),
+        ],
+        notes=[*t.notes, *(f"Counting rule ({k}): {v}" for k, v in t.deduplication.items())],
+    )
 
 
 def render_finance_html(d: FinanceDashboard) -> str:
@@ -293,41 +296,28 @@ def render_finance_html(d: FinanceDashboard) -> str:
 def write_finance_dashboard(
     d: FinanceDashboard, out_dir: Path, formats: Sequence[str]
 ) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        p = out_dir / f"{d.file_stem}.{fmt}"
-        if fmt == "json":
-            p.write_text(
-                json.dumps(d.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-                encoding="utf-8",
-            )
-        elif fmt == "xlsx":
-            write_sheets(
-                {
-                    "by_source": d.by_source,
-                    "by_theme": d.by_theme,
-                    "by_quarter": d.by_quarter,
-                    "programmes": d.programmes,
-                    "reprofiles": pd.DataFrame(d.reprofiles),
-                },
-                p,
-                about=[
-                    ("Report", "Finance dashboard"),
-                    ("Financial year", fy_label(d.financial_year)),
-                    (
-                        "Actual spend reported to",
-                        f"Q{d.as_of}" if d.as_of else "no spend reported yet",
-                    ),
-                    ("Amounts", "pence (integers); the HTML shows pounds"),
-                    ("Generated (UTC)", d.generated_at.isoformat(sep=" ")),
-                ],
-                notes=d.notes,
-            )
-        else:
-            p.write_text(render_finance_html(d), encoding="utf-8")
-        paths.append(p)
-    return paths
+    return _write_document(
+        d.file_stem,
+        out_dir,
+        formats,
+        payload=d.to_dict(),
+        html=lambda: render_finance_html(d),
+        sheets={
+            "by_source": d.by_source,
+            "by_theme": d.by_theme,
+            "by_quarter": d.by_quarter,
+            "programmes": d.programmes,
+            "reprofiles": pd.DataFrame(d.reprofiles),
+        },
+        about=[
+            ("Report", "Finance dashboard"),
+            ("Financial year", fy_label(d.financial_year)),
+            ("Actual spend reported to", f"Q{d.as_of}" if d.as_of else "no spend reported yet"),
+            ("Amounts", "pence (integers); the HTML shows pounds"),
+            ("Generated (UTC)", d.generated_at.isoformat(sep=" ")),
+        ],
+        notes=d.notes,
+    )
 
 
 def render_programme_html(pg: ProgrammePage) -> str:

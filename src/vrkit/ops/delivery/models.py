@@ -161,56 +161,45 @@ class GrantAward(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class Commitment(Base):
-    """A programme's committed budget (its spend profile) for a source, year and quarter."""
+class _QuarterAmount:
+    """Columns shared by profiles, spend and forecasts: programme × source × year × quarter."""
 
-    __tablename__ = "commitment"
-    __table_args__ = (
-        UniqueConstraint("programme_id", "funding_source_id", "financial_year", "quarter"),
-        Index("ix_commitment_year", "financial_year"),
-    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
     funding_source_id: Mapped[int] = mapped_column(ForeignKey("funding_source.id"))
     financial_year: Mapped[int] = mapped_column(Integer)
     quarter: Mapped[int] = mapped_column(Integer)
     amount_pence: Mapped[int] = mapped_column(BigInteger)
+
+
+def _quarter_key() -> tuple[Any, ...]:
+    return (UniqueConstraint("programme_id", "funding_source_id", "financial_year", "quarter"),)
+
+
+class Commitment(_QuarterAmount, Base):
+    """A programme's committed budget (its spend profile) for a source, year and quarter."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (*_quarter_key(), Index("ix_commitment_year", "financial_year"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class Spend(Base):
+class Spend(_QuarterAmount, Base):
     """Actual spend of a programme from a source in a quarter (the current figure; every change
     is in the audit log). ``origin``: ``import``, ``manual`` or ``return:<id>``."""
 
     __tablename__ = "spend_actual"
-    __table_args__ = (
-        UniqueConstraint("programme_id", "funding_source_id", "financial_year", "quarter"),
-        Index("ix_spend_year", "financial_year"),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
-    funding_source_id: Mapped[int] = mapped_column(ForeignKey("funding_source.id"))
-    financial_year: Mapped[int] = mapped_column(Integer)
-    quarter: Mapped[int] = mapped_column(Integer)
-    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (*_quarter_key(), Index("ix_spend_year", "financial_year"))
     origin: Mapped[str] = mapped_column(String(40), default="manual")
     recorded_by: Mapped[str | None] = mapped_column(String(254))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class Forecast(Base):
+class Forecast(_QuarterAmount, Base):
     """Expected spend for a quarter not yet reported (replaces the profile in the outturn)."""
 
     __tablename__ = "spend_forecast"
-    __table_args__ = (
-        UniqueConstraint("programme_id", "funding_source_id", "financial_year", "quarter"),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
-    funding_source_id: Mapped[int] = mapped_column(ForeignKey("funding_source.id"))
-    financial_year: Mapped[int] = mapped_column(Integer)
-    quarter: Mapped[int] = mapped_column(Integer)
-    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = _quarter_key()
     recorded_by: Mapped[str | None] = mapped_column(String(254))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

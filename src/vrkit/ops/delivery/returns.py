@@ -85,6 +85,10 @@ def programme_sources(s: Session, programme: Programme, financial_year: int) -> 
     )
 
 
+def _refused(path: str, reason: str) -> ReturnRejected:
+    return ReturnRejected(path, [ReturnIssue(ABOUT, None, "B", reason)])
+
+
 def store_return(
     s: Session,
     actor: Principal,
@@ -110,41 +114,17 @@ def store_return(
     path = data.file_name
     p = get_programme(s, data.programme_ref)
     if p is None:
-        raise ReturnRejected(
+        raise _refused(
             path,
-            [
-                ReturnIssue(
-                    ABOUT,
-                    None,
-                    "B",
-                    f"no programme {data.programme_ref!r} in the register (unknown programme reference)",
-                )
-            ],
+            f"no programme {data.programme_ref!r} in the register (unknown programme reference)",
         )
     if for_programme is not None and p.ref != for_programme:
-        raise ReturnRejected(
+        raise _refused(
             path,
-            [
-                ReturnIssue(
-                    ABOUT,
-                    None,
-                    "B",
-                    f"this return is for programme {p.ref}, not {for_programme}: upload it on that programme's page",
-                )
-            ],
+            f"this return is for programme {p.ref}, not {for_programme}: upload it on that programme's page",
         )
     if org_codes is not None and not (programme_org_codes(p) & org_codes):
-        raise ReturnRejected(
-            path,
-            [
-                ReturnIssue(
-                    ABOUT,
-                    None,
-                    "B",
-                    f"programme {p.ref} is not one your organisation leads or delivers",
-                )
-            ],
-        )
+        raise _refused(path, f"programme {p.ref} is not one your organisation leads or delivers")
     want = dict(expected_measures(s, p))
     for code, row in sorted(data.value_rows.items(), key=lambda kv: kv[1]):
         if code not in want:

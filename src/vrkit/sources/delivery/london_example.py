@@ -147,8 +147,10 @@ def read_london_example(folder: Path) -> DeliveryBundle:
         ks = known_source(k)
         assert ks is not None
         b.sources.append(SourceRecord(ks.code, ks.name, ks.must_spend_in_year, ks.rule))
-    _funding(folder / "funding_2020_21.csv", b)
-    _themes(folder / "expenditure_by_theme_2020_21.csv", b)
+    _published_table(folder / "funding_2020_21.csv", b, "source", "funding table")
+    _published_table(
+        folder / "expenditure_by_theme_2020_21.csv", b, "theme", "expenditure by theme"
+    )
     _history(folder / "funding_history.csv", b)
     _programmes(folder / "programmes.csv", b)
     _snapshot(folder / "snapshot_2020_21.csv", b)
@@ -170,69 +172,39 @@ def _source_code(path: Path, row: int, col: str, name: str) -> str:
     return ks.code
 
 
-def _funding(path: Path, b: DeliveryBundle) -> None:
-    for i, r in _rows(path, ("source", "amount_gbp_m", "is_total", "source_line", "note")):
-        amount = _m(path, i, "amount_gbp_m", r["amount_gbp_m"])
+def _published_table(path: Path, b: DeliveryBundle, key: str, what: str) -> None:
+    """A published 2020/21 table (``key``: ``source`` or ``theme``): its rows become budgets or
+    theme allocations as printed, its total row a stated figure."""
+    for i, r in _rows(path, (key, "amount_gbp_m", "is_total", "source_line", "note")):
+        where = Where(str(path), i)
         if r["is_total"].strip().lower() == "true":
             b.stated.append(
                 StatedRecord(
-                    "funding table",
-                    "Total VRU budget (published total of the funding table)",
+                    what,
+                    "Total VRU budget (published total of the funding table)"
+                    if key == "source"
+                    else "Expenditure by theme: published total",
                     Decimal(r["amount_gbp_m"]),
-                    Where(str(path), i),
+                    where,
                     financial_year=TABLE_YEAR,
                     unit="GBP m",
-                    as_printed=f"{r['source']} {r['amount_gbp_m']}",
+                    as_printed=f"{r[key]} {r['amount_gbp_m']}",
                     source_ref=_lines(r["source_line"]),
                     note=r["note"],
                 )
             )
             continue
-        b.budgets.append(
-            BudgetRecord(
-                _source_code(path, i, "source", r["source"]),
-                TABLE_YEAR,
-                amount,
-                Where(str(path), i),
-                basis="published",
-                note=r["note"],
-                source_ref=_lines(r["source_line"]),
-            )
-        )
-
-
-def _themes(path: Path, b: DeliveryBundle) -> None:
-    for i, r in _rows(path, ("theme", "amount_gbp_m", "is_total", "source_line", "note")):
-        if r["is_total"].strip().lower() == "true":
-            b.stated.append(
-                StatedRecord(
-                    "expenditure by theme",
-                    "Expenditure by theme: published total",
-                    Decimal(r["amount_gbp_m"]),
-                    Where(str(path), i),
-                    financial_year=TABLE_YEAR,
-                    unit="GBP m",
-                    as_printed=f"{r['theme']} {r['amount_gbp_m']}",
-                    source_ref=_lines(r["source_line"]),
-                    note=r["note"],
-                )
-            )
+        amount = _m(path, i, "amount_gbp_m", r["amount_gbp_m"])
+        common = {"basis": "published", "note": r["note"], "source_ref": _lines(r["source_line"])}
+        if key == "source":
+            code = _source_code(path, i, "source", r["source"])
+            b.budgets.append(BudgetRecord(code, TABLE_YEAR, amount, where, **common))
             continue
         try:
             theme = resolve_theme(r["theme"])
         except InputError as exc:
             raise DataValidationError(path, exc.message, row=i, column="theme") from None
-        b.allocations.append(
-            AllocationRecord(
-                TABLE_YEAR,
-                theme,
-                _m(path, i, "amount_gbp_m", r["amount_gbp_m"]),
-                Where(str(path), i),
-                basis="published",
-                note=r["note"],
-                source_ref=_lines(r["source_line"]),
-            )
-        )
+        b.allocations.append(AllocationRecord(TABLE_YEAR, theme, amount, where, **common))
 
 
 def _history(path: Path, b: DeliveryBundle) -> None:

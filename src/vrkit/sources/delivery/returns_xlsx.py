@@ -141,6 +141,22 @@ def is_xlsx(data: bytes) -> bool:
         return False
 
 
+def outside_period(d: date, fy: int, quarter: int) -> str | None:
+    """Why ``d`` is outside quarter ``quarter`` of financial year ``fy`` (None: inside)."""
+    fs, fe = fy_bounds(fy)
+    if not fs <= d <= fe:
+        return (
+            f"{d.isoformat()} is outside the financial year {fy}/{(fy + 1) % 100:02d} "
+            f"({fs.isoformat()} to {fe.isoformat()})"
+        )
+    qs, qe = quarter_bounds(fy, quarter)
+    if not qs <= d <= qe:
+        return (
+            f"{d.isoformat()} is outside quarter {quarter} ({qs.isoformat()} to {qe.isoformat()})"
+        )
+    return None
+
+
 def _text(v: Any) -> str:
     return "" if v is None else str(v).strip()
 
@@ -278,24 +294,10 @@ def read_return(data: bytes, file_name: str = "return.xlsx") -> ReturnData:
             if err or d is None:
                 issues.add(ABOUT, about.get(f"_row_{key}"), "B", err or "the date is empty")
         if fy is not None and quarter is not None and start and end:
-            fs, fe = fy_bounds(fy)
-            qs, qe = quarter_bounds(fy, quarter)
             for key, d in (("period_start", start), ("period_end", end)):
-                if not fs <= d <= fe:
-                    issues.add(
-                        ABOUT,
-                        about.get(f"_row_{key}"),
-                        "B",
-                        f"{d.isoformat()} is outside the financial year {fy}/{(fy + 1) % 100:02d} "
-                        f"({fs.isoformat()} to {fe.isoformat()})",
-                    )
-                elif not qs <= d <= qe:
-                    issues.add(
-                        ABOUT,
-                        about.get(f"_row_{key}"),
-                        "B",
-                        f"{d.isoformat()} is outside quarter {quarter} ({qs.isoformat()} to {qe.isoformat()})",
-                    )
+                why = outside_period(d, fy, quarter)
+                if why:
+                    issues.add(ABOUT, about.get(f"_row_{key}"), "B", why)
             if start > end:
                 issues.add(
                     ABOUT, about.get("_row_period_end"), "B", "the period ends before it starts"
@@ -501,25 +503,10 @@ def _read_spend(wb: Any, issues: _Issues, fy: int | None, quarter: int | None) -
         if derr:
             issues.add(SPEND, i, "Date paid (optional)", derr)
             continue
-        if d is not None and fy is not None and quarter is not None:
-            fs, fe = fy_bounds(fy)
-            qs, qe = quarter_bounds(fy, quarter)
-            if not fs <= d <= fe:
-                issues.add(
-                    SPEND,
-                    i,
-                    "Date paid (optional)",
-                    f"{d.isoformat()} is outside the financial year ({fs.isoformat()} to {fe.isoformat()})",
-                )
-                continue
-            if not qs <= d <= qe:
-                issues.add(
-                    SPEND,
-                    i,
-                    "Date paid (optional)",
-                    f"{d.isoformat()} is outside quarter {quarter} ({qs.isoformat()} to {qe.isoformat()})",
-                )
-                continue
+        why = outside_period(d, fy, quarter) if d and fy is not None and quarter else None
+        if why:
+            issues.add(SPEND, i, "Date paid (optional)", why)
+            continue
         assert p is not None
         out.append(SpendLine(code, p, d, i))
     return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from vrkit.catalog.delivery import deduplication_rules
@@ -44,8 +45,9 @@ def return_template(s: Session, ref: str, financial_year: int, quarter: int) -> 
     return build_template(spec), template_file_name(spec)
 
 
-@dataclass
-class Submitted:
+class Submitted(BaseModel):
+    """What happened to a submitted return (also the API's response)."""
+
     status: str  # stored | unchanged
     return_id: int
     programme_ref: str
@@ -57,7 +59,7 @@ class Submitted:
     spend: dict[str, str]
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return self.model_dump()
 
     def message(self) -> str:
         if self.status == "unchanged":

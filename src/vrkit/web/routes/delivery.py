@@ -11,6 +11,7 @@ Every route carries a guard. Routes about one programme name the ``programme`` f
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import date
 from typing import Annotated, Any
@@ -400,6 +401,21 @@ def finance_dashboard(request: Request, year: YearQ = None) -> Response:
     return _document(request, "finance", render_finance_html(_dashboard(request, fy)))
 
 
+def _file(result: Any, fmt: str) -> Response:
+    """A document written by its task result's writer, as a download."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (p,) = result.write_all(Path(tmp), [fmt])
+        data, name = p.read_bytes(), p.name
+    return Response(
+        data,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get("/finance/download", name="finance_download")
 @guard(FINANCE_VIEW, audit="download")
 def finance_download(
@@ -407,21 +423,9 @@ def finance_download(
     year: YearQ = None,
     format: Annotated[str, Query(pattern="^(xlsx|json)$")] = "xlsx",
 ) -> Response:
-    import tempfile
-    from pathlib import Path
-
     with db(request).session() as s:
         fy = _year(s, year)
-    d = _dashboard(request, fy)
-    with tempfile.TemporaryDirectory() as tmp:
-        (p,) = d.write_all(Path(tmp), [format])
-        data = p.read_bytes()
-        name = p.name
-    return Response(
-        data,
-        media_type=MEDIA[format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _file(_dashboard(request, fy), format)
 
 
 @router.post("/finance/spend", response_class=HTMLResponse, name="spend_record")
@@ -450,7 +454,7 @@ def spend_record(
 def _finance_error(request: Request, year: str, exc: VrkitError) -> Response:
     return render(
         request,
-        "error.html",
+        "delivery_message.html",
         {
             "title": "Not saved",
             "message": exc.message + (f" {exc.hint}" if exc.hint else "") + " Nothing was changed.",
@@ -562,18 +566,7 @@ def delivery_download(
     year: YearQ = None,
     format: Annotated[str, Query(pattern="^(html|xlsx|json)$")] = "xlsx",
 ) -> Response:
-    import tempfile
-    from pathlib import Path
-
-    t = _tables(request, year)
-    with tempfile.TemporaryDirectory() as tmp:
-        (p,) = t.write_all(Path(tmp), [format])
-        data, name = p.read_bytes(), p.name
-    return Response(
-        data,
-        media_type=MEDIA[format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _file(_tables(request, year), format)
 
 
 @router.get("/delivery/style/{kind}/{key}.css", name="delivery_style")
@@ -597,7 +590,7 @@ def giving_export(
     acc: Annotated[Access, Depends(access)],
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
 ) -> Response:
-    from vrkit.reports.giving360 import package_csv
+    from vrkit.reports.giving360 import package_csv, package_xlsx
 
     try:
         with db(request).session() as s:
@@ -605,17 +598,16 @@ def giving_export(
     except VrkitError as exc:
         return render(
             request,
-            "error.html",
-            {"title": "Nothing to export", "message": exc.message, "status": 400},
+            "delivery_message.html",
+            {"title": "Nothing to export", "message": exc.message, "back": "/delivery"},
             status=400,
         )
-    import json
-
-    body = (
-        package_csv(r.package)
-        if format == "csv"
-        else json.dumps(r.package, indent=2, ensure_ascii=False)
-    )
+    if format == "xlsx":
+        body: str | bytes = package_xlsx(r.package)
+    elif format == "csv":
+        body = package_csv(r.package)
+    else:
+        body = json.dumps(r.package, indent=2, ensure_ascii=False)
     return Response(
         body,
         media_type=MEDIA[format],

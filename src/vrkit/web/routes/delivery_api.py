@@ -26,7 +26,7 @@ from vrkit.ops.delivery.policy import (
 from vrkit.sources.delivery.returns_xlsx import ReturnRejected, is_xlsx
 from vrkit.tasks import delivery as tasks
 from vrkit.tasks.delivery._common import frame_records, jsonable
-from vrkit.tasks.delivery.returns import record_rejection
+from vrkit.tasks.delivery.returns import Submitted, record_rejection
 from vrkit.web.authz import Access, Denied, access, guard
 from vrkit.web.routes.api import ERRORS, Links, Page, PageSize, json_response, paged
 from vrkit.web.routes.common import db
@@ -88,18 +88,6 @@ class ReturnsOut(BaseModel):
     page_size: int
     total: int
     links: Links
-
-
-class Submitted(BaseModel):
-    status: str
-    return_id: int
-    programme_ref: str
-    financial_year: str
-    quarter: int
-    revision: int
-    replaced_revision: int | None
-    values: dict[str, int]
-    spend: dict[str, str]
 
 
 class Problem(BaseModel):
