@@ -8,7 +8,7 @@ OUT ?= out
 DELIVERY_DB ?= sqlite:///$(abspath $(OUT))/delivery.sqlite3
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint typecheck pytest bench docs clean serve test-deps
+.PHONY: demo test lint typecheck pytest fuzz bench docs clean serve test-deps
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,16 @@ pytest: $(STAMP) test-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Fuzz every source adapter at length: many random Hypothesis examples per adapter
+# (VRKIT_FUZZ_EXAMPLES, default 300), then coverage-guided atheris runs of the Python parsers
+# (FUZZ_RUNS inputs each). `make test` runs the same harness briefly and deterministically.
+FUZZ_RUNS ?= 20000
+fuzz: $(STAMP)
+	VRKIT_FUZZ_PROFILE=fuzz $(BIN)/pytest -q tests/fuzz
+	for kind in istv ambulance_assaults mps_borough_monthly mps_homicide_victims; do \
+		$(BIN)/python tests/fuzz/atheris_adapters.py $$kind -runs=$(FUZZ_RUNS) -max_len=20000 || exit 1; \
+	done
 
 docs: $(STAMP)
 	$(BIN)/python -m typer vrkit.cli utils docs --name vrkit --title "vrkit command-line reference" --output docs/cli.md
