@@ -1,16 +1,14 @@
 """Delivery outputs in the house style: the annual delivery tables, the finance dashboard and
-the programme page (HTML, XLSX, JSON), plus the safe CSV/XLSX writers they use.
+the programme page (HTML, XLSX, JSON).
 
 The HTML pages take their stylesheet from the Violent Crime Report's template, so every report
 shares one house style; they are self-contained (inline CSS and SVG, no external reference).
-Text from data is written as text: CSV cells that a spreadsheet would run as a formula get a
-leading apostrophe (OWASP), and XLSX strings are always string cells.
+CSV and XLSX go through :mod:`vrkit.reports.tabular`, the one safe writer: text from data is
+written as text, never as a formula.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -23,32 +21,24 @@ import pandas as pd
 
 from vrkit._version import __version__
 from vrkit.catalog.money import fmt_gbp, fy_label
+from vrkit.reports import tabular
 
 if TYPE_CHECKING:
     from vrkit.tasks.delivery.finance import FinanceDashboard
     from vrkit.tasks.delivery.programme import ProgrammePage
     from vrkit.tasks.delivery.tables import DeliveryTables
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-
-# -- safe tabular writing ----------------------------------------------------------------------
-def _safe(v: Any) -> Any:
-    if isinstance(v, str) and v.startswith(_FORMULA) and not _NUMBER.fullmatch(v):
-        return "'" + v
-    return v
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    """``frame`` as CSV, text cells neutralised (numbers stay numbers)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([_safe(str(c)) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        w.writerow(["" if _missing(v) else _safe(_plain(v)) for v in row])
-    return buf.getvalue()
+# -- tabular output (through the one safe writer, vrkit.reports.tabular) ------------------------
+def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with list cells joined by ``"; "`` (as the HTML shows them)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+            )
+    return out
 
 
 def _missing(v: Any) -> bool:
@@ -58,10 +48,37 @@ def _missing(v: Any) -> bool:
         return False
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, list | tuple):
-        return "; ".join(map(str, v))
-    return v
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV (:func:`vrkit.reports.tabular.csv_text`: text cells neutralised, numbers
+    stay numbers, exact pence and Decimal £m written as they are)."""
+    return tabular.csv_text(_plain_frame(frame), lineterminator="\n")
+
+
+_NOT_COUNTS = ("year", "quarter", "revision", "version", "id", "row", "age")
+
+
+def _number_format(name: str, col: pd.Series) -> str | None:
+    """£m (one or two decimals), thousands separators on counts and pence; years stay plain."""
+    if pd.api.types.is_float_dtype(col):
+        tenths = all(float(round(v * 10, 6)).is_integer() for v in col.dropna())
+        return "#,##0.0" if tenths else "#,##0.00"
+    if any(k in name.lower() for k in _NOT_COUNTS):
+        return None
+    return "#,##0"
+
+
+def _xlsx_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Decimal columns as numbers the XLSX writer formats (XLSX numbers are doubles anyway)."""
+    out = _plain_frame(frame)
+    for col in out.columns:
+        s = out[col]
+        if (
+            s.dtype == object
+            and len(s.dropna())
+            and all(isinstance(v, Decimal) for v in s.dropna())
+        ):
+            out[col] = s.map(float, na_action="ignore").astype("float64")
+    return out
 
 
 def write_sheets(
@@ -71,68 +88,22 @@ def write_sheets(
     about: Sequence[tuple[str, Any]] = (),
     notes: Iterable[str] = (),
 ) -> Path:
-    """An XLSX workbook: an ``about`` sheet, one sheet per table (bold shaded header, frozen,
-    filtered, widths), a ``notes`` sheet. Missing values are blank cells, never zero; strings are
-    string cells (never formulas); pence columns are integers."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    """An XLSX workbook through :func:`vrkit.reports.tabular.write_xlsx`: an ``about`` sheet,
+    one sheet per table (bold shaded header, frozen, filtered), a ``notes`` sheet. Missing
+    values are blank cells, never zero; strings are string cells (never formulas)."""
 
-    wb = Workbook()
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="F3F2F1")
+    def shown(v: Any) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return "" if v is None else str(v)
 
-    def cell(ws: Any, r: int, c: int, v: Any) -> Any:
-        x = ws.cell(row=r, column=c)
-        if _missing(v):
-            return x
-        v = _plain(v)
-        if isinstance(v, Decimal):
-            x.value = v
-            x.number_format = "#,##0.0" if -v.as_tuple().exponent == 1 else "#,##0.00"  # type: ignore[operator]
-        elif isinstance(v, (bool, int | float)):
-            x.value = v
-            if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 1000:
-                x.number_format = "#,##0"
-        else:
-            x.value = _XML_ILLEGAL.sub("\ufffd", str(v))[:32_000]
-            x.data_type = "s"
-        return x
-
-    ws = wb.active
-    ws.title = "about"
-    rows = [*about, ("Generated by", f"vrkit {__version__}")]
-    for i, (k, v) in enumerate(rows, start=1):
-        cell(ws, i, 1, k).font = bold
-        cell(ws, i, 2, v)
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 100
+    rows = [(k, shown(v)) for k, v in about]
+    rows.append(("Generated by", f"vrkit {__version__}"))
+    book: dict[str, pd.DataFrame | str] = {"about": pd.DataFrame(rows, columns=["item", "value"])}
     for name, frame in sheets.items():
-        ws = wb.create_sheet(name[:31])
-        if frame is None or frame.empty:
-            cell(ws, 1, 1, "note").font = bold
-            cell(ws, 2, 1, "No data.")
-            continue
-        for j, col in enumerate(frame.columns, start=1):
-            h = cell(ws, 1, j, str(col))
-            h.font, h.fill = bold, fill
-            h.alignment = Alignment(wrap_text=True, vertical="top")
-            width = max(
-                [len(str(col))] + [len(str(v)) for v in frame[col].head(100) if not _missing(v)]
-            )
-            ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 70)
-        for i, row in enumerate(frame.itertuples(index=False), start=2):
-            for j, v in enumerate(row, start=1):
-                cell(ws, i, j, v)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
-    ws = wb.create_sheet("notes")
-    cell(ws, 1, 1, "note").font = bold
-    for i, n in enumerate(notes, start=2):
-        cell(ws, i, 1, n)
-    ws.column_dimensions["A"].width = 140
-    wb.save(path)
-    return path
+        book[name] = _xlsx_frame(frame) if frame is not None else "No data."
+    book["notes"] = pd.DataFrame({"note": list(notes)}, dtype=object)
+    return tabular.write_xlsx(path, book, number_format=_number_format, empty_note="No data.")
 
 
 # -- HTML ----------------------------------------------------------------------------------------

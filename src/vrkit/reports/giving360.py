@@ -3,12 +3,15 @@ standard's column titles (the same titles :mod:`vrkit.sources.delivery.giving360
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from vrkit.reports.tabular import write_csv_rows, write_xlsx
 from vrkit.sources.delivery.giving360 import CSV_COLUMNS
 
 
@@ -26,46 +29,27 @@ def _get(g: dict[str, Any], keys: tuple[str | int, ...]) -> Any:
     return node
 
 
-def package_csv(package: dict[str, Any]) -> str:
-    """The grants of ``package`` as 360Giving CSV text (text cells never start a formula)."""
-    from vrkit.reports.delivery import _safe
+def _rows(package: dict[str, Any]) -> list[list[Any]]:
+    """One row per grant in the CSV's columns (None where a field is absent)."""
+    return [[_get(g, CSV_COLUMNS[c]) for c in CSV_COLUMNS] for g in package["grants"]]
 
+
+def package_csv(package: dict[str, Any]) -> str:
+    """The grants of ``package`` as 360Giving CSV text (through
+    :func:`vrkit.reports.tabular.write_csv_rows`: text cells never start a formula)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    cols = list(CSV_COLUMNS)
-    w.writerow(cols)
-    for g in package["grants"]:
-        row = []
-        for c in cols:
-            v = _get(g, CSV_COLUMNS[c])
-            row.append("" if v is None else (v if isinstance(v, int | float) else _safe(str(v))))
-        w.writerow(row)
+    rows = [["" if v is None else v for v in r] for r in _rows(package)]
+    write_csv_rows([list(CSV_COLUMNS), *rows], buf)
     return buf.getvalue()
 
 
 def package_xlsx(package: dict[str, Any]) -> bytes:
-    """The grants as a 360Giving spreadsheet (one sheet, the CSV's columns; strings as text)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "grants"
-    cols = list(CSV_COLUMNS)
-    for j, c in enumerate(cols, start=1):
-        ws.cell(row=1, column=j, value=c).font = Font(bold=True)
-    for i, g in enumerate(package["grants"], start=2):
-        for j, c in enumerate(cols, start=1):
-            v = _get(g, CSV_COLUMNS[c])
-            if v is None:
-                continue
-            cell = ws.cell(row=i, column=j, value=v)
-            if isinstance(v, str):
-                cell.data_type = "s"
-    ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """The grants as a 360Giving spreadsheet (sheet ``grants``, the CSV's columns; through
+    :func:`vrkit.reports.tabular.write_xlsx`: strings are always text)."""
+    frame = pd.DataFrame(_rows(package), columns=list(CSV_COLUMNS), dtype=object)
+    with tempfile.TemporaryDirectory() as tmp:
+        p = write_xlsx(Path(tmp) / "grants.xlsx", {"grants": frame}, empty_note=None)
+        return p.read_bytes()
 
 
 def write_package(package: dict[str, Any], path: Path, fmt: str) -> Path:

@@ -22,6 +22,7 @@ from vrkit.catalog.delivery import (
     template_version,
 )
 from vrkit.catalog.money import fy_label, pounds, quarter_bounds
+from vrkit.reports.tabular import xlsx_text
 from vrkit.sources.delivery.returns_xlsx import (
     ABOUT,
     OUTPUT_HEADERS,
@@ -72,7 +73,7 @@ def build_template(spec: TemplateSpec) -> bytes:
         ws: Any, row: int, col: int, value: Any, *, editable: bool = False, b: bool = False
     ) -> Any:
         c = ws.cell(row=row, column=col)
-        c.value = value
+        c.value = xlsx_text(value) if isinstance(value, str) else value
         if isinstance(value, str):
             c.data_type = "s"  # never a formula, whatever the text begins with
         if editable:
