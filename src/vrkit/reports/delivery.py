@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -159,27 +160,27 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _render(template: str, generated_at: datetime, **context: Any) -> str:
+    """A delivery page from its template in the house style (stylesheet, time, version)."""
+    generated = generated_at.astimezone(UTC).strftime("%d %B %Y %H:%M UTC")
+    page = _env().get_template(template)
+    return str(page.render(css=house_css(), generated=generated, version=__version__, **context))
+
+
 def render_delivery_html(t: DeliveryTables) -> str:
     """The delivery tables as one self-contained HTML page."""
-    from datetime import UTC
-
-    return str(
-        _env()
-        .get_template("delivery.html.j2")
-        .render(
-            t=t,
-            css=house_css(),
-            funding=_records(t.funding),
-            themes=_records(t.themes),
-            by_theme=_records(t.by_theme_objective),
-            targets=_records(t.targets),
-            reach=_records(t.reach),
-            snapshot=_records(t.snapshot),
-            multi_year=_records(t.multi_year),
-            portfolio=_records(t.portfolio),
-            generated=t.generated_at.astimezone(UTC).strftime("%d %B %Y %H:%M UTC"),
-            version=__version__,
-        )
+    return _render(
+        "delivery.html.j2",
+        t.generated_at,
+        t=t,
+        funding=_records(t.funding),
+        themes=_records(t.themes),
+        by_theme=_records(t.by_theme_objective),
+        targets=_records(t.targets),
+        reach=_records(t.reach),
+        snapshot=_records(t.snapshot),
+        multi_year=_records(t.multi_year),
+        portfolio=_records(t.portfolio),
     )
 
 
@@ -244,23 +245,16 @@ def write_delivery_tables(t: DeliveryTables, out_dir: Path, formats: Sequence[st
 
 
 def render_finance_html(d: FinanceDashboard) -> str:
-    from datetime import UTC
-
-    return str(
-        _env()
-        .get_template("finance.html.j2")
-        .render(
-            d=d,
-            css=house_css(),
-            sources=_records(d.by_source),
-            themes=_records(d.by_theme),
-            quarters=_records(d.by_quarter),
-            programmes=_records(d.programmes),
-            reprofiles=d.reprofiles,
-            year=fy_label(d.financial_year),
-            generated=d.generated_at.astimezone(UTC).strftime("%d %B %Y %H:%M UTC"),
-            version=__version__,
-        )
+    return _render(
+        "finance.html.j2",
+        d.generated_at,
+        d=d,
+        sources=_records(d.by_source),
+        themes=_records(d.by_theme),
+        quarters=_records(d.by_quarter),
+        programmes=_records(d.programmes),
+        reprofiles=d.reprofiles,
+        year=fy_label(d.financial_year),
     )
 
 
@@ -292,20 +286,13 @@ def write_finance_dashboard(
 
 
 def render_programme_html(pg: ProgrammePage) -> str:
-    from datetime import UTC
-
-    return str(
-        _env()
-        .get_template("programme.html.j2")
-        .render(
-            pg=pg,
-            css=house_css(),
-            money=_records(pg.money),
-            outputs=_records(pg.outputs),
-            reach=_records(pg.reach),
-            targets=_records(pg.targets),
-            returns=pg.returns,
-            generated=pg.generated_at.astimezone(UTC).strftime("%d %B %Y %H:%M UTC"),
-            version=__version__,
-        )
+    return _render(
+        "programme.html.j2",
+        pg.generated_at,
+        pg=pg,
+        money=_records(pg.money),
+        outputs=_records(pg.outputs),
+        reach=_records(pg.reach),
+        targets=_records(pg.targets),
+        returns=pg.returns,
     )
