@@ -153,6 +153,17 @@ def seed(kind: str, tmp: Path) -> Seed:
 
         p = synth_ambulance(tmp, lsoas=6, months=3, seed=1)
         return Seed(kind, p.name, p.read_bytes())
+    if kind == "lookup_lsoa11_lsoa21_lad22":
+        # not in the shared data (ONS download): eight best-fit rows in the published layout,
+        # including a 2011 LSOA that was renumbered in 2021
+        lines = ["FID,LSOA11CD,LSOA11NM,LSOA21CD,LSOA21NM,LAD22CD,LAD22NM,LAD22NMW"]
+        for i in range(1, 9):
+            c21 = f"E0103{2000 + i}" if i == 8 else f"E0100000{i}"
+            lines.append(
+                f"{i},E0100000{i},City of London 00{i}A,{c21},City of London 00{i}A,"
+                "E09000001,City of London,"
+            )
+        return Seed(kind, "LSOA11_LSOA21_LAD22_best_fit.csv", ("\n".join(lines) + "\n").encode())
     raise AssertionError(f"no fuzzing seed for format {kind!r}: add one to {__file__}")
 
 
