@@ -199,7 +199,7 @@ def export_cmd(
     ] = True,
     database_url: DbOpt = None,
 ) -> None:
-    """Export grants as 360Giving data (JSON package or CSV), validated against the standard."""
+    """Export grants as 360Giving data (JSON package, CSV or XLSX), validated against the standard."""
     from vrkit.tasks.delivery import cli_actor, export_360giving
 
     with _errors(), _session(database_url) as s:
