@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
+# the delivery demo's operational database (programmes, money, returns): the embedded SQLite
+DELIVERY_DB ?= sqlite:///$(abspath $(OUT))/delivery.sqlite3
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
 .PHONY: demo test lint typecheck pytest fuzz mutate bench docs clean serve test-deps
@@ -23,7 +25,9 @@ demo: $(STAMP)
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report needs-assessment --area London --years 2015-2021 --out $(OUT)/needs-assessment-london
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb rank --profile sports --geography ward --top 20 --out $(OUT)/rank-sports
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb alerts --measure violence_with_injury --geography borough --month 2021-06 --format json --out $(OUT)/alerts-2021-06.json
-	@echo "Outputs:"; find $(OUT) -type f ! -name '*.duckdb*' | sort
+	$(BIN)/vrkit programmes import $(VRKIT_DATA_DIR)/london_vru_2020_21 --database-url $(DELIVERY_DB)
+	$(BIN)/vrkit programmes report --year 2020/21 --format html,xlsx,json --out $(OUT)/delivery-2020-21 --database-url $(DELIVERY_DB)
+	@echo "Outputs:"; find $(OUT) -type f ! -name '*.duckdb*' ! -name '*.sqlite3*' | sort
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -37,8 +37,10 @@ from .conftest import (
     IN_BOROUGH,
     IN_BOROUGH_CODE,
     IN_DEPT,
+    IN_ORG,
     OUT_BOROUGH,
     OUT_DEPT,
+    OUT_ORG,
     ROLES_UNDER_TEST,
     Portal,
 )
@@ -69,6 +71,14 @@ EXAMPLES: dict[str, Any] = {
     "since": "",
     "until": "",
     "target": "",
+    # delivery (issue #15): programmes of the provider's organisation and of another one
+    "ref": ("in_programme", "out_programme"),
+    "quarter": 1,
+    "theme": "",
+    "saved": "",
+    "done": "",
+    "version": 1,
+    "reprofile_id": "reprofile",
 }
 #: per-route overrides of EXAMPLES (route name → parameter → value)
 ROUTE_EXAMPLES: dict[str, dict[str, Any]] = {"na_download": {"format": "xlsx"}}
@@ -88,6 +98,22 @@ FORMS: dict[str, Any] = {
     "admin_user_update": {"role": "csp_analyst", "boroughs": "E09000012", "active": "yes"},
     "admin_user_password": {},
     "admin_org_create": lambda: {"name": f"Org {uuid.uuid4().hex[:8]}", "kind": "partner"},
+    "programme_update": {"version": "1", "name": "Matrix programme", "theme": "other"},
+    "return_upload": "return_file",
+    "api_return_submit": "return_file",
+    "spend_record": {
+        "programme": "M-IN",
+        "source": "home_office",
+        "year": "2020/21",
+        "quarter": "1",
+        "amount": "1.00",
+    },
+    "reprofile_propose": {
+        "reason": "matrix test reprofile",
+        "lines": "M-IN:home_office:2020/21:Q1:-1\nM-IN:home_office:2020/21:Q2:1",
+        "year": "2020/21",
+    },
+    "reprofile_decide": {"decision": "reject", "note": "matrix", "year": "2020/21"},
 }
 _NUM = re.compile(r"(?<![\w#.-])\d[\d,]*(?:\.\d+)?(?![\w-])")
 
@@ -143,6 +169,7 @@ def expected_allowed(route: RouteInfo, role: str, variant: str) -> bool:
             {
                 "csp_analyst": {("borough", IN_BOROUGH_CODE)},
                 "ed_submitter": {("department", IN_DEPT)},
+                "provider": {("organisation", "in-org")},
             }.get(role, set())
         ),
     )
@@ -151,6 +178,8 @@ def expected_allowed(route: RouteInfo, role: str, variant: str) -> bool:
         codes = None if not any(rdef.rule(f) == "own" for f in g.family) else p.scope_codes(kind)
     elif kind == "borough":
         codes = frozenset({IN_BOROUGH_CODE}) if variant == "in" else frozenset({"E09000012"})
+    elif kind == "organisation":
+        codes = frozenset({"in-org"}) if variant == "in" else frozenset({"out-org"})
     else:
         codes = frozenset({IN_DEPT}) if variant == "in" else frozenset({OUT_DEPT})
     return all(p.edition(f, codes) != "none" for f in g.family)
@@ -189,7 +218,54 @@ def state(module_portal: Portal) -> dict[str, Any]:
             password="quiet lamp river stone",
         )
         subs["target_user"] = target.id
+    subs.update(_delivery_state(module_portal))
     return subs
+
+
+def _delivery_state(portal: Portal) -> dict[str, Any]:
+    """Two programmes (one led by the provider's organisation, one by another), money, targets,
+    a grant with an award date, the logic model and a proposed reprofile."""
+    import tempfile
+    from pathlib import Path
+
+    from vrkit.tasks import delivery as tasks
+
+    from .delivery_helpers import EXAMPLE, write_tables
+
+    actor = Principal(role="commissioner", email="matrix@test.vrkit.invalid")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_tables(
+            Path(tmp),
+            {
+                "programmes.csv": "ref,name,theme,objectives,lead_organisation\n"
+                f"M-IN,Matrix in-scope programme,VCS/community,1,{IN_ORG}\n"
+                f"M-OUT,Matrix out-of-scope programme,VCS/community,2,{OUT_ORG}\n",
+                "budgets.csv": "source,financial_year,amount_gbp\nhome_office,2020/21,1000\n",
+                "profile.csv": "programme_ref,source,financial_year,quarter,amount_gbp\n"
+                "M-IN,home_office,2020/21,1,100\nM-IN,home_office,2020/21,2,100\n"
+                "M-OUT,home_office,2020/21,1,100\n",
+                "targets.csv": "programme_ref,source,measure,financial_year,target\n"
+                "M-IN,,people_reached_new,2020/21,50\nM-OUT,,people_reached_new,2020/21,60\n",
+            },
+        )
+        grants = Path(tmp) / "grants.json"
+        grants.write_text(
+            '{"grants": [{"id": "360G-matrix-1", "title": "Matrix grant", "description": "d", '
+            '"currency": "GBP", "amountAwarded": 100, "awardDate": "2020-04-01", '
+            '"recipientOrganization": [{"id": "GB-MATRIX-IN", "name": "Matrix recipient"}], '
+            '"fundingOrganization": [{"id": "GB-MATRIX-VRU", "name": "Matrix VRU"}], '
+            '"grantProgramme": [{"code": "M-IN", "title": "Matrix in-scope programme"}]}]}'
+        )
+        with portal.app.state.db.session() as s:
+            tasks.import_delivery(s, actor, [folder, grants])
+            tasks.import_logic_model(s, actor, EXAMPLE / "logic_model.json")
+            rp = tasks.propose_reprofile(
+                s,
+                actor,
+                reason="matrix reprofile to decide",
+                lines=["M-IN:home_office:2020/21:Q1:-10", "M-IN:home_office:2020/21:Q2:10"],
+            )
+    return {"in_programme": "M-IN", "out_programme": "M-OUT", "reprofile": rp["id"]}
 
 
 def _value(name: str, variant: str, state: dict[str, Any], route: str = "") -> Any:
@@ -235,7 +311,12 @@ def request(
                 f"no form example for {method} {route.path} ({route.name}): add it to FORMS"
             )
         files = None
-        if form == "istv_file":
+        if form == "return_file":
+            files = {
+                "file": ("return.xlsx", io.BytesIO(b"not a workbook"), "application/octet-stream")
+            }
+            form = {}
+        elif form == "istv_file":
             site = IN_DEPT if variant == "in" else OUT_DEPT
             files = {"file": ("return.csv", io.BytesIO(istv_csv(site)), "text/csv")}
             form = {"department": site}
@@ -316,7 +397,7 @@ def test_allowed_and_denied_as_the_policy_says(matrix: list[Result]) -> None:
         if not r.denied
         and "GET" in r.route.methods
         and r.status != 200
-        and r.route.name != "report_style"
+        and r.route.name not in ("report_style", "delivery_style")
     ]
     assert not not_ok, "\n".join(not_ok)
     counts = Counter((r.role, r.denied) for r in matrix)
@@ -448,3 +529,32 @@ def test_denied_bodies_carry_no_data(matrix: list[Result], module_portal: Portal
         if res.denied:
             assert len(res.body) < 20_000, f"{res.route.path}: a refusal should be short"
             assert b"SYN0" not in res.body
+
+
+def test_providers_see_their_own_programmes_only(matrix: list[Result]) -> None:
+    """Programme data (family ``programme``): a provider's responses never carry another
+    organisation's programme; roles without delivery permissions never see a programme."""
+    leaks = []
+    seen_own = 0
+    for res in matrix:
+        if res.denied:
+            continue
+        body = res.body.decode("utf-8", errors="replace")
+        g = res.route.guard
+        admin_route = g is not None and g.permission.startswith("admin.")
+        if res.role == "provider":
+            if "M-OUT" in body or "Matrix out-of-scope" in body or OUT_ORG in body:
+                leaks.append(
+                    f"provider {res.route.path} ({res.variant}) shows another organisation's programme"
+                )
+            seen_own += "M-IN" in body
+        elif (
+            res.role not in ("commissioner",)
+            and not admin_route
+            and ("M-IN" in body or "M-OUT" in body)
+        ):
+            leaks.append(f"{res.role} {res.route.path} ({res.variant}) shows a programme")
+        if res.role not in ("commissioner", "provider", "admin") and IN_ORG in body:
+            leaks.append(f"{res.role} {res.route.path} names a provider organisation")
+    assert seen_own >= 4, "the provider should see its own programme on several routes"
+    assert not leaks, "\n".join(leaks)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -36,6 +36,14 @@ DEMO_USERS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
         [("department", "SYN01")],
     ),
     ("admin", "admin@demo.vrkit.invalid", "Demo administrator", []),
+    # issue #15: a commissioner, and a provider scoped to an organisation of the London example
+    ("commissioner", "commissioner@demo.vrkit.invalid", "Demo commissioner", []),
+    (
+        "provider",
+        "provider.elba@demo.vrkit.invalid",
+        "Demo provider (East London Business Alliance)",
+        [("organisation", "East London Business Alliance")],
+    ),
 ]
 
 
@@ -58,7 +66,9 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
             org = accounts.upsert_organisation(
                 s, system, "Demo Violence Reduction Unit (DEMO)", kind="vru"
             )
-            for role, email, name, scopes in DEMO_USERS:
+            seed_delivery_demo(s, system)
+            for role, email, name, named_scopes in DEMO_USERS:
+                scopes, own_org = _organisation_scopes(s, named_scopes)
                 password = "demo-" + secrets.token_urlsafe(9)
                 from sqlalchemy import select
 
@@ -73,7 +83,7 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
                         name=name,
                         role=role,
                         scopes=scopes,
-                        organisation_id=org.id,
+                        organisation_id=own_org or org.id,
                         password=password,
                         must_change_password=False,
                     )
@@ -88,6 +98,36 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
     finally:
         db.dispose()
     return out
+
+
+def seed_delivery_demo(s: Any, system: Any) -> None:
+    """The London VRU 2020/21 delivery example (programmes, money, targets, logic model) in the
+    operational database, so commissioners and providers have something to work on (idempotent;
+    skipped with a message when the example folder is not in the data directory)."""
+    from vrkit.tasks.delivery import import_delivery
+
+    folder = get_settings().data_dir / "london_vru_2020_21"
+    if not folder.is_dir():
+        print(f"no delivery example at {folder}: the delivery pages start empty", file=sys.stderr)
+        return
+    import_delivery(s, system, [folder])
+
+
+def _organisation_scopes(
+    s: Any, scopes: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], int | None]:
+    """Demo scopes naming an organisation by name → its id (and that organisation)."""
+    from vrkit.ops.delivery.register import find_organisation
+
+    out, own = [], None
+    for kind, code in scopes:
+        if kind == "organisation" and not code.isdigit():
+            found = find_organisation(s, code, None)
+            if found is None:
+                continue
+            code, own = str(found.id), found.id
+        out.append((kind, code))
+    return out, own
 
 
 def ingest_if_empty(store: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from vrkit.web.routes import admin, api, explore, istv, pages, reports
+from vrkit.web.routes import admin, api, delivery, delivery_api, explore, istv, pages, reports
 
 ROUTERS: list[APIRouter] = [
     pages.router,
@@ -14,4 +14,6 @@ ROUTERS: list[APIRouter] = [
     istv.router,
     admin.router,
     api.router,
+    delivery.router,  # issue #15: commissioners and providers
+    delivery_api.router,
 ]
