@@ -453,6 +453,8 @@ def locations_with_postcodes(s: Session) -> dict[str, tuple[float, float]]:
     """Postcodes of the directory's own addresses with their coordinates (for the gazetteer)."""
     out: dict[str, tuple[float, float]] = {}
     for loc in s.scalars(select(DirLocation).where(DirLocation.latitude.is_not(None))):
+        if loc.postcode and loc.postcode.startswith("ZZ99"):
+            continue  # the pseudo-postcode of synthetic addresses places nothing
         if loc.postcode and loc.latitude is not None and loc.longitude is not None:
             out[loc.postcode] = (loc.latitude, loc.longitude)
     return out
