@@ -55,15 +55,33 @@ def area_monthly(
 
 
 def area_period_totals(
-    wh: Warehouse, measure_id: str, *, area: str = "London", period: trends.Period = "calendar"
+    wh: Warehouse,
+    measure_id: str,
+    *,
+    area: str = "London",
+    period: trends.Period = "calendar",
+    across_breaks: bool = False,
 ) -> pd.DataFrame:
-    """Period totals with change and % change on the previous period (``trend`` command)."""
+    """Period totals with change and % change on the previous period (``trend`` command).
+
+    Catalogued series breaks (``catalog/breaks.toml``) are marked: ``comparable`` is False and
+    ``break_label`` names the break where one lies between a period and the previous one, whose
+    change and % change are then left blank unless ``across_breaks``; ``mixes_bases`` marks a
+    period holding months on both sides of a break.
+    """
+    from vrkit.analysis.breaks import mark_breaks, series_breaks
+
     series = area_monthly(wh, measure_id, area=area)
     totals = trends.period_totals(series, period)
     prev = totals["total"].shift(1)
     totals["change"] = totals["total"] - prev
     totals["pct_change"] = np.where(prev > 0, 100.0 * totals["change"] / prev, np.nan)
-    return totals
+    return mark_breaks(
+        totals,
+        series_breaks(measure_id, "mps_borough_monthly"),
+        period=period,
+        across_breaks=across_breaks,
+    )
 
 
 #: geography → monthly MPS source used by early warning (``vrkit alerts`` and the reports)

@@ -213,9 +213,9 @@ def ingest(
 
 def _post_ingest(wh) -> None:
     """Derived links that need several sources (LSOA→ward best fit) once both are loaded."""
-    from vrkit.store.derived import derive_lsoa_ward_links
+    from vrkit.store.derived import derive_all_lsoa_ward_links
 
-    derive_lsoa_ward_links(wh)  # returns 0 until both boundary layers are loaded
+    derive_all_lsoa_ward_links(wh)  # 0 links for a vintage until both layers are loaded
 
 
 @app.command()
@@ -416,8 +416,20 @@ def measures() -> None:
     t.add_column("id", no_wrap=True)
     for col in ("label", "taxonomies", "notes"):
         t.add_column(col)
+    from vrkit.analysis.breaks import series_breaks
+    from vrkit.analysis.measures import geographies_of
+
+    t.add_column("geographies")
+    t.add_column("series breaks")
     for m in all_measures().values():
-        t.add_row(m.id, m.label, ", ".join(m.rules), m.notes)
+        t.add_row(
+            m.id,
+            m.label,
+            ", ".join(m.rules),
+            m.notes,
+            ", ".join(geographies_of(m.id)),
+            "; ".join(f"{b.start:%Y-%m} {b.label}" for b in series_breaks(m.id)),
+        )
     out.print(t)
 
 
@@ -427,27 +439,59 @@ def trend(
     area: Annotated[str, typer.Option(help="London, or a borough name or code.")] = "London",
     period: Annotated[str, typer.Option(help="calendar or financial")] = "calendar",
     fmt: Annotated[str, typer.Option("--format", help="table or csv")] = "table",
+    across_breaks: Annotated[
+        bool,
+        typer.Option(
+            "--across-breaks", help="Show change across a series break (flagged, not blank)."
+        ),
+    ] = False,
 ) -> None:
-    """Yearly totals and year-on-year change of a measure for London or a borough."""
+    """Yearly totals and year-on-year change of a measure for London or a borough.
+
+    Series breaks (recording or category changes, `vrkit measures`) are marked; no change is
+    given across one unless --across-breaks."""
     from vrkit.api import area_period_totals
 
     with _user_errors():
         wh = _warehouse(read_only=True)
-        df = area_period_totals(wh, measure, area=area, period=period)  # type: ignore[arg-type]
+        df = area_period_totals(
+            wh,
+            measure,
+            area=area,
+            period=period,  # type: ignore[arg-type]
+            across_breaks=across_breaks,
+        )
         wh.close()
         if fmt == "csv":
             sys.stdout.write(df.to_csv(index=False))
             return
-        t = Table("period", "months", "total", "change", "% change", title=f"{measure} — {area}")
+        t = Table(
+            "period", "months", "total", "change", "% change", "", title=f"{measure} — {area}"
+        )
         for r in df.itertuples():
+            if not r.comparable:
+                t.add_section()
+            mark = (
+                f"‖ series break: {r.break_label}"
+                + ("" if across_breaks else " (no change across it)")
+                if not r.comparable
+                else ""
+            )
+            if r.mixes_bases:
+                mark = (mark + "; " if mark else "") + "mixes both sides of a break"
             t.add_row(
                 str(r.period),
                 str(r.months),
                 "—" if r.total != r.total else f"{r.total:,.0f}",
                 "" if r.change != r.change else f"{r.change:+,.0f}",
                 "" if r.pct_change != r.pct_change else f"{r.pct_change:+.1f} %",
+                mark,
             )
         out.print(t)
+        from vrkit.analysis.breaks import series_breaks
+
+        for b in series_breaks(measure, "mps_borough_monthly"):
+            out.print(f"‖ {b.label}, from {b.start:%B %Y}: {b.reason}")
 
 
 @report_app.command("violent-crime")

@@ -210,7 +210,16 @@ def forecast(
             if counts.empty:
                 raise InputError(f"no {geography} series {area!r}", hint="Use a ward GSS code.")
             label = str(hit["area_name"].iloc[0]) if not hit.empty else code
-        res = forecast_counts(counts, horizon=horizon, origin=origin, seed=seed)
+        from vrkit.analysis.breaks import series_breaks
+
+        source = "mps_ward_monthly" if geography == "ward" else "mps_borough_monthly"
+        res = forecast_counts(
+            counts,
+            horizon=horizon,
+            origin=origin,
+            seed=seed,
+            breaks=series_breaks(measure, source),
+        )
         if not res.skipped.empty:
             raise InputError(f"{label}: {res.skipped['reason'].iloc[0]}")
         tab = res.table.assign(area_name=label, month=res.table["month"].dt.strftime("%Y-%m"))
@@ -235,7 +244,14 @@ def forecast(
             out.print(t)
             f = res.fits.iloc[0]
             out.print(
-                f"NB2 regression on {f['n_fit']} months (COVID-19 restriction months left out); "
+                f"NB2 regression on {f['n_fit']} months (COVID-19 restriction months left out"
+                + (
+                    f"; fitted from {res.params.fit_from} only: series break "
+                    f"{res.params.series_break}"
+                    if res.params.fit_from
+                    else ""
+                )
+                + "); "
                 f"trend {f['trend_per_year']:+.1f} %/year; α = {f['alpha']:.4f}; "
                 f"{res.params.n_sims} simulations, seed {seed}."
             )

@@ -35,7 +35,9 @@ def rank(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
     fmt: Annotated[
         list[str] | None,
-        typer.Option("--format", "-f", help="csv, xlsx, html, gpkg (repeatable; default all)."),
+        typer.Option(
+            "--format", "-f", help="csv, xlsx, html, gpkg, json (repeatable; default all)."
+        ),
     ] = None,
     normalisation: Annotated[
         str | None,
@@ -45,8 +47,27 @@ def rank(
         str | None, typer.Option(help="additive or geometric (default: profile's).")
     ] = None,
     missing: Annotated[
-        str, typer.Option(help="Missing data: reweight, exclude, impute_parent or error.")
-    ] = "reweight",
+        str,
+        typer.Option(
+            help="Missing data: auto (impute heavily weighted indicators from the borough, "
+            "flagged), reweight, exclude, impute_parent or error."
+        ),
+    ] = "auto",
+    smoothing: Annotated[
+        str,
+        typer.Option(help="Crime rates: spatial or global empirical Bayes, or none (crude)."),
+    ] = "spatial",
+    denominator: Annotated[
+        str,
+        typer.Option(
+            help="Crime rates per 1,000 residents, or per 1,000 workday population "
+            "(residents − residents in work + jobs; ward profiles) where residents mislead."
+        ),
+    ] = "residents",
+    crime_year: Annotated[
+        int | None,
+        typer.Option("--crime-year", help="Year of the crime counts (default latest complete)."),
+    ] = None,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws.")] = 1000,
     spread: Annotated[float, typer.Option(help="Weight perturbation, ± share.")] = 0.25,
     bootstrap: Annotated[
@@ -95,6 +116,9 @@ def rank(
                 seed=seed,
                 public=public,
                 sdc_rule=sdc_rule,
+                smoothing=smoothing,
+                crime_year=crime_year,
+                denominator=denominator,
             )
             paths = write_need_index(report, out_dir, formats=fmt or FORMATS, wh=wh)
         t = Table(

@@ -70,6 +70,8 @@ EXAMPLES: dict[str, Any] = {
     "until": "",
     "target": "",
 }
+#: per-route overrides of EXAMPLES (route name → parameter → value)
+ROUTE_EXAMPLES: dict[str, dict[str, Any]] = {"na_download": {"format": "xlsx"}}
 #: form bodies of the state-changing routes (every one also gets its CSRF token)
 FORMS: dict[str, Any] = {
     "sign_in_post": {"email": "nobody@test.vrkit.invalid", "password": "not the password"},
@@ -190,7 +192,9 @@ def state(module_portal: Portal) -> dict[str, Any]:
     return subs
 
 
-def _value(name: str, variant: str, state: dict[str, Any]) -> Any:
+def _value(name: str, variant: str, state: dict[str, Any], route: str = "") -> Any:
+    if name in ROUTE_EXAMPLES.get(route, {}):
+        return ROUTE_EXAMPLES[route][name]
     if name not in EXAMPLES:
         pytest.fail(f"no example value for request parameter {name!r}: add it to EXAMPLES")
     v = EXAMPLES[name]
@@ -216,7 +220,7 @@ def request(
     path = route.path
     query: dict[str, Any] = {}
     for name in _params(route):
-        value = _value(name, variant, state)
+        value = _value(name, variant, state, route.name)
         if "{" + name + "}" in path:
             path = path.replace("{" + name + "}", str(value))
         else:

@@ -7,6 +7,7 @@ Vega-Lite projects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
@@ -60,7 +61,10 @@ def geojson_features(
         props: dict[str, Any] = {"area_code": row["area_code"], "area_name": row["area_name"]}
         for f in fields:
             v = row[f]
-            props[f] = None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+            if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+                props[f] = None
+            else:
+                props[f] = v if isinstance(v, str) else float(v)
         feats.append(
             {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(geom)}
         )
@@ -80,6 +84,7 @@ def choropleth(
     width: int = 420,
     height: int = 330,
     suppressed_field: str | None = None,
+    classes: Sequence[tuple[str, str]] | None = None,
 ) -> alt.LayerChart:
     """A choropleth of ``properties[field]``; areas without a value are light grey.
 
@@ -94,7 +99,17 @@ def choropleth(
     prop = f"properties.{field}"
     base = alt.Chart(data).mark_geoshape(fill=NO_DATA, stroke="#ffffff", strokeWidth=0.4)
     vals = [f["properties"][field] for f in features if f["properties"][field] is not None]
-    if diverging:
+    color: Any
+    if classes:
+        # categorical classes (e.g. counts-aware change classes) with fixed colours
+        color = alt.Color(
+            f"{prop}:N",
+            scale=alt.Scale(domain=[c for c, _ in classes], range=[h for _, h in classes]),
+            legend=alt.Legend(title=legend_title, orient="right"),
+        )
+    if classes:
+        scale = None
+    elif diverging:
         # symmetric about 0; a few extreme small-area changes must not wash out the rest
         a = np.abs(np.asarray(vals, dtype=float))
         m = float(np.quantile(a, 0.95)) if a.size else 1.0
@@ -106,7 +121,9 @@ def choropleth(
         alt.Chart(data)
         .mark_geoshape(stroke="#ffffff", strokeWidth=0.4)
         .encode(
-            color=alt.Color(
+            color=color
+            if classes
+            else alt.Color(
                 f"{prop}:Q",
                 scale=scale,
                 legend=alt.Legend(
@@ -115,7 +132,9 @@ def choropleth(
             ),
             tooltip=[
                 alt.Tooltip("properties.area_name:N", title="Area"),
-                alt.Tooltip(f"{prop}:Q", title=legend_title, format=value_format),
+                alt.Tooltip(f"{prop}:N", title=legend_title)
+                if classes
+                else alt.Tooltip(f"{prop}:Q", title=legend_title, format=value_format),
             ],
         )
         .transform_filter(f"isValid(datum.properties.{field})")

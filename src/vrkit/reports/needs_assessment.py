@@ -25,7 +25,7 @@ from vrkit.analysis import concentration as conc
 from vrkit.analysis import deprivation as dep
 from vrkit.analysis import hotspots as hs
 from vrkit.analysis import spacetime as st
-from vrkit.analysis.measures import get_measure
+from vrkit.analysis.measures import availability_message, get_measure
 from vrkit.errors import InputError
 from vrkit.reports.protected_tables import BLANKED_COL, SUPPRESSED_COL, mark_protected
 from vrkit.reports.public import (
@@ -130,6 +130,13 @@ def load_places(
         )
     area_type, kind = GEOGRAPHIES[geography]
     get_measure(measure)
+    why_not = availability_message(measure, geography)
+    if why_not:
+        raise InputError(
+            why_not,
+            hint="Pick one of those geographies (--geography), or a whole-group measure "
+            "such as violence_against_the_person (`vrkit measures` lists them).",
+        )
     geo = queries.area_geometries(wh, area_type)
     if geo.empty:
         raise InputError(
@@ -143,7 +150,8 @@ def load_places(
     counts = queries.annual_counts(wh, measure, source_kind=kind)
     if counts.empty:
         raise InputError(
-            f"no {kind} counts in the warehouse", hint="Ingest the derived annual file first."
+            f"no {kind} counts of {measure} in the warehouse",
+            hint=f"Ingest the {kind} files (vrkit ingest --all).",
         )
     wide = counts.groupby(["area_code", "year"])["count"].sum(min_count=1).unstack("year")
     reasons = counts.dropna(subset=["exclusion_reason"]).groupby("year")["exclusion_reason"].first()
@@ -261,7 +269,7 @@ def build_needs_assessment(
     years: list[int] | str = "2015-2021",
     measure: str = "violence_against_the_person",
     geography: str = "lsoa",
-    permutations: int = 9999,
+    permutations: int = hs.DEFAULT_PERMUTATIONS,
     seed: int = 1,
     adjust: str = "fdr",
     alpha: float = 0.05,
@@ -274,10 +282,10 @@ def build_needs_assessment(
     With ``public=True`` the report is the disclosure-controlled edition (:func:`make_public`,
     small-count rule ``sdc_rule``: ``lt10`` suppresses 1–9, ``nhs`` 1–7).
 
-    The default of 9,999 permutations keeps the permutation p-value floor (2/10,000) low enough
-    for an FDR adjustment over thousands of LSOAs to flag strong clusters; with 999 the floor
-    (0.002) lets FDR flag places only when about 200 of them reach it (see
-    :func:`vrkit.analysis._inference.floor_warning`).
+    Hot spot inference is the one default of every hot spot path
+    (:data:`vrkit.analysis.hotspots.DEFAULT_INFERENCE`): analytic z-scores with FDR control;
+    ``permutations > 0`` uses conditional permutations instead (with a warning when their
+    p-value floor makes FDR flagging impossible).
     """
     if public:
         check_rule(sdc_rule)
@@ -464,13 +472,28 @@ def build_needs_assessment(
         ),
         (
             "Gi*",
-            f"binary weights, self-weight 1 (Getis & Ord 1992; Ord & Getis 1995); {permutations} conditional permutations, seed {seed}, two-sided",
+            "binary weights, self-weight 1 (Getis & Ord 1992; Ord & Getis 1995); "
+            + (
+                f"{permutations} conditional permutations, seed {seed}, two-sided"
+                if permutations
+                else "analytic z-scores (moments under randomisation), two-sided"
+            ),
         ),
-        ("Local Moran's I", "row-standardised weights (Anselin 1995); same permutations"),
+        (
+            "Local Moran's I",
+            "row-standardised weights (Anselin 1995); "
+            + ("same permutations" if permutations else "analytic z (Sokal et al. 1998)"),
+        ),
         (
             "Multiple testing",
-            f"{adjust} over the {len(places):,} places; alpha {alpha}; permutation p-value floor {gi.params['p_value_floor']:.4g}",
+            f"{adjust} over the {len(places):,} places; alpha {alpha}"
+            + (
+                f"; permutation p-value floor {gi.params['p_value_floor']:.4g}"
+                if permutations
+                else ""
+            ),
         ),
+        ("Inference default", hs.DEFAULT_INFERENCE),
         ("Hot spot classes", "ArcGIS Gi_Bin: ±3 adjusted p ≤ 0.01, ±2 ≤ 0.05, ±1 ≤ 0.10"),
         (
             "Space-time",

@@ -27,6 +27,9 @@ import numpy as np
 import pandas as pd
 
 from vrkit._version import __version__
+from vrkit.analysis.changes import METHOD as CHANGE_METHOD
+from vrkit.analysis.changes import change_sentence as honest_sentence
+from vrkit.analysis.changes import compare_count_frame, compare_counts
 from vrkit.analysis.events import events_frame
 from vrkit.analysis.measures import get_measure
 from vrkit.analysis.trends import add_rank, change, rates_per_1000
@@ -53,6 +56,12 @@ TABLE_MEASURES: tuple[str, ...] = ("violence_against_the_person", "violence_with
 #: ward file, unlike VAP whose 2019 homicide cells are NA for some wards).
 MAP_MEASURE = "violence_with_injury"
 
+#: counts-aware change classes of the change maps: only a significant change has a colour
+CHANGE_COLOURS: tuple[tuple[str, str], ...] = (
+    ("significant fall", "#2166ac"),
+    ("no significant change", "#f0f0f0"),
+    ("significant rise", "#e66101"),
+)
 SOURCE_KIND = "mps_borough_monthly"
 WARD_MONTHLY = "mps_ward_monthly"
 WARD_ANNUAL = "mps_ward_annual_derived"
@@ -157,6 +166,14 @@ class ViolentCrimeReport:
                 "rate_lower": r["rate_lower"],
                 "rate_upper": r["rate_upper"],
                 "commentary": r["commentary"],
+                "change_test": {
+                    "method": "exact conditional test of two Poisson counts",
+                    "p_value": r.get("p_value"),
+                    "significant": r.get("significant"),
+                    "change_class": r.get("change_class"),
+                    "pct_change_lower": r.get("pct_lower"),
+                    "pct_change_upper": r.get("pct_upper"),
+                },
             }
             for r in self.headline.to_dict("records")
         ]
@@ -198,51 +215,22 @@ class ViolentCrimeReport:
 # -- sentences ----------------------------------------------------------------------------------
 
 
-def _fmt_int(x: float) -> str:
-    return f"{round(float(x)):,}"
-
-
-def _fmt_pct(p: float) -> str:
-    a = abs(p)
-    if a >= 10:
-        return f"{a:.0f} %"
-    if a >= 0.05:
-        return f"{a:.1f} %"
-    return "less than 0.1 %"
-
-
 def change_sentence(label: str, current: float, previous: float, year: int, compare: int) -> str:
-    """One sentence describing the change in a count between two years.
+    """One honest sentence about the change in a count between two years.
+
+    The change is tested (:func:`vrkit.analysis.changes.compare_counts`: exact conditional test
+    of two Poisson counts); a rise or fall is claimed only when the test is significant at 5 %,
+    with the 95 % interval of the % change; otherwise the sentence says "no significant
+    change".
 
     Examples
     --------
-    >>> change_sentence("Violence with injury", 69252, 77500, 2020, 2019)
-    'Violence with injury fell by 11 % (8,248 fewer offences) in 2020 compared with 2019.'
-    >>> change_sentence("Homicide", 5, 4, 2020, 2019)
-    'Homicide rose by 25 % (1 more offence) in 2020 compared with 2019.'
+    >>> change_sentence("Homicide", 8, 7, 2020, 2019)
+    'Homicide: no significant change in 2020 compared with 2019 (8 offences against 7; p = 1.00).'
     """
     if current is None or previous is None or _isnan(current) or _isnan(previous):
         return f"{label}: figures for {year} or {compare} are not available."
-    diff = current - previous
-    n = _fmt_int(abs(diff))
-    noun = "offence" if abs(diff) == 1 else "offences"
-    if diff == 0:
-        total = "offence" if current == 1 else "offences"
-        return (
-            f"{label} was unchanged in {year} compared with {compare} "
-            f"({_fmt_int(current)} {total} in both years)."
-        )
-    verb = "rose" if diff > 0 else "fell"
-    more = "more" if diff > 0 else "fewer"
-    if previous == 0:
-        return (
-            f"{label} {verb} from 0 to {_fmt_int(current)} offences in {year} compared with "
-            f"{compare}."
-        )
-    pct = 100.0 * diff / previous
-    return (
-        f"{label} {verb} by {_fmt_pct(pct)} ({n} {more} {noun}) in {year} compared with {compare}."
-    )
+    return honest_sentence(label, compare_counts(current, previous), year, compare)
 
 
 def _isnan(x: object) -> bool:
@@ -391,7 +379,7 @@ def _compare_table(per_year: pd.DataFrame, year: int, compare: int, key: list[st
     out["change"] = out["current"] - out["previous"]
     prev = out["previous"].where(out["previous"] > 0)
     out["pct_change"] = 100.0 * out["change"] / prev
-    return out.reset_index()
+    return compare_count_frame(out.reset_index())
 
 
 def build_violent_crime_report(
@@ -553,7 +541,11 @@ def build_violent_crime_report(
                 "commentary": change_sentence(labels[m], cur, prev, year, compare),
             }
         )
-    headline = rates_per_1000(pd.DataFrame(rows), count="current")
+    headline = rates_per_1000(compare_count_frame(pd.DataFrame(rows)), count="current")
+    notes.append(
+        f"Changes: {CHANGE_METHOD}. A rise or fall is reported only when significant; "
+        "maps colour only significant changes."
+    )
 
     # monthly
     mrows = []
@@ -601,6 +593,10 @@ def build_violent_crime_report(
                 "previous",
                 "change",
                 "pct_change",
+                "pct_lower",
+                "pct_upper",
+                "p_value",
+                "change_class",
                 "population",
                 "rate",
                 "rate_lower",
@@ -1015,13 +1011,17 @@ def _ward_rates(
         "previous",
         "change",
         "pct_change",
+        "pct_lower",
+        "pct_upper",
+        "p_value",
+        "change_class",
         "population",
         "rate",
         "rate_lower",
         "rate_upper",
         "rank",
     ]
-    return out[cols], note
+    return out[[c for c in cols if c in out.columns]], note
 
 
 def _homicide(wh: Warehouse, area_code: str | None) -> tuple[pd.DataFrame, list[int], str | None]:
@@ -1288,7 +1288,9 @@ def _map_measure_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of the mapped measure with ``suppressed_map`` (1 where a count behind the value is
     suppressed: the map shows "suppressed", not a colour)."""
     if frame is None or frame.empty:
-        return pd.DataFrame(columns=["area_code", "rate", "pct_change", "suppressed_map"])
+        return pd.DataFrame(
+            columns=["area_code", "rate", "pct_change", "change_class", "suppressed_map"]
+        )
     f = frame[frame["measure"] == MAP_MEASURE]
     sup = (
         f["suppressed"].astype(str).str.len().gt(0).astype(float)
@@ -1320,7 +1322,10 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
     src = "Source: MPS recorded crime; ONS population; GLA boundaries (OGL)."
     for level, geom, vals, tol in layers:
         feats = geojson_features(
-            geom, vals, fields=("rate", "pct_change", "suppressed_map"), tolerance=tol
+            geom,
+            vals,
+            fields=("rate", "pct_change", "change_class", "suppressed_map"),
+            tolerance=tol,
         )
         n_sup = sum(1 for f in feats if f["properties"]["suppressed_map"])
         has_rate = any(f["properties"]["rate"] is not None for f in feats)
@@ -1337,11 +1342,11 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
             )
         specs.append(
             (
-                "pct_change",
-                f"{label}: % change, {report.compare_year} to {report.year}",
-                "% change",
+                "change_class",
+                f"{label}: change, {report.compare_year} to {report.year}",
+                "Change (exact test, 5 %)",
                 True,
-                "+,.0f",
+                "",
             )
         )
         for fld, title, legend, div, fmt in specs:
@@ -1353,7 +1358,11 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 f"By {level}, {report.area_name}"
                 + (src_txt.get(report.ward_source or "", "") if level == "ward" else ""),
                 "Grey: no data"
-                + ("; colours capped at the 95th percentile" if div else "")
+                + (
+                    "; only changes that an exact test finds significant are coloured"
+                    if div
+                    else ""
+                )
                 + (f"; dark grey: suppressed ({n_sup})" if n_sup else ""),
             ]
             chart = choropleth(
@@ -1362,8 +1371,8 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 title=title,
                 subtitle=sub,
                 legend_title=legend,
-                diverging=div,
-                value_format=fmt,
+                classes=CHANGE_COLOURS if fld == "change_class" else None,
+                value_format=fmt or ",.1f",
                 source=src,
                 suppressed_field="suppressed_map" if n_sup else None,
             )
@@ -1397,6 +1406,20 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
     return out
 
 
+def _sig(r: dict[str, Any]) -> str:
+    """``rise``/``fall`` for a significant change (coloured), else ``""``."""
+    cls = r.get("change_class")
+    return {"significant rise": "rise", "significant fall": "fall"}.get(str(cls), "")
+
+
+def _pct_cell(r: dict[str, Any]) -> str:
+    """% change with "n.s." where its exact test is not significant."""
+    txt = _signed(r["pct_change"], 1, " %")
+    if r.get("change_class") == "no significant change" and txt not in ("", "–"):
+        txt += " (n.s.)"
+    return txt
+
+
 def _table_rows(frame: pd.DataFrame, measure: str, kind_col: str | None = None) -> list[dict]:
     if frame is None or frame.empty:
         return []
@@ -1412,7 +1435,8 @@ def _table_rows(frame: pd.DataFrame, measure: str, kind_col: str | None = None) 
                 "current": _star(r, "current", _num(r["current"])),
                 "previous": _star(r, "previous", _num(r["previous"])),
                 "change": _signed(r["change"]),
-                "pct": _signed(r["pct_change"], 1, " %"),
+                "pct": _pct_cell(r),
+                "sig": _sig(r),
                 "rate": _rate(r["rate"]),
                 "ci": _ci(r["rate_lower"], r["rate_upper"], r["rate"]),
                 "rank": "–" if _isnan(r["rank"]) else str(int(r["rank"])),
@@ -1442,7 +1466,8 @@ def render_html(report: ViolentCrimeReport) -> str:
                 "current": _star(r, "current", _num(r["current"])),
                 "previous": _star(r, "previous", _num(r["previous"])),
                 "change": _signed(r["change"]),
-                "pct": _signed(r["pct_change"], 1, " %"),
+                "pct": _pct_cell(r),
+                "sig": _sig(r),
                 "rate": _rate(r["rate"]),
                 "ci": _ci(r["rate_lower"], r["rate_upper"], r["rate"]),
                 "commentary": r["commentary"],
@@ -1467,7 +1492,7 @@ def render_html(report: ViolentCrimeReport) -> str:
                 "current": _star(hd, "current", _num(h["current"])),
                 "previous": _star(hd, "previous", _num(h["previous"])),
                 "change": _signed(h["change"]),
-                "pct": _signed(h["pct_change"], 1, " %"),
+                "pct": _pct_cell(hd),
                 "rate": _rate(h["rate"]),
                 "ci": _ci(h["rate_lower"], h["rate_upper"], h["rate"]),
                 "rank": "",

@@ -160,3 +160,13 @@ def derive_lsoa_ward_links(
         replace_dataset=replace,
     )
     return len(links)
+
+
+def derive_all_lsoa_ward_links(wh: Warehouse) -> dict[str, int]:
+    """:func:`derive_lsoa_ward_links` for every ward vintage whose boundaries are loaded.
+
+    Every ward vintage gets its own LSOA 2011 best fit, so crime counts can be built for any
+    vintage from LSOA counts (the need index's "complete geography"). Returns ward type →
+    number of links (0 where a layer is not loaded).
+    """
+    return {t: derive_lsoa_ward_links(wh, t) for t in WARD_TYPES}

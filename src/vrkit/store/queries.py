@@ -122,6 +122,36 @@ def annual_counts(
     )
 
 
+def annual_major_counts(
+    wh: Warehouse, majors: list[str], *, source_kind: str = "mps_lsoa_annual_derived"
+) -> pd.DataFrame:
+    """Annual counts of whole offence groups (major categories) per area.
+
+    The LSOA annual files carry major categories only: this is the finest count of the group a
+    minor-category measure (e.g. violence with injury) belongs to. Excluded cells are NaN.
+    Returns ``area_code, year, count``.
+    """
+    if not majors:
+        return pd.DataFrame(columns=["area_code", "year", "count"])
+    marks = ", ".join("?" for _ in majors)
+    return wh.query(
+        f"""SELECT area_code, year,
+                   CASE WHEN bool_or(excluded) THEN NULL ELSE sum("count") END AS "count"
+            FROM crime_count_annual
+            WHERE source_kind = ? AND upper(trim(offence_major)) IN ({marks})
+            GROUP BY area_code, year ORDER BY area_code, year""",
+        [source_kind, *[m.upper() for m in majors]],
+    )
+
+
+def best_fit_links(wh: Warehouse, link_type: str) -> pd.DataFrame:
+    """``child_code, parent_code, weight`` of one link type (empty if not derived)."""
+    return wh.query(
+        "SELECT child_code, parent_code, weight FROM area_link WHERE link_type = ? ORDER BY 1",
+        [link_type],
+    )
+
+
 def population(
     wh: Warehouse, *, year: int, level: str = "lad", ward_type: str = "ward18"
 ) -> pd.DataFrame:

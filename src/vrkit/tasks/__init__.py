@@ -1,1 +1,1 @@
-"""Tasks: one function per user task, what the CLI, the web app and notebooks call."""
+"""Task functions: one per user task, what the CLI, web and notebooks call."""
