@@ -125,6 +125,46 @@ class Gazetteer:
             for k, v in groups.items()
         }
 
+    def with_postcodes(self, postcodes: Mapping[str, tuple[float, float]]) -> Gazetteer:
+        """A copy that also knows ``postcodes`` (this one is left unchanged)."""
+        import copy
+
+        other = copy.copy(self)
+        other._postcodes = dict(self._postcodes)
+        other._outward = dict(self._outward)
+        other.add_postcodes(postcodes)
+        return other
+
+    def to_bng(self, lat: float, lon: float) -> tuple[float, float]:
+        """(easting, northing) of a WGS84 point."""
+        x, y = self._to_bng.transform(lon, lat)
+        return float(x), float(y)
+
+    def outlines(self, tolerance: float = 60.0) -> list[tuple[str, str, Any]]:
+        """(code, name, simplified polygon in EPSG:27700) of every borough."""
+        return [
+            (code, self.places[code].name, g.simplify(tolerance, preserve_topology=True))
+            for code, g in zip(self._codes["borough"], self._geoms["borough"], strict=True)
+        ]
+
+    def outlines_geojson(self, tolerance: float = 60.0) -> dict[str, Any]:
+        """The boroughs as a GeoJSON FeatureCollection in WGS84 (for a web map)."""
+        import shapely
+        from shapely.ops import transform
+
+        feats = []
+        for code, name, g in self.outlines(tolerance):
+            wgs = transform(lambda x, y, z=None: self._to_wgs.transform(x, y), g)
+            wgs = shapely.set_precision(wgs, 1e-5)
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": {"code": code, "name": name},
+                    "geometry": shapely.geometry.mapping(wgs),
+                }
+            )
+        return {"type": "FeatureCollection", "features": feats}
+
     def locate(self, lat: float, lon: float) -> tuple[str | None, str | None]:
         """(borough code, ward code) containing the point; None where it lies in none."""
         import shapely

@@ -87,6 +87,10 @@ def _records(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+#: alert tests of all boroughs, by (data version, measure, month): one test serves 32 profiles
+_ALERTS: dict[tuple[str, str, str], list[dict[str, Any]] | str] = {}
+
+
 def _alerts(wh: Any, borough_code: str, month: str, public: bool) -> dict[str, Any]:
     """Early warning for the borough in ``month``: the improved Farrington test across the 32
     boroughs (as ``vrkit alerts --geography borough``), the borough's rows kept."""
@@ -96,13 +100,18 @@ def _alerts(wh: Any, borough_code: str, month: str, public: bool) -> dict[str, A
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     for m in ALERT_MEASURES:
-        try:
-            counts, _names = monthly_by_geography(wh, m, "borough")
-            res = detect_exceedances(counts, month)
-        except VrkitError as exc:
-            notes.append(f"{m}: not tested ({exc.message})")
+        key = (_data_version(wh), m, month)
+        if key not in _ALERTS:
+            try:
+                counts, _names = monthly_by_geography(wh, m, "borough")
+                _ALERTS[key] = detect_exceedances(counts, month).records()
+            except VrkitError as exc:
+                _ALERTS[key] = exc.message
+        found = _ALERTS[key]
+        if isinstance(found, str):
+            notes.append(f"{m}: not tested ({found})")
             continue
-        for r in res.records():
+        for r in found:
             if r["area_code"] == borough_code:
                 rows.append(
                     {
@@ -640,8 +649,9 @@ def seed_demo_plans(
     """A DEMO plan for every borough for ``year``, cycling through the workflow states (each
     state reached through the workflow itself, so the audit log holds every step), with
     priorities, actions (some overdue), comments from the review, linked programmes and, where
-    a warehouse is given and ``profiles``, the computed profile (needed before submission).
-    Plans that already exist are left alone."""
+    a warehouse is given and ``profiles``, the computed profile (needed before submission);
+    without, the DEMO plans move through the workflow first and their profiles are computed
+    later (``make serve`` queues them). Plans that already exist are left alone."""
     from vrkit.ops.programme_links import programmes
 
     rng = random.Random(seed)
@@ -698,17 +708,17 @@ def seed_demo_plans(
             )
         if wh is not None and profiles and target != "draft":
             refresh_profile(s, csp, wh, plan)
-        _walk(s, csp, vru, plan, target)
+        _walk(s, csp, vru, plan, target, need_profile=profiles and wh is not None)
         made[target] += 1
     return {"year": year, "created": dict(made)}
 
 
-def _walk(s: Session, csp: Principal, vru: Principal, plan: ActionPlan, target: str) -> None:
+def _walk(
+    s: Session, csp: Principal, vru: Principal, plan: ActionPlan, target: str, *, need_profile: bool
+) -> None:
     """Take a DEMO plan through the workflow to ``target`` (each step audited)."""
     if target == "draft":
         return
-    if not plan.profile_full:
-        raise InputError("a plan needs its profile before it can leave draft")
     steps = {
         "submitted": [("submit", "")],
         "in_review": [("submit", ""), ("start_review", "")],
@@ -731,4 +741,4 @@ def _walk(s: Session, csp: Principal, vru: Principal, plan: ActionPlan, target: 
     }[target]
     for name, comment in steps:
         actor = csp if name in ("submit", "resubmit") else vru
-        wf.move(s, actor, plan, name, comment=comment)
+        wf.move(s, actor, plan, name, comment=comment, require_profile=need_profile)

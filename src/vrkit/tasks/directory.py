@@ -825,8 +825,8 @@ def synth_directory(
         org["email"] = f"info@org-{i + 1:02d}.example.org"
         geom = gz._geoms["borough"][gz._codes["borough"].index(b.code)]
         minx, miny, maxx, maxy = geom.bounds
-        for j in range(rng.randint(1, 4)):
-            key = rng.choice(sorted(_SYN_SERVICE))
+        keys = rng.sample(sorted(_SYN_SERVICE), rng.randint(1, 4))
+        for j, key in enumerate(keys):
             title, needs = _SYN_SERVICE[key]
             sid = stable_id("synthetic-service", str(seed), str(i), str(j))
             while True:

@@ -161,6 +161,9 @@ def serve(
             ingest_if_empty(store_path)
         if demo:
             rows = seed_demo(url)
+            from vrkit.web.demo_local import seed_local_demo  # issue #17's demo content
+
+            rows += seed_local_demo(url, store_path)
             print("\nDEMO users (demo only: new random passwords at every start):")
             for role, email, password, scope in rows:
                 print(f"  DEMO {role:15s} {email:38s} password {password}   scope: {scope}")

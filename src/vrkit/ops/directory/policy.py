@@ -6,7 +6,7 @@
   details (referral desks, secure emails, named contacts): the ``directory`` family in full.
 - ``commissioner`` curates: edits any service, imports and exports, reviews providers' changes,
   records referral counts.
-- ``provider`` proposes changes to its own organisation's services (reviewed before
+- ``provider`` edits to its own organisation's services (reviewed before
   publication), sees their referral details and records their referral counts.
 
 The ``commissioner`` and ``provider`` roles belong to the delivery side (issue #15): they are
@@ -33,15 +33,17 @@ ORGANISATION = register_scope_kind("organisation", "Funded organisation (portal 
 #: a service's referral details: full for partners, the public edition (no referral details)
 #: for everyone else; scoped by the portal organisation that runs the service
 DIRECTORY = register_family("directory", ORGANISATION)
-#: changing a service: only its own organisation (providers) or a curator
-DIRECTORY_EDIT = register_family("directory_edit", ORGANISATION, public_edition=False)
+#: an organisation's own directory records (changing its services, its proposals, its referral
+#: counts): only that organisation (providers) or the VRU
+DIRECTORY_OWN = register_family("directory_own", ORGANISATION, public_edition=False)
 
 CURATE = register_permission(
     "directory.curate",
     "Curate the diversion directory: edit any service, import/export, review providers' changes",
 )
-PROPOSE = register_permission(
-    "directory.propose", "Propose changes to the organisation's own directory services"
+EDIT = register_permission(
+    "directory.edit",
+    "Edit directory services (a curator's edits publish at once; a provider's are reviewed)",
 )
 REFERRALS_RECORD = register_permission(
     "directory.referrals.record", "Record monthly referral counts for services"
@@ -72,15 +74,15 @@ if "provider" not in ROLES:
 
 grant(
     "commissioner",
-    {CURATE, REFERRALS_RECORD, REFERRALS_VIEW},
-    {DIRECTORY: "full", DIRECTORY_EDIT: "full"},
+    {CURATE, EDIT, REFERRALS_RECORD, REFERRALS_VIEW},
+    {DIRECTORY: "full", DIRECTORY_OWN: "full"},
 )
 grant(
     "provider",
-    {PROPOSE, REFERRALS_RECORD, REFERRALS_VIEW},
-    {DIRECTORY: "in_scope", DIRECTORY_EDIT: "own"},
+    {EDIT, REFERRALS_RECORD, REFERRALS_VIEW},
+    {DIRECTORY: "in_scope", DIRECTORY_OWN: "own"},
 )
-grant("vru_analyst", {REFERRALS_VIEW}, {DIRECTORY: "full"})
+grant("vru_analyst", {REFERRALS_VIEW}, {DIRECTORY: "full", DIRECTORY_OWN: "full"})
 grant("police_partner", (), {DIRECTORY: "full"})
 grant("csp_analyst", (), {DIRECTORY: "full"})
 

@@ -392,7 +392,7 @@ def set_profile(
 ) -> None:
     """Store a freshly computed profile (both editions). Allowed in any state but published:
     a published plan keeps the profile it was published with."""
-    if plan.status == "published":
+    if plan.status == "published" and plan.profile_full is not None:
         raise InputError("a published plan keeps the profile it was published with")
     plan.profile_full = full
     plan.profile_public = public
@@ -439,8 +439,11 @@ def move(
     *,
     comment: str = "",
     ip: str | None = None,
+    require_profile: bool = True,
 ) -> ActionPlan:
-    """Take one workflow step (see the module docstring)."""
+    """Take one workflow step (see the module docstring). ``require_profile=False`` lets a
+    DEMO plan move before its profile is computed (``make serve`` computes it in the job queue
+    after start); real plans always need it."""
     m = MOVES.get(name)
     if m is None:
         raise InputError(f"unknown step {name!r}", hint="One of: " + ", ".join(MOVES))
@@ -454,9 +457,11 @@ def move(
         raise InputError("say what needs to change: a comment is required")
     if m.checks_complete:
         todo = problems(plan)
+        if not require_profile:
+            todo = [x for x in todo if "refresh it from vrkit" not in x]
         if todo:
             raise InputError("the plan is not complete: " + "; ".join(todo[:8]))
-    if name == "publish" and not plan.profile_public:
+    if name == "publish" and not plan.profile_public and require_profile:
         raise InputError("the plan has no public edition of its profile: refresh it first")
     before = plan.status
     if comment.strip():
