@@ -28,7 +28,7 @@ def seed_local_demo(database_url: str, store: Path) -> list[tuple[str, str, str,
     from vrkit.ops import accounts
     from vrkit.ops.db import Database
     from vrkit.ops.directory.models import DirOrganisation, DirService
-    from vrkit.ops.models import User
+    from vrkit.ops.models import Job, User
     from vrkit.ops.passwords import hash_password
     from vrkit.ops.plans.models import ActionPlan, SnaItem
     from vrkit.ops.roles import Principal
@@ -114,6 +114,15 @@ def seed_local_demo(database_url: str, store: Path) -> list[tuple[str, str, str,
             missing = list(
                 s.scalars(select(ActionPlan.id).where(ActionPlan.profile_full.is_(None)))
             )
+            waiting = {
+                j.payload.get("plan_id")
+                for j in s.scalars(
+                    select(Job).where(
+                        Job.kind == "plan_profile", Job.status.in_(("queued", "running"))
+                    )
+                )
+            }
+            missing = [m for m in missing if m not in waiting]
         if missing and store.exists():
             for pid in missing:
                 enqueue(
