@@ -118,7 +118,7 @@ def ingest(
     know are listed and skipped; with explicit paths they are an error.
     """
     from vrkit.sources.registry import detect_adapter, expand_paths
-    from vrkit.store.warehouse import IngestResult
+    from vrkit.store.warehouse import IngestResult, result_label
 
     with _user_errors():
         targets: list[Path] = []
@@ -162,7 +162,7 @@ def ingest(
                 now = time.perf_counter()
                 results.append((p, res, now - clock[0]))
                 clock[0] = now
-                progress.update(task, advance=1, name=p.name)
+                progress.update(task, advance=1, name=result_label(p, res))
 
             wh.ingest_many(targets, force=force, on_file=done)
         _post_ingest(wh)
@@ -181,11 +181,11 @@ def ingest(
         for p, res, secs in results:
             if isinstance(res, VrkitError):
                 failed += 1
-                table.add_row(p.name, "", "[red]error", "", "", "", f"{secs:.1f}")
+                table.add_row(result_label(p, res), "", "[red]error", "", "", "", f"{secs:.1f}")
             else:
                 rep = res.report
                 table.add_row(
-                    p.name,
+                    result_label(p, res),
                     res.source_kind,
                     "[green]loaded" if res.status == "loaded" else "unchanged",
                     f"{rep.rows_read:,}" if rep else "",
@@ -202,7 +202,9 @@ def ingest(
                 if res.hint:
                     err.print(f"[yellow]hint:[/] {res.hint}", highlight=False, soft_wrap=True)
             elif res.report and res.report.rejections:
-                err.print(f"[yellow]{p.name}[/]: {res.report.summary()}", highlight=False)
+                err.print(
+                    f"[yellow]{result_label(p, res)}[/]: {res.report.summary()}", highlight=False
+                )
         out.print(
             f"{len(results) - failed} file(s) ok, {failed} failed, {len(skipped)} skipped "
             f"in {time.perf_counter() - t0:.1f} s"
@@ -231,7 +233,9 @@ def datasets(
             sys.stdout.write(df.to_json(orient="records", date_format="iso", indent=2) + "\n")
             return
         if fmt == "csv":
-            sys.stdout.write(df.to_csv(index=False))
+            from vrkit.reports.tabular import csv_text
+
+            sys.stdout.write(csv_text(df))
             return
         t = Table(
             "id",
@@ -463,7 +467,9 @@ def trend(
         )
         wh.close()
         if fmt == "csv":
-            sys.stdout.write(df.to_csv(index=False))
+            from vrkit.reports.tabular import csv_text
+
+            sys.stdout.write(csv_text(df))
             return
         t = Table(
             "period", "months", "total", "change", "% change", "", title=f"{measure} — {area}"

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vrkit.errors import InputError
+from vrkit.reports.tabular import csv_text, write_csv, write_xlsx
 
 app = typer.Typer(help="Early warning, forecasts and backtests.", no_args_is_help=True)
 out = Console()
@@ -66,14 +67,14 @@ def _write(frame: pd.DataFrame, fmt: str, path: Path | None, records: Any = None
             sys.stdout.write(text + "\n")
     elif fmt == "csv":
         if path:
-            frame.to_csv(path, index=False)
+            write_csv(frame, path)
             out.print(f"wrote {path}")
         else:
-            sys.stdout.write(frame.to_csv(index=False))
+            sys.stdout.write(csv_text(frame))
     elif fmt == "xlsx":
         if path is None:
             raise InputError("--format xlsx needs --out FILE.xlsx")
-        frame.to_excel(path, index=False)
+        write_xlsx(path, {"alerts": frame}, empty_note=None)
         out.print(f"wrote {path}")
     else:
         raise InputError(f"unknown format {fmt!r}", hint="Use table, csv, xlsx or json.")

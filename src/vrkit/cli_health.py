@@ -172,20 +172,16 @@ def match_locations_cmd(
     store: Annotated[Path | None, typer.Option(help="Warehouse file.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
-    """Match ISTV free-text locations to a gazetteer; matched and unmatched per department."""
-    from vrkit.analysis.health import Gazetteer, match_locations, match_summary
-    from vrkit.store.health import istv_records
+    """Matched and unmatched ISTV locations per department (matched at ingest against the
+    VRKIT_GAZETTEER gazetteer; the free text itself is never stored)."""
     from vrkit.store.warehouse import Warehouse
+    from vrkit.tasks.health import location_match_summary
 
     try:
-        gaz = Gazetteer.from_csv(gazetteer)
         with Warehouse(_store(store), read_only=True) as wh:
-            recs = istv_records(wh)
+            summary = location_match_summary(wh, threshold=threshold, gazetteer=gazetteer)
     except VrkitError as exc:
         raise _fail(exc) from None
-    summary = match_summary(
-        recs["site_code"], match_locations(recs["location_description"], gaz, threshold=threshold)
-    )
     if fmt == "json":
         sys.stdout.write(summary.to_json(orient="records", indent=2) + "\n")
         return

@@ -21,6 +21,7 @@ import pandas as pd
 import typer
 
 from vrkit.errors import InputError
+from vrkit.reports.tabular import csv_text, write_csv
 
 GEOGRAPHY_HELP = "lsoa, ward or grid (grid: police.uk street records on square/hex cells)."
 
@@ -182,7 +183,7 @@ def write_layer(gdf: Any, path: Path, summary: dict[str, Any]) -> Path:
     elif fmt == "geojson":
         gdf.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
     else:
-        pd.DataFrame(gdf.drop(columns="geometry")).to_csv(path, index=False)
+        write_csv(pd.DataFrame(gdf.drop(columns="geometry")), path)
     return path
 
 
@@ -332,7 +333,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
                 flat = {
                     k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in res.items()
                 }
-                text = pd.DataFrame([flat]).to_csv(index=False)
+                text = csv_text(pd.DataFrame([flat]))
             if out_path is None:
                 typer.echo(text)
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import ByteSize, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -78,6 +78,22 @@ class Settings(BaseSettings):
     )
     login_rate_per_minute: int = Field(
         default=10, ge=1, description="Sign-in attempts per minute from one address."
+    )
+    max_decompressed_size: ByteSize = Field(
+        default=ByteSize(4 << 30),
+        description="Largest content vrkit will decompress from one .gz file, zip archive or "
+        "workbook, e.g. '4GiB' or '16GB'; larger files are refused before anything is written.",
+    )
+    max_compression_ratio: float = Field(
+        default=100.0,
+        gt=1,
+        description="A compressed file (over 64 MiB when decompressed) that expands more than "
+        "this many times is refused as a likely decompression bomb (real CSVs expand 3-15 times).",
+    )
+    gazetteer: Path | None = Field(
+        default=None,
+        description="CSV of places (name, easting, northing[, area_code]) that free-text A&E "
+        "(ISTV) locations are matched against at ingest; only the match is stored, never the text.",
     )
 
 

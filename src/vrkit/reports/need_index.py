@@ -46,6 +46,7 @@ from vrkit.reports.public import (
     protect_linked,
     rule_description,
 )
+from vrkit.reports.tabular import write_csv, write_xlsx
 from vrkit.store import indicator_queries as iq
 from vrkit.store.warehouse import Warehouse
 
@@ -942,7 +943,7 @@ def write_need_index(
     full = output_table(report)
     if "csv" in formats:
         p = out / f"{stem}.csv"
-        full.to_csv(p, index=False)
+        write_csv(full, p)
         paths.append(p)
     if "json" in formats:
         p = out / f"{stem}.json"
@@ -950,14 +951,14 @@ def write_need_index(
         paths.append(p)
     if "xlsx" in formats:
         p = out / f"{stem}.xlsx"
-        with pd.ExcelWriter(p, engine="openpyxl") as xw:
-            report.table.to_excel(xw, sheet_name="ranking", index=False)
-            report.sensitivity.table.to_excel(xw, sheet_name="sensitivity", index=False)
-            _indicator_table(report).to_excel(xw, sheet_name="indicators", index=False)
-            not_ranked(report).to_excel(xw, sheet_name="not_ranked", index=False)
-            partial_data(report).to_excel(xw, sheet_name="partial_data", index=False)
-            report.index.imputed.to_excel(xw, sheet_name="imputed", index=False)
-            pd.DataFrame(
+        sheets = {
+            "ranking": report.table,
+            "sensitivity": report.sensitivity.table,
+            "indicators": _indicator_table(report),
+            "not_ranked": not_ranked(report),
+            "partial_data": partial_data(report),
+            "imputed": report.index.imputed,
+            "method": pd.DataFrame(
                 {
                     "item": [
                         "method",
@@ -978,12 +979,14 @@ def write_need_index(
                         else []
                     ),
                 }
-            ).to_excel(xw, sheet_name="method", index=False)
-            if report.public and report.disclosure:
-                d = report.disclosure
-                pd.DataFrame({"item": list(d), "value": [str(v) for v in d.values()]}).to_excel(
-                    xw, sheet_name="disclosure_control", index=False
-                )
+            ),
+        }
+        if report.public and report.disclosure:
+            d = report.disclosure
+            sheets["disclosure_control"] = pd.DataFrame(
+                {"item": list(d), "value": [str(v) for v in d.values()]}
+            )
+        write_xlsx(p, sheets, empty_note=None)
         paths.append(p)
     geoms = iq.area_geometries(wh, report.inputs.area_type) if wh is not None else None
     if "gpkg" in formats:

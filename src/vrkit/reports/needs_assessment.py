@@ -36,6 +36,7 @@ from vrkit.reports.public import (
     protect_linked,
     rule_description,
 )
+from vrkit.reports.tabular import write_xlsx as write_tables
 from vrkit.store import queries
 from vrkit.store.warehouse import Warehouse
 
@@ -996,15 +997,11 @@ def _starred(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_xlsx(report: NeedsAssessment, path: Path) -> Path:
     """All tables, one sheet each; missing values are blank cells."""
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, frame in tables(report).items():
-            f = _starred(frame) if report.public else frame.copy()
-            for c in f.columns:
-                if f[c].dtype == object:
-                    f[c] = [
-                        ("; ".join(map(str, v)) if isinstance(v, list | tuple) else v) for v in f[c]
-                    ]
-            f.to_excel(xw, sheet_name=name[:31], index=False)
+    sheets = {
+        name: (_starred(frame) if report.public else frame)
+        for name, frame in tables(report).items()
+    }
+    write_tables(path, sheets, empty_note=None)
     return path
 
 

@@ -1,38 +1,25 @@
-"""XLSX export of a report: one sheet per table, frozen header, widths, numbers as numbers."""
+"""XLSX export of a report: one sheet per table, frozen header, widths, numbers as numbers.
+
+Written by :func:`vrkit.reports.tabular.write_xlsx`, so text from data is never a formula.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
+
+from vrkit.reports.tabular import Sheet
+from vrkit.reports.tabular import write_xlsx as write_tables
 
 if TYPE_CHECKING:
     from vrkit.reports.violent_crime import ViolentCrimeReport
 
 
-def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].dt.date
-        elif out[c].dtype == object:
-            out[c] = [
-                "; ".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else v
-                for v in out[c]
-            ]
-    return out
-
-
 def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
     """Write every table of ``report`` to ``path`` (sheets: about, headline, monthly, boroughs,
     wards, homicide, datasets, caveats). Missing values are blank cells, never zero."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     about = pd.DataFrame(
         [
             ("Report", "Violent Crime Report"),
@@ -58,7 +45,7 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
         + [(f"missing: {k}", v) for k, v in report.missing.items()],
         columns=["type", "text"],
     )
-    sheets: dict[str, pd.DataFrame] = {
+    tables: dict[str, pd.DataFrame] = {
         "about": about,
         "headline": report.headline,
         "monthly": report.monthly,
@@ -73,12 +60,8 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
         "datasets": report.datasets,
         "caveats": caveats,
     }
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="F3F2F1")
-    for name, frame in sheets.items():
-        ws = wb.create_sheet(name)
-        ws.freeze_panes = "A2"
+    sheets: dict[str, Sheet] = {}
+    for name, frame in tables.items():
         if frame is None or frame.empty:
             msg = report.missing.get(
                 {"wards": "wards", "homicide": "homicide"}.get(name, ""),
@@ -88,59 +71,14 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
                 msg = report.alerts.message or "No area exceeded its threshold."
             if name == "linkage" and report.linkage is not None:
                 msg = report.linkage.message or "No data."
-            ws.column_dimensions["A"].width = 100
-            head = WriteOnlyCell(ws, value="note")
-            head.font = bold
-            ws.append([head])
-            ws.append([msg])
-            continue
-        f = _prepare(frame)
-        formats: list[str | None] = []
-        for i, col in enumerate(f.columns, start=1):
-            values = [str(col)] + [str(v) for v in f[col].head(200) if v is not None]
-            width = min(max(len(v) for v in values) + 2, 80)
-            ws.column_dimensions[get_column_letter(i)].width = max(width, 8)
-            if pd.api.types.is_float_dtype(f[col]):
-                formats.append("#,##0.00" if str(col).startswith(("rate", "pct")) else "#,##0")
-            else:
-                formats.append(None)
-        header = []
-        for col in f.columns:
-            c = WriteOnlyCell(ws, value=str(col))
-            c.font = bold
-            c.fill = fill
-            c.alignment = Alignment(vertical="top", wrap_text=True)
-            header.append(c)
-        ws.append(header)
-        cols = list(f.columns)
-        sup_at = cols.index("suppressed") if "suppressed" in cols else None
-        for row in f.itertuples(index=False):
-            out: list[Any] = []
-            sup = set(str(row[sup_at]).split(",")) if sup_at is not None else set()
-            for col, v, fmt in zip(cols, row, formats, strict=True):
-                if col in sup:
-                    out.append("*")
-                    continue
-                v = _cell(v)
-                if fmt is not None and v is not None:
-                    c = WriteOnlyCell(ws, value=v)
-                    c.number_format = fmt
-                    out.append(c)
-                else:
-                    out.append(v)
-            ws.append(out)
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(f.columns))}{len(f) + 1}"
-    wb.save(path)
-    return path
+            sheets[name] = msg
+        else:
+            sheets[name] = frame
+    return write_tables(path, sheets, number_format=_number_format, starred_column="suppressed")
 
 
-def _cell(v: Any) -> Any:
-    if v is None or v is pd.NA or v is pd.NaT:
+def _number_format(column: str, values: pd.Series) -> str | None:
+    """Counts with thousands separators; rates and percentages with two decimals."""
+    if not pd.api.types.is_float_dtype(values):
         return None
-    if isinstance(v, float | np.floating):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
+    return "#,##0.00" if column.startswith(("rate", "pct")) else "#,##0"

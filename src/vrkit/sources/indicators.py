@@ -40,6 +40,7 @@ from vrkit.sources.base import (
     require_columns,
     sha256_file,
 )
+from vrkit.sources.files import check_workbook
 
 if TYPE_CHECKING:
     from vrkit.store.warehouse import IngestResult, Warehouse
@@ -904,6 +905,7 @@ def _read_table(path: Path, sheet: str | None) -> pd.DataFrame:
     if not path.exists():
         raise SourceError(path, "no such file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_workbook(path)
         try:
             frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
         except ValueError as exc:

@@ -23,6 +23,7 @@ send spreadsheets, so vrkit reads this CSV/XLSX layout (kind ``istv``)::
     2023-01-04 02:05,2023-01-04 01:30,04,,02,bus stop walworth rd
 
 An ``.xlsx`` workbook with a sheet named ``ISTV submission`` holds the same rows from cell A1.
+The ``department`` line is accepted and not stored (free text).
 The data dictionary's element names (``ASSAULT DATE AND TIME`` …) are accepted as column names,
 in any case. Optional record columns: ``postcode_sector`` (e.g. ``SE5 9``), ``easting`` and
 ``northing`` (British National Grid metres) of the assault location. ``submitted_on`` (optional)
@@ -54,11 +55,24 @@ before it; easting/northing, when given, numbers inside Great Britain.
 
 Personal identifiers
 --------------------
-Checked on the raw cells in memory, before any frame, rejection or message exists
-(:mod:`vrkit.sources.pii`): identifier columns (by name or by value pattern) are dropped unread;
-identifiers in free text are removed (full postcodes reduced to their sector); a coded field
-holding one rejects the record without keeping the value; identifier header lines are dropped. The
-report's ``exclusions`` say what was stripped, never the values.
+Pattern-stripping cannot catch every name, so nothing written by vrkit holds a value a person
+typed freely (issue #10). In memory, before any frame, rejection or message exists:
+
+- the free-text fields (assault method other description, location description) are reduced to
+  what the analysis needs: whether the location text names a place at all
+  (``location_text_usable``) and its best match in the partnership's gazetteer (``place_name``,
+  ``place_easting``, ``place_northing``, ``place_area_code``, ``place_confidence``; the
+  ``gazetteer`` setting, ``VRKIT_GAZETTEER``). The text itself is never stored. Without a
+  gazetteer the match columns are empty and the report says so;
+- the department name (free text) is not stored: departments are their ODS site code;
+- only parsed values are kept from the other fields (dates, codes, numbers, a postcode *sector*);
+- rejections and errors give the line, the column and the reason, never a value or a raw line;
+- the file's name and folders are never stored or shown: the dataset registry, listings, results
+  and messages name the file "ISTV <site> <month> sha256:<first 12 hex digits of its bytes>" (or
+  "ISTV file sha256:…" before its header is read), which ``sha256sum`` finds again;
+- columns and header lines that look like identifiers (:mod:`vrkit.sources.pii`, by name or
+  value pattern) are reported in the ``exclusions`` by position and kind, never by value, so a
+  department can stop sending them.
 
 Revisions
 ---------
@@ -82,7 +96,8 @@ import pandas as pd
 import pyarrow as pa
 
 from vrkit.catalog import load_csv
-from vrkit.errors import DataValidationError, SourceError
+from vrkit.catalog.gazetteer import Gazetteer, match_locations, place_text_usable
+from vrkit.errors import DataValidationError, SourceError, VrkitError
 from vrkit.sources import pii
 from vrkit.sources.base import (
     LoadReport,
@@ -90,10 +105,13 @@ from vrkit.sources.base import (
     Rejection,
     SourceAdapter,
     SourceFrames,
+    csv_error_reason,
     decode_text,
     logical_name,
     read_bytes,
+    sha256_file,
 )
+from vrkit.sources.files import open_workbook
 
 KIND = "istv"
 #: first cell of a submission (CSV line 1, or A1 of the workbook sheet)
@@ -132,7 +150,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "northing": ("northing",),
 }
 _REQUIRED = ("assault_datetime", "assault_method", "location_type")
-_FREE_TEXT = ("assault_method_other", "location_description")
 
 _HEADER_KEYS: dict[str, tuple[str, ...]] = {
     "site_code": ("site_code", "site_code_of_treatment", "site"),
@@ -143,7 +160,7 @@ _HEADER_KEYS: dict[str, tuple[str, ...]] = {
     "submitted_on": ("submitted_on", "submission_date", "date_submitted"),
     "synthetic": ("synthetic",),
 }
-_SITE_CODE = re.compile(r"^[A-Z0-9]{3,9}$")
+_SITE_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
 _SECTOR = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9]$")
 
 REASON_FIELDS = "wrong number of fields"
@@ -158,7 +175,7 @@ REASON_COORDS = "easting/northing are not numbers inside Great Britain"
 REASON_SECTOR = "postcode sector is not a sector (e.g. SE5 9)"
 REASON_PII = "a coded field holds a personal identifier (record rejected, value not kept)"
 
-#: columns of the ``istv_attendance`` frame
+#: columns of the ``istv_attendance`` frame (no free text: see the module docstring)
 ATTENDANCE_COLUMNS: tuple[str, ...] = (
     "site_code",
     "month",
@@ -166,12 +183,16 @@ ATTENDANCE_COLUMNS: tuple[str, ...] = (
     "arrival_at",
     "assault_at",
     "assault_method",
-    "assault_method_other",
     "location_type",
-    "location_description",
+    "location_text_usable",
     "postcode_sector",
     "easting",
     "northing",
+    "place_name",
+    "place_easting",
+    "place_northing",
+    "place_area_code",
+    "place_confidence",
 )
 
 
@@ -222,16 +243,44 @@ def _parse_date(value: str) -> date | None:
         return None
 
 
-def _safe(value: str) -> str:
-    """A cell value safe to echo in a message (short, no identifier), else a placeholder."""
-    v = value.strip()
-    if len(v) <= 20 and not pii.may_contain(v) and not re.search(r"\d{5,}|@", v):
-        return v
-    return "[value withheld]"
+def file_label(sha256: str, site: str | None = None, month: date | None = None) -> str:
+    """How an ISTV file is named everywhere vrkit names it (never by its own name)."""
+    where = f"ISTV {site} {month:%Y-%m}" if site and month else "ISTV file"
+    return f"{where} sha256:{sha256[:12]}"
+
+
+_GAZETTEERS: dict[tuple[str, int, int], Gazetteer] = {}
+
+
+def configured_gazetteer() -> Gazetteer | None:
+    """The gazetteer named by the ``gazetteer`` setting (``VRKIT_GAZETTEER``), or None.
+
+    Read once per file version (path, size, modification time).
+    """
+    from vrkit.config import get_settings
+
+    path = get_settings().gazetteer
+    if path is None:
+        return None
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return Gazetteer.from_csv(path)  # raises the clear "does not exist" error
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _GAZETTEERS:
+        _GAZETTEERS.clear()
+        _GAZETTEERS[key] = Gazetteer.from_csv(path)
+    return _GAZETTEERS[key]
 
 
 class IstvAdapter(SourceAdapter):
-    """ISTV submissions (CSV or XLSX), one department and month per file (record-level)."""
+    """ISTV submissions (CSV or XLSX), one department and month per file (record-level).
+
+    Parameters
+    ----------
+    gazetteer : Gazetteer, optional
+        Places to match location descriptions against; default the ``gazetteer`` setting.
+    """
 
     kind = KIND
     description = (
@@ -239,6 +288,13 @@ class IstvAdapter(SourceAdapter):
         "record_count) then one row per attendance; CSV or XLSX sheet 'ISTV submission'"
     )
     record_level = True
+    sensitive_names = True
+
+    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+        self.gazetteer = gazetteer
+
+    def label(self, path: Path, sha256: str) -> str:
+        return file_label(sha256)
 
     def sniff(self, probe: Probe) -> bool:
         if probe.header:
@@ -248,17 +304,31 @@ class IstvAdapter(SourceAdapter):
         return False
 
     def read(self, path: Path) -> SourceFrames:
-        rows = _read_rows(path)
-        return parse_submission(path, rows)
+        sha = sha256_file(path)
+        where = file_label(sha)
+        try:
+            rows = _read_rows(path, where)
+            gazetteer = self.gazetteer if self.gazetteer is not None else configured_gazetteer()
+            return parse_submission(path, rows, gazetteer=gazetteer, sha256=sha)
+        except VrkitError as exc:
+            exc.file_label = where
+            raise
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    """All rows of the file as lists of strings (CSV or the workbook sheet)."""
+def _read_rows(path: Path, where: str) -> list[list[str]]:
+    """All rows of the file as lists of strings (CSV or the workbook sheet); errors name
+    ``where``, never the file."""
     name = logical_name(path)
     if name.endswith((".xlsx", ".xlsm")):
-        return _read_workbook(path)
-    text = decode_text(path, read_bytes(path), ("utf-8-sig", "cp1252"))
-    return list(csv.reader(io.StringIO(text)))
+        return _read_workbook(path, where)
+    text = decode_text(where, read_bytes(path, where), ("utf-8-sig", "cp1252"))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise DataValidationError(
+            where, f"cannot be parsed as CSV ({csv_error_reason(exc)})", row=reader.line_num
+        ) from None
 
 
 def _cell_text(v: object) -> str:
@@ -273,20 +343,12 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def _read_workbook(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for non-workbooks
-        raise SourceError(path, f"not a readable Excel workbook: {exc}") from exc
-    try:
+def _read_workbook(path: Path, where: str) -> list[list[str]]:
+    with open_workbook(path, where) as wb:
         sheet = next((wb[s] for s in wb.sheetnames if s.strip().lower() == MARKER), None)
         if sheet is None:
-            raise SourceError(path, f"no sheet named {SHEET!r}")
+            raise SourceError(where, f"no sheet named {SHEET!r}")
         rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        wb.close()
     # trailing empty cells of openpyxl rows
     out = []
     for r in rows:
@@ -306,18 +368,29 @@ def _find_column(names: list[str]) -> dict[str, int]:
     return pos
 
 
-def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
+def parse_submission(
+    path: Path,
+    rows: list[list[str]],
+    *,
+    gazetteer: Gazetteer | None = None,
+    sha256: str | None = None,
+) -> SourceFrames:
     """Validate one submission given as rows of strings; see the module docstring for the rules.
 
-    Personal identifiers are removed here, first, before anything else is built from the rows.
+    Nothing but parsed values, codes, flags and gazetteer matches leaves this function: errors
+    and rejections carry positions and reasons only, and name the file by its label
+    (:func:`file_label`), never by its path. ``sha256`` is the file's (computed if not given).
     """
+    sha = sha256 or sha256_file(path)
+    where = file_label(sha)
     if not rows or not rows[0] or rows[0][0].strip().lower() != MARKER:
-        raise SourceError(path, f"line 1 must start with {SHEET!r}")
+        raise SourceError(where, f"line 1 must start with {SHEET!r}")
     exclusions: list[str] = []
     notes: list[str] = []
 
     # -- submission header: key,value lines up to the first blank line ------------------------
     header: dict[str, str] = {}
+    header_line: dict[str, int] = {}  # canonical key -> its 1-based line
     i = 1
     dropped_header: Counter[str] = Counter()
     while i < len(rows) and any(c.strip() for c in rows[i]):
@@ -335,6 +408,7 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             for canon, aliases in _HEADER_KEYS.items():
                 if key in aliases:
                     header[canon] = value
+                    header_line[canon] = i + 1
         i += 1
     header_end = i
     if dropped_header:
@@ -346,7 +420,7 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
     for key in ("site_code", "period_start", "period_end", "record_count"):
         if not header.get(key):
             raise DataValidationError(
-                path,
+                where,
                 f"the submission header has no {key!r} line",
                 row=header_end,
                 hint="Lines 2 onwards are key,value pairs: site_code, reporting_period_start, "
@@ -355,40 +429,51 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
     site = header["site_code"].strip().upper()
     if not _SITE_CODE.match(site):
         raise DataValidationError(
-            path,
-            "site code (of treatment) must be an ODS site code (3–9 letters/digits, e.g. RJ122)",
+            where,
+            "site code (of treatment) must be an ODS site code (3–6 letters/digits, e.g. RJ122)",
+            row=header_line["site_code"],
             column="site_code",
-            value=_safe(header["site_code"]),
         )
     start, end = _parse_date(header["period_start"]), _parse_date(header["period_end"])
     if start is None or end is None:
+        bad = "period_start" if start is None else "period_end"
         raise DataValidationError(
-            path,
+            where,
             "reporting period start and end must be dates (YYYY-MM-DD)",
-            column="reporting_period_start" if start is None else "reporting_period_end",
-            value=_safe(header["period_start"] if start is None else header["period_end"]),
+            row=header_line[bad],
+            column=f"reporting_{bad}",
         )
     month = start.replace(day=1)
     last = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     if start != month or end != last:
         raise DataValidationError(
-            path,
+            where,
             "the reporting period must be one calendar month (first to last day)",
-            column="reporting_period_end",
-            value=f"{start.isoformat()} to {end.isoformat()}",
+            row=header_line["period_start" if start != month else "period_end"],
+            column="reporting_period_start" if start != month else "reporting_period_end",
             hint="Send one file per department and month.",
         )
     if not header["record_count"].strip().isdigit():
         raise DataValidationError(
-            path,
+            where,
             "record_count must be a whole number",
+            row=header_line["record_count"],
             column="record_count",
-            value=_safe(header["record_count"]),
         )
     declared = int(header["record_count"].strip())
+    where = file_label(sha, site, month)  # the site and month are known (and checked) now
     submitted = _parse_date(header.get("submitted_on", "")) if header.get("submitted_on") else None
+    if header.get("submitted_on") and (submitted is None or submitted < start):
+        notes.append(
+            f"submitted_on (line {header_line['submitted_on']}) is not a date on or after the "
+            "start of the reporting period: ignored"
+        )
+        submitted = None
     synthetic = header.get("synthetic", "").strip().lower() in ("yes", "true", "1", "y")
-    department = header.get("department") or None
+    if header.get("department"):
+        notes.append(
+            "department name not stored (free text); the department is its site code " + site
+        )
 
     # -- record header --------------------------------------------------------------------------
     j = header_end
@@ -400,7 +485,7 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             data: list[tuple[int, list[str]]] = []
         else:
             raise DataValidationError(
-                path,
+                where,
                 f"record_count says {declared} but the file has no records",
                 column="record_count",
                 hint="The file may be truncated; export it again.",
@@ -413,7 +498,7 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
         for col in _REQUIRED:
             if col not in pos:
                 raise DataValidationError(
-                    path,
+                    where,
                     "a required ISTV column is missing or renamed",
                     row=j + 1,
                     column=_ALIASES[col][0],
@@ -425,7 +510,7 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
         pos = {}
     if len(data) != declared:
         raise DataValidationError(
-            path,
+            where,
             f"record_count in the header is {declared} but the file holds {len(data)} records",
             column="record_count",
             hint="A partial or truncated export; send the complete file again.",
@@ -474,34 +559,25 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
     def cell(row: list[str], k: int | None) -> str:
         return row[k] if k is not None and k < len(row) else ""
 
+    descriptions: list[str] = []  # free text of the kept records, matched below, then dropped
     for line, row in data:
-        # identifiers first. Free text is cleaned; a coded or date field is checked only when it
-        # fails validation (a valid code or date cannot hold an identifier).
+        # Free text is only read here, in memory: counted for identifiers (kinds, for the
+        # report), then reduced below to a usable-text flag and a gazetteer match. A full postcode
+        # in the sector column becomes its sector. Rejections keep no value and no raw line.
         other, desc, sector_text = cell(row, i_oth), cell(row, i_desc), cell(row, i_sec)
-        if other and pii.may_contain(other):
-            other, found = pii.scrub(other)
-            redacted.update(found)
-        if desc and pii.may_contain(desc):
-            desc, found = pii.scrub(desc)
-            redacted.update(found)
+        for text in (other, desc):
+            if text and pii.may_contain(text):
+                redacted.update(pii.identifier_kinds(text))
         if sector_text and pii.may_contain(sector_text):
             sector_text, found = pii.scrub(sector_text)
             redacted.update(found)
-
-        def raw(row: list[str] = row, other: str = other, desc: str = desc) -> str:
-            shown = []
-            for col, k in keep:
-                v = other if k == i_oth else desc if k == i_desc else cell(row, k)
-                shown.append(v if col in _FREE_TEXT else _safe(v) if v else "")
-            return ",".join(shown)
 
         def reject(column: str | None, reason: str, value: str = "", line: int = line) -> None:
             nonlocal coded_pii
             if value and pii.may_contain(value):
                 coded_pii += 1
-                rejections.append(Rejection(line, column, REASON_PII, None))
-            else:
-                rejections.append(Rejection(line, column, reason, raw()))
+                reason = REASON_PII
+            rejections.append(Rejection(line, column, reason, None))
 
         if len(row) > width and any(c.strip() for c in row[width:]):
             reject(None, REASON_FIELDS)
@@ -560,17 +636,34 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
                 arrival,
                 assault,
                 method,
-                other.strip() or None,
                 loc,
-                desc.strip() or None,
+                place_text_usable(desc),
                 sector,
                 easting,
                 northing,
             )
         )
+        descriptions.append(desc)
+    places = _match_places(descriptions, gazetteer)
+    records = [r + p for r, p in zip(records, places, strict=True)]
+    free_text = [
+        name
+        for name, k in (("assault method description", i_oth), ("location description", i_desc))
+        if k is not None
+    ]
+    if free_text:
+        exclusions.append(
+            f"free text ({' and '.join(free_text)}) not stored: reduced before storage to "
+            + (
+                "whether the location names a place and its gazetteer match"
+                if gazetteer is not None
+                else "whether the location names a place (no gazetteer set, so locations are "
+                "not matched; set VRKIT_GAZETTEER and ingest again with --force to match them)"
+            )
+        )
     if redacted:
         exclusions.append(
-            "personal identifiers removed from free text before storage: "
+            "personal identifiers seen in free text (not stored): "
             + ", ".join(f"{n} {k}" for k, n in sorted(redacted.items()))
         )
     if coded_pii:
@@ -580,14 +673,14 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
         )
     if data and not records:
         raise DataValidationError(
-            path,
+            where,
             f"none of the {len(data)} records is valid; the file is refused so that it cannot "
             "replace an earlier submission for this department and month",
             hint=_reasons_hint(rejections),
         )
     if data and len(rejections) / len(data) > MAX_REJECTED_SHARE:
         raise DataValidationError(
-            path,
+            where,
             f"{len(rejections)} of {len(data)} records are invalid (more than "
             f"{MAX_REJECTED_SHARE:.0%}); the file is refused so that it cannot replace an earlier "
             "submission for this department and month",
@@ -604,7 +697,6 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
         {
             "site_code": pa.array([site], pa.string()),
             "month": pa.array([month], pa.date32()),
-            "department_name": pa.array([department], pa.string()),
             "period_start": pa.array([start], pa.date32()),
             "period_end": pa.array([end], pa.date32()),
             "submitted_on": pa.array([submitted], pa.date32()),
@@ -620,6 +712,9 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             "file_format": pa.array(
                 ["xlsx" if logical_name(path).endswith((".xlsx", ".xlsm")) else "csv"], pa.string()
             ),
+            "gazetteer_sha256": pa.array(
+                [gazetteer.sha256 if gazetteer is not None else None], pa.string()
+            ),
         }
     )
     report = LoadReport(
@@ -632,6 +727,7 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
         covers_to=month,
         exclusions=exclusions,
         notes=notes,
+        label=where,
     )
     return SourceFrames(
         report=report,
@@ -655,14 +751,43 @@ _ATTENDANCE_SCHEMA = pa.schema(
         ("arrival_at", pa.timestamp("s")),
         ("assault_at", pa.timestamp("s")),
         ("assault_method", pa.string()),
-        ("assault_method_other", pa.string()),
         ("location_type", pa.string()),
-        ("location_description", pa.string()),
+        ("location_text_usable", pa.bool_()),
         ("postcode_sector", pa.string()),
         ("easting", pa.float64()),
         ("northing", pa.float64()),
+        ("place_name", pa.string()),
+        ("place_easting", pa.float64()),
+        ("place_northing", pa.float64()),
+        ("place_area_code", pa.string()),
+        ("place_confidence", pa.float64()),
     ]
 )
+assert tuple(_ATTENDANCE_SCHEMA.names) == ATTENDANCE_COLUMNS
+
+
+def _match_places(descriptions: list[str], gazetteer: Gazetteer | None) -> list[tuple[object, ...]]:
+    """Per description: (place name, easting, northing, area code, confidence) of its best
+    gazetteer candidate, all None without a gazetteer.
+
+    Every candidate is kept with its confidence (``threshold=0``), so an analysis can choose its
+    own minimum confidence; a text with no candidate has confidence 0.
+    """
+    if gazetteer is None or not descriptions:
+        return [(None, None, None, None, None)] * len(descriptions)
+    m = match_locations(pd.Series(descriptions, dtype=object), gazetteer, threshold=0.0)
+    area = m["area_code"] if "area_code" in m.columns else pd.Series(None, index=m.index)
+    out: list[tuple[object, ...]] = []
+    for matched, place, e, n, a, conf in zip(
+        m["matched"], m["place"], m["easting"], m["northing"], area, m["confidence"], strict=True
+    ):
+        if matched:
+            out.append(
+                (str(place), float(e), float(n), None if pd.isna(a) else str(a), float(conf))
+            )
+        else:
+            out.append((None, None, None, None, float(conf)))
+    return out
 
 
 def _attendance_frame(records: list[tuple[object, ...]]) -> pa.Table:
