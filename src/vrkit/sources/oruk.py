@@ -21,8 +21,8 @@ the file, record (JSON) or line (CSV), the field and the reason; nothing is half
 
 Extensions: fields the standard has no place for travel under ``x_vrkit`` (JSON) or
 ``x_vrkit_*`` columns (CSV); the schemas allow additional properties, so such files stay valid.
-``application_process`` (how to access the service) and contacts' ``email`` and ``phones`` are
-HSDS 3 core fields that the UK profile's compiled schemas omit.
+``application_process`` (how to access the service), contacts' ``email`` and ``phones`` and
+attributes' ``link_entity`` (CSV) are HSDS 3 core fields that the UK profile's schemas omit.
 """
 
 from __future__ import annotations
