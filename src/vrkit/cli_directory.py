@@ -451,6 +451,15 @@ def tracker_list(database_url: DbOpt = None, fmt: FmtOpt = "table") -> None:
         _print_rows(rows, fmt, "Strategic Needs Assessment tracker")
 
 
+def _tracker_item(s: Any, ref: str) -> Any:
+    from vrkit.ops.plans import tracker as tr
+
+    item = tr.get_item(s, ref)
+    if item is None:
+        raise InputError(f"no tracker item {ref!r}", hint="vrkit tracker list shows them.")
+    return item
+
+
 @tracker_app.command("update")
 def tracker_update(
     ref: Annotated[str, typer.Argument(help="Item ref, e.g. SNA-13.")],
@@ -465,9 +474,7 @@ def tracker_update(
     from vrkit.ops.plans import tracker as tr
 
     with _errors(), _session(database_url) as s:
-        item = tr.get_item(s, ref)
-        if item is None:
-            raise InputError(f"no tracker item {ref!r}")
+        item = _tracker_item(s, ref)
         tr.update_item(
             s, _actor(), item, owner=owner, status=status, due_date=due, programme_refs=programme
         )
@@ -490,9 +497,7 @@ def tracker_evidence(
     from vrkit.ops.plans import tracker as tr
 
     with _errors(), _session(database_url) as s:
-        item = tr.get_item(s, ref)
-        if item is None:
-            raise InputError(f"no tracker item {ref!r}")
+        item = _tracker_item(s, ref)
         tr.add_evidence(s, _actor(), item, text, on=date.today(), link=link, status=status)
         out.print(f"{item.ref}: evidence recorded")
 

@@ -249,3 +249,48 @@ def test_tracker_import_is_idempotent_and_its_page_renders(seeded: tuple[Portal,
     assert page.status_code == 200
     refs = [it["ref"] for it in doc["items"]]
     assert len(refs) == before and all(ref in page.text for ref in refs)
+
+
+def test_make_serve_seeds_the_demo_once(database_url: str, warehouse_path: Path) -> None:
+    """``make serve``'s seeding: DEMO users (a commissioner and a provider among them), the
+    directory (named and SYNTHETIC services), a plan per borough in every state with its profile
+    queued, and the tracker; run again, nothing is duplicated and passwords are new."""
+    from sqlalchemy import func, select
+
+    from vrkit.ops.db import Database
+    from vrkit.ops.directory.models import DirService
+    from vrkit.ops.models import Job
+    from vrkit.ops.plans.models import ActionPlan, SnaItem
+    from vrkit.web.demo_local import seed_local_demo
+    from vrkit.web.serve import seed_demo
+
+    def counts() -> dict[str, Any]:
+        db = Database(database_url)
+        try:
+            with db.session() as s:
+                labels = [x or "" for x in s.scalars(select(DirService.data_label))]
+                return {
+                    "synthetic": labels.count("SYNTHETIC"),
+                    "named": sum(1 for x in labels if x != "SYNTHETIC"),
+                    "states": set(s.scalars(select(ActionPlan.status))),
+                    "plans": s.scalar(select(func.count()).select_from(ActionPlan)),
+                    "tracker": s.scalar(select(func.count()).select_from(SnaItem)),
+                    "jobs": s.scalar(
+                        select(func.count()).select_from(Job).where(Job.kind == "plan_profile")
+                    ),
+                }
+        finally:
+            db.dispose()
+
+    first = seed_demo(database_url) + seed_local_demo(database_url, warehouse_path)
+    assert {"commissioner", "provider", "vru_analyst"} <= {r[0] for r in first}
+    c1 = counts()
+    assert c1["synthetic"] > 0 and c1["named"] > 0 and c1["tracker"] > 0
+    assert c1["plans"] == 32 and c1["jobs"] == 32
+    from vrkit.ops.plans import workflow as wf
+
+    assert c1["states"] == set(wf.STATUSES)
+    second = seed_demo(database_url) + seed_local_demo(database_url, warehouse_path)
+    assert counts() == c1
+    assert [r[1] for r in first] == [r[1] for r in second]
+    assert all(a[2] != b[2] for a, b in zip(first, second, strict=True))

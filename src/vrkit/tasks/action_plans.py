@@ -307,6 +307,26 @@ def create_plans(
     return out
 
 
+def plans_for(
+    s: Session, who: Principal, year: int | None
+) -> tuple[int, list[int], list[tuple[str, str, ActionPlan | None]]]:
+    """The 32 boroughs' plans for ``year`` (default the latest year with plans) as the caller may
+    see them: (year, every year with plans, [(borough code, name, plan or None)]). A plan is
+    given when it is published, or when the policy gives the caller its full edition (its
+    partnership, the reviewers); otherwise None, as if there were none."""
+    from vrkit.ops.plans.policy import PLAN, PLANS_VIEW
+
+    years = wf.plan_years(s)
+    y = year or (years[0] if years else date.today().year)
+    found = {x.borough_code: x for x in wf.all_plans(s, y)}
+    out: list[tuple[str, str, ActionPlan | None]] = []
+    for code, name in boroughs():
+        plan = found.get(code)
+        full = who.has(PLANS_VIEW) and who.edition(PLAN, frozenset({code})) == "full"
+        out.append((code, name, plan if plan and (plan.status == "published" or full) else None))
+    return y, years, out
+
+
 def get_plan(s: Session, area: str, year: int) -> ActionPlan:
     code, name = resolve_borough_code(area)
     plan = wf.get_plan(s, code, year)

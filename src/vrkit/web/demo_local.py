@@ -10,7 +10,6 @@ Profiles take about 25 s a plan to compute, so the plans are seeded without them
 
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 
@@ -28,13 +27,13 @@ def seed_local_demo(database_url: str, store: Path) -> list[tuple[str, str, str,
     from vrkit.ops import accounts
     from vrkit.ops.db import Database
     from vrkit.ops.directory.models import DirOrganisation, DirService
-    from vrkit.ops.models import Job, User
-    from vrkit.ops.passwords import hash_password
+    from vrkit.ops.models import Job
     from vrkit.ops.plans.models import ActionPlan, SnaItem
     from vrkit.ops.roles import Principal
     from vrkit.store.warehouse import Warehouse
     from vrkit.tasks import action_plans, directory, sna_tracker
     from vrkit.web.jobs import enqueue
+    from vrkit.web.serve import demo_user
 
     data_dir = get_settings().data_dir
     system = Principal(role="commissioner", email="system:make-serve", name="make serve")
@@ -86,25 +85,15 @@ def seed_local_demo(database_url: str, store: Path) -> list[tuple[str, str, str,
                     [("organisation", str(org.id))],
                 ),
             ):
-                password = "demo-" + secrets.token_urlsafe(9)
-                user = s.scalar(select(User).where(User.email == email))
-                if user is None:
-                    accounts.create_user(
-                        s,
-                        admin,
-                        email=email,
-                        name=name,
-                        role=role,
-                        scopes=scopes,
-                        organisation_id=org.id if role == "provider" else None,
-                        password=password,
-                        must_change_password=False,
-                    )
-                else:
-                    user.password_hash = hash_password(password)
-                    user.must_change_password, user.active = False, True
-                    user.failed_logins, user.locked_until = 0, None
-                    accounts.change_user(s, admin, user.id, role=role, scopes=scopes)
+                password = demo_user(
+                    s,
+                    admin,
+                    email,
+                    name,
+                    role,
+                    scopes,
+                    organisation_id=org.id if role == "provider" else None,
+                )
                 scope = (
                     f"organisation {org.id} ({linked.name if linked else 'no services'})"
                     if scopes

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,14 +39,54 @@ DEMO_USERS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
 ]
 
 
+def demo_user(
+    s: Any,
+    actor: Any,
+    email: str,
+    name: str,
+    role: str,
+    scopes: list[tuple[str, str]],
+    *,
+    organisation_id: int | None,
+) -> str:
+    """Create a DEMO user, or reset it (active, unlocked, role and scopes as given), with a new
+    random password, which is returned for printing."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from vrkit.ops import accounts
+    from vrkit.ops.models import User
+    from vrkit.ops.passwords import hash_password
+
+    password = "demo-" + secrets.token_urlsafe(9)
+    user = s.scalar(select(User).where(User.email == email))
+    if user is None:
+        accounts.create_user(
+            s,
+            actor,
+            email=email,
+            name=name,
+            role=role,
+            scopes=scopes,
+            organisation_id=organisation_id,
+            password=password,
+            must_change_password=False,
+        )
+    else:
+        user.password_hash = hash_password(password)
+        user.must_change_password, user.active = False, True
+        user.failed_logins, user.locked_until = 0, None
+        accounts.change_user(s, actor, user.id, role=role, scopes=scopes)
+    return password
+
+
 def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
     """Create (or reset) the demo users with new random passwords; returns
     (role, email, password, scope) for printing. Idempotent."""
-    import secrets
 
     from vrkit.ops import accounts
     from vrkit.ops.db import Database
-    from vrkit.ops.passwords import hash_password
     from vrkit.ops.roles import Principal
 
     db = Database(database_url)
@@ -59,29 +99,7 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
                 s, system, "Demo Violence Reduction Unit (DEMO)", kind="vru"
             )
             for role, email, name, scopes in DEMO_USERS:
-                password = "demo-" + secrets.token_urlsafe(9)
-                from sqlalchemy import select
-
-                from vrkit.ops.models import User
-
-                user = s.scalar(select(User).where(User.email == email))
-                if user is None:
-                    user, _ = accounts.create_user(
-                        s,
-                        system,
-                        email=email,
-                        name=name,
-                        role=role,
-                        scopes=scopes,
-                        organisation_id=org.id,
-                        password=password,
-                        must_change_password=False,
-                    )
-                else:
-                    user.password_hash = hash_password(password)
-                    user.must_change_password, user.active = False, True
-                    user.failed_logins, user.locked_until = 0, None
-                    accounts.change_user(s, system, user.id, role=role, scopes=scopes)
+                password = demo_user(s, system, email, name, role, scopes, organisation_id=org.id)
                 out.append(
                     (role, email, password, ", ".join(f"{k} {c}" for k, c in scopes) or "all")
                 )

@@ -37,22 +37,27 @@ Locator = Callable[[float, float], tuple[str | None, str | None]]
 
 GSS_URI = "http://statistics.data.gov.uk/id/statistical-geography/"
 
-_SERVICE_KEYS = {
-    "id",
-    "organization_id",
-    "name",
-    "description",
-    "url",
-    "email",
-    "status",
-    "fees",
-    "accreditations",
-    "minimum_age",
-    "maximum_age",
-    "assured_date",
-    "assurer_email",
-    "alert",
-    "last_modified",
+#: a service's one-to-one fields (``compiled/service_list.json``)
+_SERVICE_SCALARS = frozenset(
+    {
+        "id",
+        "organization_id",
+        "name",
+        "description",
+        "url",
+        "email",
+        "status",
+        "fees",
+        "accreditations",
+        "minimum_age",
+        "maximum_age",
+        "assured_date",
+        "assurer_email",
+        "alert",
+        "last_modified",
+    }
+)
+_SERVICE_KEYS = _SERVICE_SCALARS | {
     "schedules",
     "service_areas",
     "service_at_locations",
@@ -269,24 +274,7 @@ def service_doc(
 def service_list_doc(s: DirService) -> dict[str, Any]:
     """The one-to-one fields of a service (``compiled/service_list.json``) with its organisation."""
     d = service_doc(s, edition="public")
-    keep = {
-        "id",
-        "organization_id",
-        "name",
-        "description",
-        "url",
-        "email",
-        "status",
-        "fees",
-        "accreditations",
-        "minimum_age",
-        "maximum_age",
-        "assured_date",
-        "assurer_email",
-        "alert",
-        "last_modified",
-    }
-    out = {k: v for k, v in d.items() if k in keep}
+    out = {k: v for k, v in d.items() if k in _SERVICE_SCALARS}
     org = d["organization"]
     out["organization"] = {
         k: v

@@ -415,26 +415,11 @@ def edit_page(
 
 
 async def _form_values(request: Request) -> dict[str, Any]:
+    from vrkit.tasks.directory import EDIT_FIELDS
+
     form = await request.form()
     out: dict[str, Any] = {}
-    for k in (
-        "name",
-        "description",
-        "url",
-        "email",
-        "status",
-        "minimum_age",
-        "maximum_age",
-        "application_process",
-        "referral_details",
-        "alert",
-        "programme_refs",
-        "contact_name",
-        "contact_title",
-        "contact_email",
-        "contact_phone",
-        "summary",
-    ):
+    for k in (*(f for f in EDIT_FIELDS if f not in ("needs", "routes")), "summary"):
         v = form.get(k)
         out[k] = v[:8000] if isinstance(v, str) else ""
     out["needs"] = [str(v)[:40] for v in form.getlist("needs")][:20]

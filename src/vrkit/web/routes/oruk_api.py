@@ -83,7 +83,29 @@ def _day(text: str | None) -> str | None:
     return t
 
 
-def _query(**kw: Any) -> dirsvc.SearchQuery:
+def _query(
+    search: str | None,
+    taxonomy_term_id: str | None,
+    taxonomy_id: str | None,
+    minimum_age: float | None,
+    maximum_age: float | None,
+    start_time: str | None,
+    end_time: str | None,
+    day: str | None,
+    origin: tuple[float, float] | None = None,
+) -> dirsvc.SearchQuery:
+    """The standard's filters (shared by ``/services`` and ``/service_at_locations``)."""
+    kw: dict[str, Any] = {
+        "text": search or "",
+        "taxonomy_term_id": taxonomy_term_id,
+        "taxonomy_id": taxonomy_id,
+        "minimum_age": minimum_age,
+        "maximum_age": maximum_age,
+        "day": _day(day),
+        "start_time": _time(start_time, "start_time"),
+        "end_time": _time(end_time, "end_time"),
+        "origin": origin,
+    }
     return dirsvc.SearchQuery(**{k: v for k, v in kw.items() if v is not None})
 
 
@@ -133,14 +155,7 @@ def services(
 ) -> Response:
     """Paginated listings of services with their one-to-one fields."""
     q = _query(
-        text=search or "",
-        taxonomy_term_id=taxonomy_term_id,
-        taxonomy_id=taxonomy_id,
-        minimum_age=minimum_age,
-        maximum_age=maximum_age,
-        day=_day(day),
-        start_time=_time(start_time, "start_time"),
-        end_time=_time(end_time, "end_time"),
+        search, taxonomy_term_id, taxonomy_id, minimum_age, maximum_age, start_time, end_time, day
     )
     with db(request).session() as s:
         rows = [service_list_doc(h.service) for h in dirsvc.search(s, q)]
@@ -228,14 +243,14 @@ def service_at_locations(
             raise HTTPException(400, "proximity: between 0 and 1,000,000 metres")
     origin = _origin(request, postcode, latitude, longitude)
     q = _query(
-        text=search or "",
-        taxonomy_term_id=taxonomy_term_id,
-        taxonomy_id=taxonomy_id,
-        minimum_age=minimum_age,
-        maximum_age=maximum_age,
-        day=_day(day),
-        start_time=_time(start_time, "start_time"),
-        end_time=_time(end_time, "end_time"),
+        search,
+        taxonomy_term_id,
+        taxonomy_id,
+        minimum_age,
+        maximum_age,
+        start_time,
+        end_time,
+        day,
         origin=origin,
     )
     rows: list[tuple[float | None, dict[str, Any]]] = []

@@ -30,7 +30,6 @@ from vrkit.ops.plans.policy import (
     PLANS_PROGRESS,
     PLANS_REFRESH,
     PLANS_REVIEW,
-    PLANS_VIEW,
 )
 from vrkit.ops.roles import PUBLIC_VIEW
 from vrkit.web.authz import Access, access, guard
@@ -102,30 +101,24 @@ def plans_index(
 ) -> Response:
     """Every borough's plan for a year: published plans for everyone; the others only where the
     policy gives the caller the plan's full edition (its partnership, the reviewers)."""
-    from vrkit.tasks.action_plans import boroughs
+    from vrkit.tasks.action_plans import plans_for
 
     p = acc.principal
     with db(request).session() as s:
-        years = wf.plan_years(s)
-        year = year or (years[0] if years else date.today().year)
-        plans = {x.borough_code: x for x in wf.all_plans(s, year)}
-    rows = []
-    for code, name in boroughs():
-        plan = plans.get(code)
-        full = p.has(PLANS_VIEW) and p.edition(PLAN, frozenset({code})) == "full"
-        visible = plan is not None and (plan.status == "published" or full)
-        rows.append(
+        year, years, found = plans_for(s, p, year)
+        rows = [
             {
                 "code": code,
                 "name": name,
-                "status": wf.STATUSES[plan.status] if visible and plan else None,
-                "raw": plan.status if visible and plan else None,
-                "link": visible,
+                "status": wf.STATUSES[plan.status] if plan else None,
+                "raw": plan.status if plan else None,
+                "link": plan is not None,
                 "mine": code in p.scope_codes("borough"),
-                "demo": bool(plan and plan.data_label and visible),
-                "actions": len(plan.actions) if visible and plan else None,
+                "demo": bool(plan and plan.data_label),
+                "actions": len(plan.actions) if plan else None,
             }
-        )
+            for code, name, plan in found
+        ]
     return render(
         request,
         "plans_index.html",

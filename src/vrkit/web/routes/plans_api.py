@@ -4,7 +4,6 @@ for a published plan), the 32 plans of a year, the tracker."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -12,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from vrkit.ops.plans import workflow as wf
-from vrkit.ops.plans.policy import PLAN, PLANS_VIEW
+from vrkit.ops.plans.policy import PLAN
 from vrkit.ops.roles import PUBLIC_VIEW
 from vrkit.web.authz import Access, access, guard
 from vrkit.web.routes.api import ERRORS, json_response
@@ -64,29 +63,22 @@ def plans(
 ) -> Response:
     """The 32 boroughs' plans for a year: the state of each plan the caller may see (published
     plans for everyone; others for their partnership and the reviewers)."""
-    from vrkit.tasks.action_plans import boroughs
+    from vrkit.tasks.action_plans import plans_for
 
-    p = acc.principal
     with db(request).session() as s:
-        years = wf.plan_years(s)
-        y = year or (years[0] if years else date.today().year)
-        found = {x.borough_code: x for x in wf.all_plans(s, y)}
-        rows = []
-        for code, name in boroughs():
-            plan = found.get(code)
-            full = p.has(PLANS_VIEW) and p.edition(PLAN, frozenset({code})) == "full"
-            visible = plan is not None and (plan.status == "published" or full)
-            rows.append(
-                {
-                    "borough_code": code,
-                    "borough_name": name,
-                    "year": y,
-                    "financial_year": wf.fy_label(y),
-                    "status": plan.status if visible and plan else None,
-                    "actions": len(plan.actions) if visible and plan else None,
-                    "url": f"/api/v1/plans/{code}/{y}" if visible else None,
-                }
-            )
+        y, _, found = plans_for(s, acc.principal, year)
+        rows = [
+            {
+                "borough_code": code,
+                "borough_name": name,
+                "year": y,
+                "financial_year": wf.fy_label(y),
+                "status": plan.status if plan else None,
+                "actions": len(plan.actions) if plan else None,
+                "url": f"/api/v1/plans/{code}/{y}" if plan else None,
+            }
+            for code, name, plan in found
+        ]
     return json_response(request, {"year": y, "data": rows})
 
 
