@@ -21,7 +21,7 @@ from vrkit.errors import InputError
 from vrkit.ops.roles import Principal
 from vrkit.store.warehouse import Warehouse
 
-from .conftest import IN_BOROUGH_CODE, Portal, make_portal
+from .conftest import IN_BOROUGH_CODE, Portal, csrf_of, make_portal
 
 STANDARD = get_settings().data_dir.parent / "standards" / "open-referral-uk" / "schema"
 COMMISSIONER = Principal(role="commissioner", email="commissioner@tests")
@@ -294,3 +294,25 @@ def test_make_serve_seeds_the_demo_once(database_url: str, warehouse_path: Path)
     assert counts() == c1
     assert [r[1] for r in first] == [r[1] for r in second]
     assert all(a[2] != b[2] for a, b in zip(first, second, strict=True))
+
+
+def test_plan_pages_refuse_a_broken_rule_with_the_reason(seeded: tuple[Portal, Any]) -> None:
+    """A CSP submits an incomplete draft: the plan page again, 400, saying what is missing, and
+    the plan stays a draft; a comment is stored and shown."""
+    from vrkit.ops.plans import workflow as wf
+
+    portal, _ = seeded
+    with portal.app.state.db.session() as s:
+        wf.create_plan(s, VRU, IN_BOROUGH_CODE, "Lambeth", 2018)
+    c = portal.client("csp_analyst")
+    url = f"/plans/{IN_BOROUGH_CODE}/2018"
+    token = csrf_of(c.get(url).text)
+    r = c.post(f"{url}/submit", data={"step": "submit", "csrf_token": token})
+    assert r.status_code == 400 and "not complete" in r.text
+    r = c.post(f"{url}/comments", data={"body": "Draft comment", "csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"].endswith("#comments")
+    page = c.get(url).text
+    assert "Draft comment" in page
+    with portal.app.state.db.session() as s:
+        plan = wf.get_plan(s, IN_BOROUGH_CODE, 2018)
+        assert plan is not None and plan.status == "draft"

@@ -266,8 +266,18 @@ def _edit_context(
     }
 
 
-async def _guarded(request: Request, acc: Access, area: str, year: int, fn: Any) -> Response:
-    """Run a change; on a rule broken, the edit page again with the message (400)."""
+async def _guarded(
+    request: Request,
+    acc: Access,
+    area: str,
+    year: int,
+    fn: Any,
+    *,
+    ok: str | None = None,
+    on_plan_page: bool = False,
+) -> Response:
+    """Run a change ``fn(session, plan)``; then see ``ok`` (default the edit page). On a rule
+    broken, the edit page (or the plan page) again with the message (400), nothing stored."""
 
     def run() -> str | None:
         with db(request).session() as s:
@@ -281,7 +291,11 @@ async def _guarded(request: Request, acc: Access, area: str, year: int, fn: Any)
 
     problem = await run_in_threadpool(run)
     if problem is None:
-        return see_other(f"/plans/{area}/{year}/edit?saved=1")
+        return see_other(ok or f"/plans/{area}/{year}/edit?saved=1")
+    if on_plan_page:
+        ctx = await run_in_threadpool(_page_context, request, acc, area, year)
+        ctx["errors"] = [problem]
+        return render(request, "plan_page.html", ctx, status=400)
     ctx = await run_in_threadpool(_edit_context, request, acc, area, year, errors=[problem])
     return render(request, "plan_edit.html", ctx, status=400)
 
@@ -451,22 +465,17 @@ def plan_refresh(
 async def _move(
     request: Request, acc: Access, area: str, year: int, step: str, comment: str
 ) -> Response:
-    def run() -> str | None:
-        with db(request).session() as s:
-            plan = _plan(s, area, year)
-            try:
-                wf.move(s, acc.principal, plan, step, comment=comment, ip=client_ip(request))
-            except InputError as exc:
-                s.rollback()
-                return exc.message
-        return None
-
-    problem = await run_in_threadpool(run)
-    if problem is None:
-        return see_other(f"/plans/{area}/{year}?moved={step}")
-    ctx = await run_in_threadpool(_page_context, request, acc, area, year)
-    ctx["errors"] = [problem]
-    return render(request, "plan_page.html", ctx, status=400)
+    return await _guarded(
+        request,
+        acc,
+        area,
+        year,
+        lambda s, plan: wf.move(
+            s, acc.principal, plan, step, comment=comment, ip=client_ip(request)
+        ),
+        ok=f"/plans/{area}/{year}?moved={step}",
+        on_plan_page=True,
+    )
 
 
 @router.post("/plans/{area}/{year}/submit", name="plan_submit")
@@ -505,29 +514,17 @@ async def plan_comment(
     body: Annotated[str, Form(max_length=8000)] = "",
     section_id: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    def run() -> str | None:
-        with db(request).session() as s:
-            plan = _plan(s, area, year)
-            try:
-                wf.add_comment(
-                    s,
-                    acc.principal,
-                    plan,
-                    body,
-                    section_id=section_id or None,
-                    ip=client_ip(request),
-                )
-            except InputError as exc:
-                s.rollback()
-                return exc.message
-        return None
-
-    problem = await run_in_threadpool(run)
-    if problem is None:
-        return see_other(f"/plans/{area}/{year}#comments")
-    ctx = await run_in_threadpool(_page_context, request, acc, area, year)
-    ctx["errors"] = [problem]
-    return render(request, "plan_page.html", ctx, status=400)
+    return await _guarded(
+        request,
+        acc,
+        area,
+        year,
+        lambda s, plan: wf.add_comment(
+            s, acc.principal, plan, body, section_id=section_id or None, ip=client_ip(request)
+        ),
+        ok=f"/plans/{area}/{year}#comments",
+        on_plan_page=True,
+    )
 
 
 # -- progress across the plans -----------------------------------------------------------------
