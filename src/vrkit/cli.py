@@ -551,6 +551,7 @@ def _register_subcommands() -> None:
     app.add_typer(health_app, name="health")
     app.add_typer(rank_app, name="rank")
     register_programmes(app, synth_app)  # programmes …, synth programmes (issue #15)
+    __import__("vrkit.cli_directory").cli_directory.register(app)  # directory, plans, tracker (#17)
     from vrkit.web.serve import serve  # the partner portal (issue #14)
 
     app.command("serve")(serve)

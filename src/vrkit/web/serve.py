@@ -47,14 +47,54 @@ DEMO_USERS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
 ]
 
 
+def demo_user(
+    s: Any,
+    actor: Any,
+    email: str,
+    name: str,
+    role: str,
+    scopes: list[tuple[str, str]],
+    *,
+    organisation_id: int | None,
+) -> str:
+    """Create a DEMO user, or reset it (active, unlocked, role and scopes as given), with a new
+    random password, which is returned for printing."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from vrkit.ops import accounts
+    from vrkit.ops.models import User
+    from vrkit.ops.passwords import hash_password
+
+    password = "demo-" + secrets.token_urlsafe(9)
+    user = s.scalar(select(User).where(User.email == email))
+    if user is None:
+        accounts.create_user(
+            s,
+            actor,
+            email=email,
+            name=name,
+            role=role,
+            scopes=scopes,
+            organisation_id=organisation_id,
+            password=password,
+            must_change_password=False,
+        )
+    else:
+        user.password_hash = hash_password(password)
+        user.must_change_password, user.active = False, True
+        user.failed_logins, user.locked_until = 0, None
+        accounts.change_user(s, actor, user.id, role=role, scopes=scopes)
+    return password
+
+
 def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
     """Create (or reset) the demo users with new random passwords; returns
     (role, email, password, scope) for printing. Idempotent."""
-    import secrets
 
     from vrkit.ops import accounts
     from vrkit.ops.db import Database
-    from vrkit.ops.passwords import hash_password
     from vrkit.ops.roles import Principal
 
     db = Database(database_url)
@@ -69,29 +109,9 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
             seed_delivery_demo(s, system)
             for role, email, name, named_scopes in DEMO_USERS:
                 scopes, own_org = _organisation_scopes(s, named_scopes)
-                password = "demo-" + secrets.token_urlsafe(9)
-                from sqlalchemy import select
-
-                from vrkit.ops.models import User
-
-                user = s.scalar(select(User).where(User.email == email))
-                if user is None:
-                    user, _ = accounts.create_user(
-                        s,
-                        system,
-                        email=email,
-                        name=name,
-                        role=role,
-                        scopes=scopes,
-                        organisation_id=own_org or org.id,
-                        password=password,
-                        must_change_password=False,
-                    )
-                else:
-                    user.password_hash = hash_password(password)
-                    user.must_change_password, user.active = False, True
-                    user.failed_logins, user.locked_until = 0, None
-                    accounts.change_user(s, system, user.id, role=role, scopes=scopes)
+                password = demo_user(
+                    s, system, email, name, role, scopes, organisation_id=own_org or org.id
+                )
                 out.append(
                     (role, email, password, ", ".join(f"{k} {c}" for k, c in scopes) or "all")
                 )
@@ -201,6 +221,9 @@ def serve(
             ingest_if_empty(store_path)
         if demo:
             rows = seed_demo(url)
+            from vrkit.web.demo_local import seed_local_demo  # issue #17's demo content
+
+            rows += seed_local_demo(url, store_path)
             print("\nDEMO users (demo only: new random passwords at every start):")
             for role, email, password, scope in rows:
                 print(f"  DEMO {role:15s} {email:38s} password {password}   scope: {scope}")
