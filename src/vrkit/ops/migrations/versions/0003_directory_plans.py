@@ -2,7 +2,7 @@
 Strategic Needs Assessment tracker (issue #17).
 
 Revision ID: 0003_directory_plans
-Revises: 0001_portal
+Revises: 0002_delivery
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from vrkit.ops.models import UtcDateTime
 
 revision = "0003_directory_plans"
-down_revision = "0001_portal"
+down_revision = "0002_delivery"
 branch_labels = None
 depends_on = None
 
