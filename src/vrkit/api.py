@@ -26,19 +26,41 @@ def resolve_area(area: str) -> tuple[str, str]:
     return hit[0], hit[1]
 
 
+#: borough monthly sources, in the order a measure is looked for (the first whose taxonomy
+#: defines the measure serves it: knife crime and youth violence exist only in the MPS flags file)
+BOROUGH_SOURCES = ("mps_borough_monthly", "mps_knife_borough_monthly")
+
+
+def borough_source_for(measure_id: str) -> str:
+    """The borough monthly source kind that serves a measure (see :data:`BOROUGH_SOURCES`)."""
+    from vrkit.analysis.measures import get_measure, taxonomy_of
+
+    m = get_measure(measure_id)
+    for kind in BOROUGH_SOURCES:
+        if m.supports(taxonomy_of(kind)):
+            return kind
+    raise InputError(
+        f"measure {measure_id!r} has no borough monthly source",
+        hint=f"It is defined for: {', '.join(m.rules)}.",
+    )
+
+
 def area_monthly(
     wh: Warehouse,
     measure_id: str,
     *,
     area: str = "London",
-    source_kind: str = "mps_borough_monthly",
+    source_kind: str | None = None,
 ) -> pd.DataFrame:
     """Complete monthly series (``area_code, month, count``) for London or one borough.
 
     London is the sum of every row of the current releases, pseudo-areas included, so it
     equals the source files' totals. Months with no data are NaN (missing, not zero).
+    ``source_kind`` defaults to the first borough source defining the measure
+    (:func:`borough_source_for`): the MPS borough files, else the MPS flags file.
     """
     code, _ = resolve_area(area)
+    source_kind = source_kind or borough_source_for(measure_id)
     counts = queries.measure_counts(wh, measure_id, source_kind=source_kind)
     if code != "E12000007":
         counts = counts[counts["area_code"] == code]
@@ -71,14 +93,15 @@ def area_period_totals(
     """
     from vrkit.analysis.breaks import mark_breaks, series_breaks
 
-    series = area_monthly(wh, measure_id, area=area)
+    kind = borough_source_for(measure_id)
+    series = area_monthly(wh, measure_id, area=area, source_kind=kind)
     totals = trends.period_totals(series, period)
     prev = totals["total"].shift(1)
     totals["change"] = totals["total"] - prev
     totals["pct_change"] = np.where(prev > 0, 100.0 * totals["change"] / prev, np.nan)
     return mark_breaks(
         totals,
-        series_breaks(measure_id, "mps_borough_monthly"),
+        series_breaks(measure_id, kind),
         period=period,
         across_breaks=across_breaks,
     )

@@ -542,6 +542,7 @@ def _register_subcommands() -> None:
     from vrkit.cli_anticipate import app as anticipate_app
     from vrkit.cli_health import health_app, synth_app
     from vrkit.cli_hotspots import register as register_hotspots
+    from vrkit.cli_programmes import register as register_programmes
     from vrkit.cli_rank import rank_app
 
     register_hotspots(app, report_app)  # hotspots, concentration, report needs-assessment
@@ -549,6 +550,8 @@ def _register_subcommands() -> None:
     app.add_typer(synth_app, name="synth")
     app.add_typer(health_app, name="health")
     app.add_typer(rank_app, name="rank")
+    register_programmes(app, synth_app)  # programmes …, synth programmes (issue #15)
+    __import__("vrkit.cli_directory").cli_directory.register(app)  # directory, plans, tracker (#17)
     from vrkit.web.serve import serve  # the partner portal (issue #14)
 
     app.command("serve")(serve)

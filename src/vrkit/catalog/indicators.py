@@ -20,6 +20,7 @@ from functools import cache
 import pandas as pd
 
 from vrkit.catalog import load_toml
+from vrkit.catalog.core_data import TASK_ORIGIN, core_data_indicators
 
 CATALOGUE_COLUMNS = ["indicator_id", "name", "unit", "polarity", "source", "description", "origin"]
 
@@ -48,6 +49,11 @@ class DerivedIndicator:
 def _derived() -> dict[str, DerivedIndicator]:
     out: dict[str, DerivedIndicator] = {}
     for m in load_toml("measures.toml")["measure"]:
+        if "mps" not in m:
+            # crime rates are built from the MPS ward/LSOA/borough files; measures defined only
+            # on the MPS flags file (knife crime, youth violence) exist for boroughs 2018-2020
+            # only and are served by vrkit.tasks.core_data, not as need-index rates
+            continue
         iid = f"crime_{m['id']}_rate"
         out[iid] = DerivedIndicator(
             iid,
@@ -113,7 +119,8 @@ _LOADED = (
 @cache
 def builtin_indicators() -> pd.DataFrame:
     """Every built-in indicator: ``indicator_id, name, unit, polarity, source, description,
-    origin`` (``origin``: ``ward_profiles``, ``imd2019``, ``population`` or ``derived``)."""
+    origin`` (``origin``: ``ward_profiles``, ``imd2019``, ``population``, ``derived``, or a
+    core-data source: ``las_ambulance``, ``mopac_pas``, ``dfe_exclusions``, ``population_age``)."""
     from vrkit.sources.indicators import INDICATOR_COLUMNS, ward_profile_definitions
 
     parts = [ward_profile_definitions()[INDICATOR_COLUMNS].assign(origin="ward_profiles")]
@@ -134,6 +141,11 @@ def builtin_indicators() -> pd.DataFrame:
             (d.indicator_id, d.name, d.unit, d.polarity, d.source, d.description, origin)
             for d in defs
         ]
+    rows += [
+        (d.indicator_id, d.name, d.unit, d.polarity, d.source, d.description, d.origin)
+        for d in core_data_indicators().values()
+        if d.origin != TASK_ORIGIN
+    ]
     parts.append(pd.DataFrame(rows, columns=CATALOGUE_COLUMNS))
     parts.append(
         pd.DataFrame(
