@@ -21,6 +21,11 @@ class Settings(BaseSettings):
         default=Path("../shared/data"),
         description="Folder holding the shared open data; `vrkit ingest --all` loads everything here.",
     )
+    standards_dir: Path | None = Field(
+        default=None,
+        description="Folder holding the data standards' schemas (360giving/...); default: "
+        "the 'standards' folder beside the data directory.",
+    )
     store: Path = Field(
         default=Path("vrkit.duckdb"),
         description="Path of the DuckDB warehouse file (CLI: --store).",

@@ -6,6 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+from scipy import stats
+from scipy.special import gammaln
+from statsmodels.stats import multitest
 
 from vrkit.analysis import early_warning as ew
 from vrkit.errors import InputError
@@ -87,7 +91,6 @@ def test_input_frame_not_mutated() -> None:
 
 
 def test_batched_irls_matches_statsmodels_weighted_quasi_poisson() -> None:
-    sm = pytest.importorskip("statsmodels.api")
     Y = _nb_series(3, 15, seed=3)
     offsets = np.arange(-61, -6, dtype=float)
     X = ew._design(offsets, 1, 10, trend=True)
@@ -225,6 +228,31 @@ def test_short_history_uses_stated_fallback_or_is_skipped() -> None:
     assert r.params.min_history_months == 37
 
 
+def test_fallback_mean_threshold_and_p_value_by_hand() -> None:
+    """The fallback (documented in the module): μ̂ = mean of the last 12 usable months, φ =
+    max(1, sample variance / μ̂), a negative binomial with mean μ̂·exp(z √(φ / (n μ̂))) for the
+    threshold and the p-value P(Y ≥ observed), here from the hand pmf (z = Φ⁻¹(0.99))."""
+    Y = _nb_series(12, 20, seed=8)
+    Y[:, :-21] = np.nan  # 20 months before the target: too few for the full method
+    Y[:4, -1] = np.round(Y[:4, -1] * 1.7)
+    t = ew.detect_exceedances(_long(Y), "2021-12", exclude_kinds=()).table
+    assert (t["method"] == "fallback").all() and len(t) == 12
+    assert (t["p_value"] < 0.05).sum() >= 2
+    k = np.arange(0, 400)
+    for row in t.itertuples():
+        i = int(row.area_code[1:])
+        base = Y[i, -13:-1]
+        mean, n = base.mean(), base.size
+        phi = max(1.0, base.var(ddof=1) / mean)
+        assert row.expected == pytest.approx(mean, rel=1e-12)
+        assert row.dispersion == pytest.approx(phi, rel=1e-12)
+        mu_u = mean * np.exp(2.3263478740408408 * np.sqrt(phi / (n * mean)))
+        cdf = np.cumsum(_nb_pmf(k, mu_u, phi))
+        p_ref = 1.0 - cdf[int(row.observed) - 1] if row.observed > 0 else 1.0
+        assert row.p_value == pytest.approx(p_ref, rel=1e-7, abs=1e-12), row.area_code
+        assert row.threshold == int(np.argmax(cdf >= 0.99 - 1e-12)), row.area_code
+
+
 def test_score_p_value_and_alert_are_consistent() -> None:
     Y = _nb_series(300, 30, seed=12)
     Y[:20, -1] *= 2
@@ -243,8 +271,50 @@ def test_score_p_value_and_alert_are_consistent() -> None:
     assert rec["month"] == "2021-12"
 
 
+def _nb_pmf(k: np.ndarray, mean: float, phi: float) -> np.ndarray:
+    """Negative binomial with mean μ and variance φμ, by hand: r = μ/(φ − 1), p = 1/φ,
+    P(k) = Γ(k + r) / (k! Γ(r)) p^r (1 − p)^k; Poisson(μ) where φ = 1."""
+    if phi <= 1 + 1e-9:
+        return np.exp(k * np.log(mean) - mean - gammaln(k + 1))
+    r, p = mean / (phi - 1), 1 / phi
+    return np.exp(gammaln(k + r) - gammaln(k + 1) - gammaln(r) + r * np.log(p) + k * np.log1p(-p))
+
+
+def test_p_value_threshold_and_chance_are_the_negative_binomial_tail_by_hand() -> None:
+    """With Noufaily's nbPlugin threshold (μ₀ and φ as reported) the p-value is P(Y ≥ observed),
+    the threshold the smallest u with P(Y ≤ u) ≥ level and the chance of an alert P(Y > u),
+    summed here from a hand-written pmf (Poisson series give φ = 1 and the Poisson tail)."""
+    Y = np.vstack([_nb_series(30, 25, seed=21), np.random.default_rng(3).poisson(8.0, (10, 120))])
+    Y[:6, -1] = np.round(Y[:6, -1] * 1.8)  # some large observations: small p-values
+    r = ew.detect_exceedances(_long(Y), "2021-12", threshold_method="nb_plugin", exclude_kinds=())
+    t = r.table
+    assert (t["method"] == "farrington").all() and len(t) == 40
+    assert (t["dispersion"] == 1.0).sum() >= 5 and (t["dispersion"] > 1.2).sum() >= 20
+    assert (t["p_value"] < 0.01).sum() >= 3
+    k = np.arange(0, 400)
+    for row in t.itertuples():
+        pmf = _nb_pmf(k, row.expected, row.dispersion)
+        cdf = np.cumsum(pmf)
+        assert cdf[-1] == pytest.approx(1.0, abs=1e-12)
+        p_ref = 1.0 - cdf[row.observed - 1] if row.observed > 0 else 1.0
+        assert row.p_value == pytest.approx(p_ref, rel=1e-7, abs=1e-12), row.area_code
+        u = int(np.argmax(cdf >= 0.99 - 1e-12))
+        assert row.threshold == u, row.area_code
+        assert row.chance_alert_prob == pytest.approx(1.0 - cdf[u], rel=1e-7, abs=1e-12)
+        # and scipy's parameterisation agrees with the hand pmf
+        if row.dispersion > 1:
+            n_, p_ = row.expected / (row.dispersion - 1), 1 / row.dispersion
+            assert stats.nbinom.sf(row.observed - 1, n_, p_) == pytest.approx(p_ref, rel=1e-7)
+    # the default predictive threshold adds the variance of the estimated mean (μ₀² Var η̂) to
+    # φμ₀: same expectation, a threshold never below nbPlugin's and above it for most areas
+    d = ew.detect_exceedances(_long(Y), "2021-12", exclude_kinds=()).table.set_index("area_code")
+    p = t.set_index("area_code").loc[d.index]
+    np.testing.assert_allclose(d["expected"], p["expected"], rtol=1e-12)
+    assert (d["threshold"] >= p["threshold"]).all()
+    assert (d["threshold"] > p["threshold"]).mean() > 0.5
+
+
 def test_benjamini_hochberg_matches_statsmodels() -> None:
-    multitest = pytest.importorskip("statsmodels.stats.multitest")
     p = np.random.default_rng(0).uniform(size=200) ** 3
     p[[3, 7]] = np.nan
     q = ew.benjamini_hochberg(p)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
+import esda
 import geopandas as gpd
 import libpysal
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 import shapely
 from libpysal.graph import Graph
 from scipy import sparse, stats
+from statsmodels.stats import multitest
 
 from vrkit import get_settings
 from vrkit.analysis import _inference, hotspots
@@ -19,8 +22,6 @@ from vrkit.errors import InputError
 
 LSOA_SHP = "boundaries/statistical-gis-boundaries-london/ESRI/LSOA_2011_London_gen_MHW.shp"
 LSOA_VIOLENCE = "mps_crime_lsoa_annual_derived/london-2011-2021-major-violence.csv"
-
-esda = pytest.importorskip("esda")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def london() -> tuple[gpd.GeoDataFrame, np.ndarray, sparse.csr_matrix]:
     data = get_settings().data_dir
     shp = data / LSOA_SHP
     if not shp.exists():
-        pytest.skip("shared London data not available")
+        pytest.fail(f"shared London data missing: {shp} (set VRKIT_DATA_DIR)")
     g = gpd.read_file(shp)
     assert len(g) == 4835
     v = pd.read_csv(data / LSOA_VIOLENCE, usecols=["LSOA11CD", "2019"])
@@ -163,18 +164,55 @@ def test_gi_star_and_moran_equal_esda_on_london_lsoas(london) -> None:
     np.testing.assert_allclose(lm.z, (rm.Is - rm.EI) / np.sqrt(rm.VI), rtol=0, atol=1e-10)
 
 
-def test_general_weights_use_ord_getis_moments(lattice) -> None:
-    """Scaling a row's weights leaves the Ord & Getis (1995) z-score unchanged."""
+def test_row_standardised_weights_equal_esda(lattice) -> None:
+    """Non-binary weights: row-standardised (self included, w_ij = 1/(k_i + 1)).
+
+    The statistic equals esda's ``G_Local(transform="R", star=True)``. The Ord & Getis (1995)
+    z-score is invariant to scaling a row's weights, so for every row it equals esda's binary
+    ``Zs`` (esda's own R z-score assumes binary moments and is not this reference). The self
+    weight is one number per call, so each neighbour count k (3, 5, 8 on the lattice) is its
+    own call with ``self_weight = 1/(k + 1)``.
+    """
     y, w = lattice
-    m = w.sparse.astype(float) + sparse.identity(400)
-    scaled = sparse.diags(np.arange(1, 401) / 7.0) @ m
-    a = hotspots.gi_star(y, m, permutations=0, binary=False)
-    b = hotspots.gi_star(y, scaled, permutations=0, binary=False, self_weight=1.0)
-    assert a.params["weights"] == "as given"
-    # diagonal is replaced by self_weight, so compare on the off-diagonal scaling only
-    off = sparse.diags(np.arange(1, 401) / 7.0) @ w.sparse.astype(float)
-    c = hotspots.gi_star(y, off, permutations=0, binary=False, self_weight=1.0)
-    assert np.isfinite(c.z).all() and np.isfinite(b.z).all()
+    k = np.asarray(w.sparse.sum(axis=1)).ravel()
+    assert set(k) == {3.0, 5.0, 8.0}
+    scaled = sparse.diags(1.0 / (k + 1)) @ w.sparse.astype(float)
+    ref_b = _esda_gi(y, libpysal.weights.lat2W(20, 20, rook=False), permutations=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref_r = esda.G_Local(
+            y, libpysal.weights.lat2W(20, 20, rook=False), transform="R", star=True, permutations=0
+        )
+    for kk in (3.0, 5.0, 8.0):
+        rows = k == kk
+        ours = hotspots.gi_star(y, scaled, permutations=0, binary=False, self_weight=1 / (kk + 1))
+        assert ours.params["weights"] == "as given"
+        np.testing.assert_allclose(ours.statistic[rows], ref_r.Gs[rows], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ours.z[rows], ref_b.Zs[rows], rtol=0, atol=1e-10)
+    # scaling every weight (self included) by one constant changes nothing either
+    a = hotspots.gi_star(y, w.sparse * 2.5, permutations=0, binary=False, self_weight=2.5)
+    np.testing.assert_allclose(a.z, ref_b.Zs, rtol=0, atol=1e-10)
+
+
+def test_general_weights_z_equals_exact_permutation_moments() -> None:
+    """Distance-decay weights (1/d within 2 units, self weight 0.5) on 8 places: the z-score
+    is (G*_i − E)/√Var with E and Var the exact moments of Σ_j w_ij y_j over all 8! = 40,320
+    permutations of y, enumerated here (the randomisation null of Ord & Getis 1995)."""
+    xy = np.array(
+        [[0, 0], [1, 0], [2, 0.5], [0, 1.5], [1.2, 1.1], [2.5, 2], [0.3, 2.6], [1.7, 2.9]]
+    )
+    y = np.array([3.0, 0, 7, 1, 4, 9, 2, 5])
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    w = np.where((d > 0) & (d < 2.0), 1 / np.where(d > 0, d, 1), 0.0)
+    full = w + 0.5 * np.eye(8)
+    sums = np.array(list(itertools.permutations(y))) @ full.T  # 40,320 × 8
+    z_ref = (full @ y - sums.mean(axis=0)) / sums.std(axis=0)
+    ours = hotspots.gi_star(
+        y, sparse.csr_matrix(w), permutations=0, binary=False, self_weight=0.5, adjust="none"
+    )
+    np.testing.assert_allclose(ours.statistic, full @ y / y.sum(), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(ours.z, z_ref, rtol=0, atol=1e-10)
+    assert (np.abs(ours.z) > 0.2).all()  # no z-score silently 0
 
 
 # ---- permutation inference ----------------------------------------------------------------
@@ -227,6 +265,30 @@ def test_adjustments_match_textbook_values() -> None:
     np.testing.assert_allclose(_inference.adjust_pvalues(p, "holm"), [0.03, 0.06, 0.06, 0.02])
     np.testing.assert_allclose(_inference.adjust_pvalues(p, "fdr"), [0.02, 0.04, 0.04, 0.02])
     np.testing.assert_allclose(_inference.adjust_pvalues(p, "none"), p)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_adjustments_equal_statsmodels_on_non_monotone_p_values(seed: int) -> None:
+    """BH and Holm against statsmodels' ``multipletests`` where the raw ``p·m/i`` (BH) and
+    ``p·(m − i + 1)`` (Holm) sequences are not monotone, so the monotonicity step matters;
+    ties and 0/1 included."""
+    rng = np.random.default_rng(seed)
+    p = np.concatenate([rng.uniform(size=150) ** 3, [0.0, 1.0, 0.02, 0.02, 0.02]])
+    rng.shuffle(p)
+    ranked = np.sort(p)
+    m = p.size
+    assert (np.diff(ranked * m / np.arange(1, m + 1)) < 0).any()  # BH raw values not monotone
+    assert (np.diff(ranked * (m - np.arange(m))) < 0).any()  # nor Holm's
+    for ours, theirs in (("fdr", "fdr_bh"), ("holm", "holm")):
+        ref = multitest.multipletests(p, method=theirs)[1]
+        np.testing.assert_allclose(_inference.adjust_pvalues(p, ours), ref, rtol=0, atol=1e-15)
+
+
+def test_adjustment_of_a_short_non_monotone_vector_by_hand() -> None:
+    # sorted p = .01 .011 .04 .041: p·m/i = .04 .022 .0533 .041 → step-up minimum from the top:
+    # .022 .022 .041 .041 (R: p.adjust(c(.04, .01, .041, .011), "BH"))
+    p = np.array([0.04, 0.01, 0.041, 0.011])
+    np.testing.assert_allclose(_inference.adjust_pvalues(p, "fdr"), [0.041, 0.022, 0.041, 0.022])
 
 
 def test_floor_warning_when_holm_cannot_flag_anything(lattice) -> None:

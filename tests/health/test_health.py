@@ -48,7 +48,8 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[SynthManifest, Path
     with pytest.MonkeyPatch.context() as mp:  # locations are matched at ingest
         mp.setenv("VRKIT_GAZETTEER", str(root / "gazetteer.csv"))
         res = runner.invoke(app, ["--store", str(store), "ingest", str(root / "istv")])
-    assert res.exit_code == 4 if man.malformed else 0, res.output  # malformed files refused
+    assert man.malformed  # the seed and malformed_share give malformed files to refuse
+    assert res.exit_code == 4, res.output  # malformed files refused
     return man, store, root / "gazetteer.csv"
 
 

@@ -16,7 +16,12 @@ import pytest
 
 import vrkit
 from vrkit.errors import DataValidationError, SourceError
-from vrkit.sources.police_uk import STREET_COLUMNS, read_police_uk
+from vrkit.sources.police_uk import (
+    OUTCOME_COLUMNS,
+    STOP_SEARCH_COLUMNS,
+    STREET_COLUMNS,
+    read_police_uk,
+)
 from vrkit.sources.registry import detect_adapter, expand_paths
 from vrkit.store.warehouse import Warehouse
 
@@ -279,6 +284,116 @@ def test_bad_rows_are_rejected_with_line_numbers(tmp_path: Path) -> None:
     assert rep.rejected_by_reason()["wrong number of fields"] == 1
     assert _table(frames)["crime_id"].to_pylist() == ["a1", "a5", None]
     assert "1 rows have no location (kept)" in rep.notes
+
+
+def test_rows_with_only_one_coordinate_are_rejected(tmp_path: Path) -> None:
+    # police.uk gives both coordinates or neither ("No Location"); half a point is not a place
+    lines = [
+        HEADER,
+        _row("b1"),  # 2
+        _row("b2", lat=""),  # 3 longitude only
+        _row("b3", lon=""),  # 4 latitude only
+        _row("b4", lon="", lat=""),  # 5 neither: kept as "no location"
+    ]
+    frames = read_police_uk(_write(tmp_path / "2020-01-city-of-london-street.csv", lines))
+    rep = frames.report
+    assert [(r.row_number, r.column, r.reason) for r in rep.rejections] == [
+        (3, "Latitude", "only one of Longitude/Latitude given"),
+        (4, "Latitude", "only one of Longitude/Latitude given"),
+    ]
+    assert _table(frames)["crime_id"].to_pylist() == ["b1", "b4"]
+    assert rep.rows_read == 4 and rep.rows_loaded == 2 and rep.rows_rejected == 2
+
+
+OUTCOME_HEADER = ",".join(OUTCOME_COLUMNS)
+
+
+def _outcome(
+    crime_id: str, month: str = "2016-01", lon: str = "-0.08", lat: str = "51.52", falls: str = CITY
+) -> str:
+    return (
+        f"{crime_id},{month},{CITY},{falls},{lon},{lat},On or near Y Street,E01000005,"
+        "City of London 001E,Offender given a caution"
+    )
+
+
+def test_outcomes_bad_rows_are_rejected_with_line_numbers(tmp_path: Path) -> None:
+    lines = [
+        OUTCOME_HEADER,
+        _outcome("o1"),  # 2
+        _outcome("o2", month="2016-1"),  # 3 bad month
+        _outcome("o3", month="2016-02"),  # 4 not the file's month
+        _outcome("o4", lon="west"),  # 5 non-numeric longitude
+        _outcome("o5", lat=""),  # 6 half a point
+        _outcome("o6", lon="3.5"),  # 7 longitude outside England and Wales
+        _outcome("o7", falls=""),  # 8 Falls within missing
+        _outcome("o8") + ",extra",  # 9 extra field
+        _outcome("o1"),  # 10 exact repeat: kept (several suspects, one outcome each)
+        _outcome("o9", lon="", lat=""),  # 11 no location: kept
+    ]
+    frames = read_police_uk(_write(tmp_path / "2016-01-city-of-london-outcomes.csv", lines))
+    rep = frames.report
+    assert [(r.row_number, r.column, r.reason) for r in rep.rejections] == [
+        (3, "Month", "Month is not YYYY-MM"),
+        (4, "Month", "Month differs from the file name's month"),
+        (5, "Longitude", "Longitude is not a number"),
+        (6, "Latitude", "only one of Longitude/Latitude given"),
+        (7, "Longitude", "Longitude outside England and Wales (-8..2)"),
+        (8, "Falls within", "Falls within is missing"),
+        (9, None, "wrong number of fields"),
+    ]
+    assert _table(frames)["crime_id"].to_pylist() == ["o1", "o1", "o9"]
+    assert rep.rows_read == 10 and rep.rows_loaded == 3 and rep.rows_rejected == 7
+
+
+STOP_HEADER = ",".join(STOP_SEARCH_COLUMNS)
+
+
+def _stop(
+    date_: str = "2018-09-10T12:00:00+00:00",
+    lat: str = "51.51",
+    lon: str = "-0.10",
+    operation: str = "False",
+    linked: str = "False",
+) -> str:
+    return (
+        f"Person search,{date_},{operation},,{lat},{lon},Male,25-34,White - English,White,"
+        f"Misuse of Drugs Act 1971 (section 23),Controlled drugs,Arrest,{linked},False"
+    )
+
+
+def test_stop_and_search_bad_rows_are_rejected_with_line_numbers(tmp_path: Path) -> None:
+    lines = [
+        STOP_HEADER,
+        _stop(),  # 2
+        _stop(date_="10/09/2018 12:00"),  # 3 not ISO
+        _stop(date_=""),  # 4 no date
+        _stop(date_="2018-09-30T23:30:00+00:00"),  # 5 00:30 on 1 October in London
+        _stop(date_="2018-08-31T23:30:00+00:00"),  # 6 00:30 on 1 September in London: kept
+        _stop(lon=""),  # 7 latitude only
+        _stop(lat="62.0"),  # 8 latitude outside England and Wales
+        _stop(operation="yes"),  # 9 not True/False
+        _stop(linked="maybe"),  # 10 not True/False
+        _stop(lat="", lon=""),  # 11 no location: kept
+        _stop() + ",extra",  # 12 extra field
+    ]
+    path = _write(tmp_path / "2018-09-city-of-london-stop-and-search.csv", lines)
+    frames = read_police_uk(path)
+    rep = frames.report
+    assert [(r.row_number, r.column, r.reason) for r in rep.rejections] == [
+        (3, "Date", "Date is not an ISO timestamp"),
+        (4, "Date", "Date is not an ISO timestamp"),
+        (5, "Date", "Date is outside the file name's month (UK time)"),
+        (7, "Latitude", "only one of Longitude/Latitude given"),
+        (8, "Latitude", "Latitude outside England and Wales (49..61)"),
+        (9, "Part of a policing operation", "not True/False"),
+        (10, "Outcome linked to object of search", "not True/False"),
+        (12, None, "wrong number of fields"),
+    ]
+    t = _table(frames)
+    assert rep.rows_read == 11 and rep.rows_loaded == 3 and rep.rows_rejected == 8
+    assert set(t["month"].to_pylist()) == {date(2018, 9, 1)}
+    assert t["latitude"].null_count == 1
 
 
 def test_unreadable_files_are_source_errors(tmp_path: Path) -> None:

@@ -46,6 +46,8 @@ FILES = [
 IN_BOROUGH, OUT_BOROUGH = "Lambeth", "Hackney"
 IN_BOROUGH_CODE = "E09000022"
 IN_DEPT, OUT_DEPT = "SYN01", "SYN02"
+#: providers (issue #15): the organisation in the provider's scope, and one outside it
+IN_ORG, OUT_ORG = "In-scope provider (test)", "Out-of-scope provider (test)"
 ROLES_UNDER_TEST = (
     "public",
     "vru_analyst",
@@ -53,6 +55,8 @@ ROLES_UNDER_TEST = (
     "police_partner",
     "ed_submitter",
     "admin",
+    "commissioner",
+    "provider",
 )
 PASSWORD = "correct horse battery staple"
 _HASH: list[str] = []
@@ -153,6 +157,7 @@ class Portal:
     url: str
     users: dict[str, tuple[int | None, str]]  # role -> (user id, email)
     root: Path
+    orgs: dict[str, int] | None = None  # "in"/"out" -> organisation id (providers)
 
     def client(self, role: str = "public", **kw: Any) -> Any:
         from starlette.testclient import TestClient
@@ -224,9 +229,15 @@ def make_portal(database_url: str, store: Path, root: Path, **settings_kw: Any) 
     )
     app = create_app(settings, store=store, database_url=database_url, run_jobs=False)
     system = Principal(role="admin", email="system:tests")
+    with app.state.db.session() as s:
+        orgs = {
+            variant: accounts.upsert_organisation(s, system, name, kind="provider").id
+            for variant, name in (("in", IN_ORG), ("out", OUT_ORG))
+        }
     scopes = {
         "csp_analyst": [("borough", IN_BOROUGH_CODE)],
         "ed_submitter": [("department", IN_DEPT)],
+        "provider": [("organisation", str(orgs["in"]))],
     }
     users: dict[str, tuple[int | None, str]] = {"public": (None, "")}
     with app.state.db.session() as s:
@@ -241,9 +252,10 @@ def make_portal(database_url: str, store: Path, root: Path, **settings_kw: Any) 
                 scopes=scopes.get(role, []),
                 password_hash=password_hash(),
                 must_change_password=False,
+                organisation_id=orgs["in"] if role == "provider" else None,
             )
             users[role] = (u.id, email)
-    return Portal(app, database_url, users, root)
+    return Portal(app, database_url, users, root, orgs)
 
 
 @pytest.fixture

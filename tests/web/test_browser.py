@@ -125,12 +125,14 @@ class Visit:
 
 def test_each_role_signs_in_and_sees_its_home(served: tuple[Portal, str], browser: Any) -> None:
     portal, base = served
+    # the public pages (issue #17 added the directory, published plans and the tracker)
+    public = {"Reports", "Trends", "Directory", "Action plans", "Needs assessment"}
     expected_nav = {
-        "vru_analyst": {"Reports", "Trends", "Alerts", "Datasets", "ISTV returns"},
-        "csp_analyst": {"Reports", "Trends", "Datasets"},
-        "police_partner": {"Reports", "Trends", "Datasets"},
-        "ed_submitter": {"Reports", "Trends", "ISTV returns"},
-        "admin": {"Reports", "Trends", "Users", "Audit log"},
+        "vru_analyst": public | {"Alerts", "Datasets", "ISTV returns", "Plan progress"},
+        "csp_analyst": public | {"Datasets"},
+        "police_partner": public | {"Datasets", "Plan progress"},
+        "ed_submitter": public | {"ISTV returns"},
+        "admin": public | {"Users", "Audit log"},
     }
     anon = Visit(browser, base)
     anon.goto("/")

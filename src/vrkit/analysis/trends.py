@@ -162,12 +162,34 @@ def rates_per_1000(
     (:func:`poisson_ci`), as in PHE's Technical Guide. Rows with missing or non-positive
     population get NaN rates (never a silent zero).
     """
+    return rates_per(
+        frame, per=1000.0, count=count, population=population, level=level, method=method
+    )
+
+
+def rates_per(
+    frame: pd.DataFrame,
+    *,
+    per: float,
+    count: str = "count",
+    population: str = "population",
+    level: float = 0.95,
+    method: str = "byar",
+) -> pd.DataFrame:
+    """Add ``rate``, ``rate_lower``, ``rate_upper`` (per ``per`` population, e.g. 100,000) to a
+    copy of ``frame``: crude rate with a Poisson interval on the count (:func:`poisson_ci`).
+
+    Rows with missing or non-positive population, or a missing count, get NaN rates (never a
+    silent zero).
+    """
     require_columns(frame, [count, population], "frame")
+    if not per > 0:
+        raise InputError(f"per must be positive (got {per!r})")
     out = frame.copy()
     pop = out[population].astype(float)
     valid = pop > 0
     lo, hi = poisson_ci(out[count].astype(float).to_numpy(), level=level, method=method)
-    scale = np.where(valid, 1000.0 / pop.where(valid), np.nan)
+    scale = np.where(valid, per / pop.where(valid), np.nan)
     out["rate"] = out[count].astype(float) * scale
     out["rate_lower"] = lo * scale
     out["rate_upper"] = hi * scale

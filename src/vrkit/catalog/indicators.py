@@ -23,6 +23,7 @@ from functools import cache
 import pandas as pd
 
 from vrkit.catalog import load_csv, load_toml
+from vrkit.catalog.core_data import TASK_ORIGIN, core_data_indicators
 
 #: polarities an indicator may have in the catalogue
 POLARITIES = ("higher_is_worse", "higher_is_better", "neutral")
@@ -53,6 +54,11 @@ class DerivedIndicator:
 def _derived() -> dict[str, DerivedIndicator]:
     out: dict[str, DerivedIndicator] = {}
     for m in load_toml("measures.toml")["measure"]:
+        if "mps" not in m:
+            # crime rates are built from the MPS ward/LSOA/borough files; measures defined only
+            # on the MPS flags file (knife crime, youth violence) exist for boroughs 2018-2020
+            # only and are served by vrkit.tasks.core_data, not as need-index rates
+            continue
         iid = f"crime_{m['id']}_rate"
         out[iid] = DerivedIndicator(
             iid,
@@ -181,11 +187,17 @@ def ward_profile_columns() -> tuple[WardProfileColumn, ...]:
 @cache
 def builtin_indicators() -> pd.DataFrame:
     """Every built-in indicator: ``indicator_id, name, unit, polarity, source, description,
-    origin`` (``origin``: ``ward_profiles``, ``imd``, ``population`` or ``derived``)."""
+    origin`` (``origin``: ``ward_profiles``, ``imd``, ``population``, ``derived``, or a
+    core-data source: ``las_ambulance``, ``mopac_pas``, ``dfe_exclusions``, ``population_age``)."""
     loaded = pd.DataFrame(
         [
             (d.indicator_id, d.name, d.unit, d.polarity, d.source, d.description, d.origin)
             for d in loaded_indicators().values()
+        ]
+        + [
+            (d.indicator_id, d.name, d.unit, d.polarity, d.source, d.description, d.origin)
+            for d in core_data_indicators().values()
+            if d.origin != TASK_ORIGIN
         ],
         columns=CATALOGUE_COLUMNS,
     )

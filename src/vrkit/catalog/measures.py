@@ -119,7 +119,7 @@ def taxonomy_of(source_kind: str) -> str:
 GEOGRAPHY_SOURCES: dict[str, tuple[tuple[str, bool], ...]] = {
     "lsoa": (("mps_lsoa_annual_derived", False),),
     "ward": (("mps_ward_monthly", True), ("mps_ward_annual_derived", True)),
-    "borough": (("mps_borough_monthly", True),),
+    "borough": (("mps_borough_monthly", True), ("mps_knife_borough_monthly", True)),
     "grid": (("police_uk_street", True),),
 }
 

@@ -14,10 +14,12 @@ import typer
 from vrkit.cli import (
     anticipate,
     data,
+    directory,
     evaluate,
     export,
     health,
     places,
+    programmes,
     rank,
     reports,
     serve,
@@ -65,6 +67,8 @@ app.add_typer(evaluate.top)  # cost-of-violence, vfm
 app.add_typer(evaluate.evidence_app, name="evidence")
 app.add_typer(export.app, name="export")
 app.add_typer(serve.app)  # serve: the partner portal
+programmes.register(app, synth.app)  # programmes …, synth programmes (issue #15)
+directory.register(app)  # directory, plans, tracker (issue #17)
 
 
 def main() -> None:

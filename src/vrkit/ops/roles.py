@@ -24,7 +24,8 @@ Extending
 New roles (e.g. ``commissioner``, ``provider``), permissions (``programmes.edit``) and families
 (``programme`` scoped by ``organisation``) are registered with :func:`register_permission`,
 :func:`register_family` and :func:`register_role`, in the feature's own module imported by
-:mod:`vrkit.web.app`; the role-matrix test then covers them on every route automatically.
+:mod:`vrkit.web.app`; the role-matrix test then covers them on every route automatically. A
+feature gives a role it does not own more permissions with :func:`grant`.
 """
 
 from __future__ import annotations
@@ -95,8 +96,39 @@ def register_role(role: Role) -> Role:
     unknown += [k for k in role.scope_kinds if k not in SCOPE_KINDS]
     if unknown:
         raise ValueError(f"role {role.name!r} names unknown permissions/families/scopes {unknown}")
+    for permissions, data in _GRANTS.get(role.name, ()):
+        role = _with(role, permissions, data)
     ROLES[role.name] = role
     return role
+
+
+#: what features grant to roles that other features define: role → [(permissions, rules)];
+#: applied whether the role is registered before or after the grant
+_GRANTS: dict[str, list[tuple[frozenset[str], dict[str, Rule]]]] = {}
+
+
+def _with(role: Role, permissions: frozenset[str], data: Mapping[str, Rule]) -> Role:
+    from dataclasses import replace
+
+    rules = dict(data)
+    rules.update(role.data)  # the role's own rule for a family wins
+    return replace(role, permissions=role.permissions | permissions, data=rules)
+
+
+def grant(
+    role_name: str, permissions: Iterable[str] = (), data: Mapping[str, Rule] | None = None
+) -> None:
+    """Give a role more permissions and data rules, from a feature that does not own the role
+    (e.g. the directory lets ``police_partner`` see referral details). Works whether the role is
+    registered before or after this call; a rule the role itself sets for a family is kept."""
+    perms = frozenset(permissions)
+    rules = dict(data or {})
+    unknown = [p for p in perms if p not in PERMISSIONS] + [f for f in rules if f not in FAMILIES]
+    if unknown:
+        raise ValueError(f"grant to {role_name!r} names unknown permissions/families {unknown}")
+    _GRANTS.setdefault(role_name, []).append((perms, rules))
+    if role_name in ROLES:
+        ROLES[role_name] = _with(ROLES[role_name], perms, rules)
 
 
 @dataclass(frozen=True)

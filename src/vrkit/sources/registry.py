@@ -36,6 +36,12 @@ ADAPTER_MODULES: tuple[str, ...] = (
     "vrkit.sources.lookups",
     "vrkit.sources.istv",
     "vrkit.sources.ambulance",
+    "vrkit.sources.las_ambulance",
+    "vrkit.sources.mopac_pas",
+    "vrkit.sources.dfe_exclusions",
+    "vrkit.sources.population_age",
+    "vrkit.sources.mps_knife",
+    "vrkit.sources.gla_state_of_london",
 )
 
 #: Files that accompany data but are not data; `ingest --all` skips them (and says so).

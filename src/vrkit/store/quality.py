@@ -5,6 +5,7 @@ Used by ``vrkit quality`` and by the reports' caveats section.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -92,6 +93,9 @@ def dataset_quality(wh: Warehouse) -> list[DatasetQuality]:
                FROM crime_count_release GROUP BY 1"""
         ).itertuples()
     }
+    coverage, indicator_months = _indicator_coverage(wh)
+    for did, ms in indicator_months.items():
+        months.setdefault(did, set()).update(ms)
     out: list[DatasetQuality] = []
     for row in ds.itertuples():
         did = int(row.dataset_id)
@@ -115,11 +119,109 @@ def dataset_quality(wh: Warehouse) -> list[DatasetQuality]:
             pct_with_location=loc.get(did),
             rejected_by_reason=rej.get(did, {}),
             exclusions=list(row.exclusions) if row.exclusions is not None else [],
-            notes=list(row.notes) if row.notes is not None else [],
+            notes=[*(list(row.notes) if row.notes is not None else []), *coverage.get(did, [])],
             superseded_months=total.get(did, 0) - used.get(did, 0),
         )
         out.append(q)
     return out
+
+
+_CADENCES = ((20, 40, 1, "months"), (80, 100, 3, "quarters"), (350, 380, 12, "years"))
+
+
+def _cadence(periods: list[date]) -> tuple[int, str] | None:
+    """(months between periods, name) from the spacing of sorted distinct periods, if regular."""
+    if len(periods) < 2:
+        return None
+    gaps = sorted((b - a).days for a, b in itertools.pairwise(periods))
+    typical = gaps[len(gaps) // 2]
+    for lo, hi, step, name in _CADENCES:
+        if lo <= typical <= hi:
+            return step, name
+    return None
+
+
+def _fmt_period(d: date, step: int) -> str:
+    if step == 1:
+        return f"{d:%Y-%m}"
+    if step == 3:
+        return f"{d:%Y-%m-%d}"
+    # a year starting in September is an academic year, in April a financial year
+    return f"{d.year}/{(d.year + 1) % 100:02d}" if d.month in (4, 9) else f"{d:%Y}"
+
+
+def _indicator_coverage(wh: Warehouse) -> tuple[dict[int, list[str]], dict[int, set[date]]]:
+    """Coverage lines of every dataset holding indicator values, and the months present of
+    those stored by month (LAS, synthetic ambulance), for :func:`dataset_quality`.
+
+    Indicators of one dataset with the same areas and periods share a line, e.g. ``coverage:
+    las_assaults_women: 33 areas × 49 months (2009-06 … 2013-06), no gaps``.
+    """
+    from vrkit.store.core_data import indicator_coverage
+
+    cov = indicator_coverage(wh)
+    lines: dict[int, list[str]] = {}
+    monthly: dict[int, set[date]] = {}
+    if cov.empty:
+        return lines, monthly
+    cov["period_start"] = pd.to_datetime(cov["period_start"]).dt.date
+    for did, g in cov.groupby("dataset_id", sort=True):
+        groups: dict[tuple[tuple[date, ...], tuple[int, str] | None], list[tuple[str, int, int]]]
+        groups = {}
+        for iid, h in g.groupby("indicator_id", sort=False):
+            starts: list[date] = sorted(h["period_start"])
+            cad = _cadence(starts)
+            groups.setdefault((tuple(starts), cad), []).append(
+                (str(iid), int(h["areas"].min()), int(h["areas"].max()))
+            )
+            if cad is not None and cad[0] == 1:
+                monthly.setdefault(int(did), set()).update(starts)
+        out = []
+        for (periods, cad), members in groups.items():
+            ids = [m[0] for m in members]
+            a_lo, a_hi = min(m[1] for m in members), max(m[2] for m in members)
+            who = ids[0] if len(ids) == 1 else f"{len(ids)} indicators ({ids[0]} … {ids[-1]})"
+            areas = f"{a_lo:,} areas" if a_lo == a_hi else f"{a_lo:,}–{a_hi:,} areas per period"
+            if len(ids) > 1 and a_lo != a_hi:
+                fewest = min(members, key=lambda m: m[1])
+                areas += f" (fewest: {fewest[0]}, {fewest[1]:,})"
+            if cad is None:
+                span = (
+                    f"{len(periods)} period ({periods[0]})"
+                    if len(periods) == 1
+                    else f"{len(periods)} irregular periods ({periods[0]} … {periods[-1]})"
+                )
+                out.append(f"coverage: {who}: {areas} × {span}")
+                continue
+            step, name = cad
+            expected = []
+            d = periods[0]
+            while d <= periods[-1]:
+                expected.append(d)
+                m = d.month - 1 + step
+                d = _same_day(d, d.year + m // 12, m % 12 + 1)
+            have = set(periods)
+            gaps = [e for e in expected if e not in have]
+            gap_text = (
+                "no gaps"
+                if not gaps
+                else f"{len(gaps)} missing: "
+                + ", ".join(_fmt_period(x, step) for x in gaps[:6])
+                + (" …" if len(gaps) > 6 else "")
+            )
+            out.append(
+                f"coverage: {who}: {areas} × {len(periods)} {name} "
+                f"({_fmt_period(periods[0], step)} … {_fmt_period(periods[-1], step)}), {gap_text}"
+            )
+        lines[int(did)] = out
+    return lines, monthly
+
+
+def _same_day(d: date, year: int, month: int) -> date:
+    """``d``'s day in another month, clamped to month end (quarter ends: 31 Mar → 30 Jun)."""
+    last = (pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)).day
+    end_of_month = d.day == (pd.Timestamp(d) + pd.offsets.MonthEnd(0)).day
+    return date(year, month, last if end_of_month else min(d.day, last))
 
 
 def revisions(

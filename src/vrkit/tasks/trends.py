@@ -11,11 +11,33 @@ from vrkit.analysis import trends
 from vrkit.analysis.breaks import mark_breaks
 from vrkit.catalog.areas import Area, resolve_area
 from vrkit.catalog.breaks import SeriesBreak, series_breaks
-from vrkit.catalog.measures import get_measure
+from vrkit.catalog.measures import get_measure, taxonomy_of
 from vrkit.errors import InputError
 from vrkit.store import queries
 from vrkit.store.warehouse import Warehouse
 from vrkit.tasks._result import TaskResult
+
+#: borough monthly sources, in the order a measure is looked for (the first whose taxonomy
+#: defines the measure serves it: knife crime and youth violence exist only in the MPS flags file)
+BOROUGH_SOURCES = ("mps_borough_monthly", "mps_knife_borough_monthly")
+
+
+def borough_source_for(measure_id: str) -> str:
+    """The borough monthly source kind that serves a measure (see :data:`BOROUGH_SOURCES`).
+
+    Raises
+    ------
+    InputError
+        The measure is defined on no borough monthly source.
+    """
+    m = get_measure(measure_id)
+    for kind in BOROUGH_SOURCES:
+        if m.supports(taxonomy_of(kind)):
+            return kind
+    raise InputError(
+        f"measure {measure_id!r} has no borough monthly source",
+        hint=f"It is defined for: {', '.join(m.rules)}.",
+    )
 
 
 def area_monthly(
@@ -23,9 +45,12 @@ def area_monthly(
     measure_id: str,
     *,
     area: str = "London",
-    source_kind: str = "mps_borough_monthly",
+    source_kind: str | None = None,
 ) -> pd.DataFrame:
     """Complete monthly series (``area_code, month, count``) for London or one borough.
+
+    ``source_kind`` defaults to the first borough source defining the measure
+    (:func:`borough_source_for`): the MPS borough files, else the MPS flags file.
 
     London is the sum of every row of the current releases, pseudo-areas included, so it
     equals the source files' totals. Months with no data are NaN (missing, not zero).
@@ -36,7 +61,7 @@ def area_monthly(
         Unknown area or measure, or no data loaded for them.
     """
     a = resolve_area(area)
-    get_measure(measure_id)
+    source_kind = source_kind or borough_source_for(measure_id)
     counts = queries.measure_counts(wh, measure_id, source_kind=source_kind)
     if not a.is_london:
         counts = counts[counts["area_code"] == a.code]
@@ -115,11 +140,12 @@ def trend(
     """
     if period not in ("calendar", "financial", "rolling12"):
         raise InputError(f"unknown period {period!r}", hint="Use calendar, financial or rolling12.")
-    series = area_monthly(wh, measure_id, area=area)
+    kind = borough_source_for(measure_id)
+    series = area_monthly(wh, measure_id, area=area, source_kind=kind)
     totals = trends.period_totals(series, period)
     prev = totals["total"].shift(1)
     totals["change"] = totals["total"] - prev
     totals["pct_change"] = np.where(prev > 0, 100.0 * totals["change"] / prev, np.nan)
-    breaks = series_breaks(measure_id, "mps_borough_monthly")
+    breaks = series_breaks(measure_id, kind)
     marked = mark_breaks(totals, breaks, period=period, across_breaks=across_breaks)
     return TrendResult(measure_id, resolve_area(area), period, marked, breaks, across_breaks)

@@ -14,6 +14,7 @@ runs each inside :meth:`vrkit.web.warehouse.WarehouseGate.write`. Kinds:
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import traceback
@@ -30,6 +31,10 @@ from vrkit.web import tasks
 from vrkit.web.warehouse import WarehouseGate
 
 log = logging.getLogger("vrkit.web.jobs")
+
+#: job kinds that features add (kind → handler(runner, job) returning a message), looked up
+#: when a job runs: e.g. ``plan_profile`` (issue #17: a plan's profile recomputed, reading only)
+JOB_KINDS: dict[str, Callable[[JobRunner, Job], str]] = {}
 
 
 def enqueue(db: Database, kind: str, payload: dict[str, Any], *, user_id: int | None) -> int:
@@ -113,6 +118,8 @@ class JobRunner:
             job = s.get(Job, job_id)
             assert job is not None
             handler = self.handlers.get(job.kind)
+            if handler is None and job.kind in JOB_KINDS:
+                handler = functools.partial(JOB_KINDS[job.kind], self)
             try:
                 if handler is None:
                     raise RuntimeError(f"unknown job kind {job.kind!r}")

@@ -13,8 +13,10 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from vrkit.config import get_settings
+from vrkit.web.demo_users import demo_user
 
 #: (role, email, name, scopes) of the demo users
 DEMO_USERS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
@@ -33,17 +35,23 @@ DEMO_USERS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
         [("department", "SYN01")],
     ),
     ("admin", "admin@demo.vrkit.invalid", "Demo administrator", []),
+    # issue #15: a commissioner, and a provider scoped to an organisation of the London example
+    ("commissioner", "commissioner@demo.vrkit.invalid", "Demo commissioner", []),
+    (
+        "provider",
+        "provider.elba@demo.vrkit.invalid",
+        "Demo provider (East London Business Alliance)",
+        [("organisation", "East London Business Alliance")],
+    ),
 ]
 
 
 def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
     """Create (or reset) the demo users with new random passwords; returns
     (role, email, password, scope) for printing. Idempotent."""
-    import secrets
 
     from vrkit.ops import accounts
     from vrkit.ops.db import Database
-    from vrkit.ops.passwords import hash_password
     from vrkit.ops.roles import Principal
 
     db = Database(database_url)
@@ -55,36 +63,48 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str, str]]:
             org = accounts.upsert_organisation(
                 s, system, "Demo Violence Reduction Unit (DEMO)", kind="vru"
             )
-            for role, email, name, scopes in DEMO_USERS:
-                password = "demo-" + secrets.token_urlsafe(9)
-                from sqlalchemy import select
-
-                from vrkit.ops.models import User
-
-                user = s.scalar(select(User).where(User.email == email))
-                if user is None:
-                    user, _ = accounts.create_user(
-                        s,
-                        system,
-                        email=email,
-                        name=name,
-                        role=role,
-                        scopes=scopes,
-                        organisation_id=org.id,
-                        password=password,
-                        must_change_password=False,
-                    )
-                else:
-                    user.password_hash = hash_password(password)
-                    user.must_change_password, user.active = False, True
-                    user.failed_logins, user.locked_until = 0, None
-                    accounts.change_user(s, system, user.id, role=role, scopes=scopes)
+            seed_delivery_demo(s, system)
+            for role, email, name, named_scopes in DEMO_USERS:
+                scopes, own_org = _organisation_scopes(s, named_scopes)
+                password = demo_user(
+                    s, system, email, name, role, scopes, organisation_id=own_org or org.id
+                )
                 out.append(
                     (role, email, password, ", ".join(f"{k} {c}" for k, c in scopes) or "all")
                 )
     finally:
         db.dispose()
     return out
+
+
+def seed_delivery_demo(s: Any, system: Any) -> None:
+    """The London VRU 2020/21 delivery example (programmes, money, targets, logic model) in the
+    operational database, so commissioners and providers have something to work on (idempotent;
+    skipped with a message when the example folder is not in the data directory)."""
+    from vrkit.tasks.delivery import import_delivery
+
+    folder = get_settings().data_dir / "london_vru_2020_21"
+    if not folder.is_dir():
+        print(f"no delivery example at {folder}: the delivery pages start empty", file=sys.stderr)
+        return
+    import_delivery(s, system, [folder])
+
+
+def _organisation_scopes(
+    s: Any, scopes: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], int | None]:
+    """Demo scopes naming an organisation by name → its id (and that organisation)."""
+    from vrkit.ops.delivery.register import find_organisation
+
+    out, own = [], None
+    for kind, code in scopes:
+        if kind == "organisation" and not code.isdigit():
+            found = find_organisation(s, code, None)
+            if found is None:
+                continue
+            code, own = str(found.id), found.id
+        out.append((kind, code))
+    return out, own
 
 
 def ingest_if_empty(store: Path) -> None:
@@ -135,6 +155,9 @@ def run(
         ingest_if_empty(store_path)
     if demo:
         rows = seed_demo(url)
+        from vrkit.web.demo_local import seed_local_demo  # issue #17's demo content
+
+        rows += seed_local_demo(url, store_path)
         print("\nDEMO users (demo only: new random passwords at every start):")
         for role, email, password, scope in rows:
             print(f"  DEMO {role:15s} {email:38s} password {password}   scope: {scope}")

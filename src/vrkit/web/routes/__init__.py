@@ -5,7 +5,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from vrkit.web.routes import admin, api, explore, istv, pages, reports
+from vrkit.web.routes import (
+    admin,
+    api,
+    delivery,
+    delivery_api,
+    directory,
+    explore,
+    istv,
+    oruk_api,
+    pages,
+    plans,
+    plans_api,
+    reports,
+    tracker,
+)
 
 ROUTERS: list[APIRouter] = [
     pages.router,
@@ -14,4 +28,11 @@ ROUTERS: list[APIRouter] = [
     istv.router,
     admin.router,
     api.router,
+    delivery.router,  # issue #15: commissioners and providers
+    delivery_api.router,
+    directory.router,  # issue #17: the diversion directory
+    oruk_api.router,  # issue #17: the Open Referral UK API
+    plans.router,  # issue #17: local action plans
+    tracker.router,  # issue #17: the needs-assessment tracker
+    plans_api.router,
 ]

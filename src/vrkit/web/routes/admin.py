@@ -24,9 +24,16 @@ router = APIRouter(include_in_schema=False)
 PAGE = 50
 
 
-def parse_scopes(boroughs_: list[str], departments: str) -> list[tuple[str, str]]:
-    """Scopes from the form: borough checkboxes (GSS codes) and department codes (text)."""
+def parse_scopes(
+    boroughs_: list[str], departments: str, organisations: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """Scopes from the form: borough checkboxes (GSS codes), department codes (text) and
+    organisation checkboxes (portal organisation ids, for providers)."""
     out: list[tuple[str, str]] = []
+    for o in organisations or []:
+        if not o.isdigit():
+            raise InputError(f"{o!r} is not an organisation")
+        out.append(("organisation", o))
     for b in boroughs_:
         hit = resolve_borough(b)
         if hit is None or hit[2] != "lad":
@@ -39,6 +46,16 @@ def parse_scopes(boroughs_: list[str], departments: str) -> list[tuple[str, str]
                 raise InputError(f"{code!r} is not an ODS site code (3–9 letters or digits)")
             out.append(("department", code))
     return out
+
+
+def _default_org_scope(
+    role: str, scopes: list[tuple[str, str]], organisation_id: str
+) -> list[tuple[str, str]]:
+    """A role scoped by organisation (a provider) with none ticked gets its own organisation."""
+    takes = "organisation" in ROLES.get(role, ROLES["public"]).scope_kinds
+    if takes and organisation_id.isdigit() and not any(k == "organisation" for k, _ in scopes):
+        return [*scopes, ("organisation", organisation_id)]
+    return scopes
 
 
 def _roles() -> list[tuple[str, str]]:
@@ -89,8 +106,9 @@ async def create_user(request: Request, acc: Annotated[Access, Depends(access)])
     org = str(form.get("organisation_id", "") or "")
     b = [str(x) for x in form.getlist("boroughs")][:40]
     d = str(form.get("departments", ""))[:400]
+    o = [str(x) for x in form.getlist("organisations")][:100]
     try:
-        scopes = parse_scopes(b, d)
+        scopes = _default_org_scope(role, parse_scopes(b, d, o), org)
         with db(request).session() as s:
             user, initial = accounts.create_user(
                 s,
@@ -113,6 +131,7 @@ async def create_user(request: Request, acc: Annotated[Access, Depends(access)])
                 "orgs": _orgs(request),
                 "errors": [exc.message],
                 "mine": set(b),
+                "mine_orgs": set(o),
                 "departments": d,
                 "email": email,
                 "name": name,
@@ -133,6 +152,7 @@ def user_form(request: Request, user_id: Id) -> Response:
         if user is None:
             raise InputError(f"no user {user_id}")
         mine = {sc.code for sc in user.scopes if sc.kind == "borough"}
+        mine_orgs = {sc.code for sc in user.scopes if sc.kind == "organisation"}
         depts = ", ".join(sc.code for sc in user.scopes if sc.kind == "department")
     return render(
         request,
@@ -144,6 +164,7 @@ def user_form(request: Request, user_id: Id) -> Response:
             "boroughs": boroughs(),
             "orgs": _orgs(request),
             "mine": mine,
+            "mine_orgs": mine_orgs,
             "departments": depts,
         },
     )
@@ -160,10 +181,11 @@ async def update_user(
     org = str(form.get("organisation_id", "") or "")
     b = [str(x) for x in form.getlist("boroughs")][:40]
     d = str(form.get("departments", ""))[:400]
+    o = [str(x) for x in form.getlist("organisations")][:100]
     try:
         scopes = [
             (k, c)
-            for k, c in parse_scopes(b, d)
+            for k, c in _default_org_scope(role, parse_scopes(b, d, o), org)
             if k in ROLES.get(role, ROLES["public"]).scope_kinds
         ]
         with db(request).session() as s:
@@ -190,6 +212,7 @@ async def update_user(
                 "orgs": _orgs(request),
                 "errors": [exc.message],
                 "mine": set(b),
+                "mine_orgs": set(o),
                 "departments": d,
             },
             status=400,
