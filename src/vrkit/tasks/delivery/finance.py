@@ -135,7 +135,7 @@ class FinanceDashboard(DeliveryResult):
 def _chart(by_source: pd.DataFrame, year: str) -> str:
     import altair as alt
 
-    from vrkit.reports.charts import OKABE_ITO, base_config, to_svg
+    from vrkit.reports.render.charts import OKABE_ITO, base_config, to_svg
 
     if by_source.empty:
         return ""

@@ -29,9 +29,9 @@ NO_SOURCE = {
 
 
 def _fy_counts_measure(wh: Any, measure: str) -> pd.DataFrame:
-    from vrkit import api
+    from vrkit.tasks.trends import trend
 
-    t = api.area_period_totals(wh, measure, area="London", period="financial")
+    t = trend(wh, measure, area="London", period="financial").table
     t = t[t["complete"]]
     return pd.DataFrame({"period": t["period"], "count": t["total"].astype(int)})
 
