@@ -94,6 +94,7 @@ def choropleth(
     width: int = 420,
     height: int = 330,
     suppressed_field: str | None = None,
+    classes: int | None = None,
 ) -> alt.LayerChart:
     """A choropleth of ``properties[field]``; areas without a value are light grey.
 
@@ -101,6 +102,11 @@ def choropleth(
     ``blueorange`` centred on 0 (falls blue, rises orange). Both are colour-blind safe.
     With ``suppressed_field``, features whose property is truthy are drawn dark grey with a
     white diagonal hatch and the tooltip "suppressed" (never 0, never a colour of the scale).
+
+    With ``classes``, a sequential map uses that many quantile classes (equal numbers of areas
+    in each) with the class breaks in the legend, so one extreme area (the West End) does not
+    wash out every other: see :func:`quantile_breaks`. Every area carries an SVG ``<title>``
+    tooltip ("Area: value").
     """
     # The features are attached as a named top-level dataset by :func:`map_svg`, so altair
     # never walks (or validates) thousands of coordinates.
@@ -114,6 +120,9 @@ def choropleth(
         m = float(np.quantile(a, 0.95)) if a.size else 1.0
         m = max(5.0, 5.0 * np.ceil(m / 5.0))
         scale = alt.Scale(scheme="blueorange", domainMid=0, domain=[-m, m], clamp=True)
+    elif classes and len(set(vals)) > classes:
+        breaks = quantile_breaks(vals, classes)
+        scale = alt.Scale(type="threshold", domain=breaks, range=list(BLUES[len(breaks) + 1]))
     else:
         scale = alt.Scale(scheme="blues", zero=False)
     fill = (
@@ -124,15 +133,24 @@ def choropleth(
                 f"{prop}:Q",
                 scale=scale,
                 legend=alt.Legend(
-                    title=legend_title, format=value_format, orient="right", gradientLength=180
+                    title=legend_title,
+                    format=value_format,
+                    orient="right",
+                    gradientLength=180,
+                    direction="vertical",
                 ),
             ),
+            description=alt.Description("desc:N"),
             tooltip=[
                 alt.Tooltip("properties.area_name:N", title="Area"),
                 alt.Tooltip(f"{prop}:Q", title=legend_title, format=value_format),
             ],
         )
         .transform_filter(f"isValid(datum.properties.{field})")
+        .transform_calculate(
+            desc=f"datum.properties.area_name + ': ' + format(datum.properties.{field}, "
+            f"'{value_format}')"
+        )
     )
     layers: list[Any] = [base, fill]
     if suppressed_field:
@@ -143,10 +161,13 @@ def choropleth(
                 tooltip=[
                     alt.Tooltip("properties.area_name:N", title="Area"),
                     alt.Tooltip("status:N", title=legend_title),
-                ]
+                ],
+                description=alt.Description("desc:N"),
             )
             .transform_filter(f"datum.properties.{suppressed_field} == 1")
-            .transform_calculate(status="'suppressed'")
+            .transform_calculate(
+                status="'suppressed'", desc="datum.properties.area_name + ': suppressed'"
+            )
         )
     if source:
         layers.append(
@@ -164,6 +185,40 @@ def choropleth(
         )
         .configure(**base_config())
     )
+
+
+#: ColorBrewer "Blues" sequential classes (Brewer 2002), by number of classes
+BLUES = {
+    3: ("#deebf7", "#9ecae1", "#3182bd"),
+    4: ("#eff3ff", "#bdd7e7", "#6baed6", "#2171b5"),
+    5: ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"),
+    6: ("#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"),
+}
+
+
+def quantile_breaks(values: list[float], classes: int = 5) -> list[float]:
+    """Inner class breaks putting (about) equal numbers of ``values`` in each of ``classes``
+    classes (quantiles, rounded to 3 significant figures, duplicates dropped)."""
+    a = np.asarray(values, dtype=float)
+    a = a[~np.isnan(a)]
+    qs = np.quantile(a, np.linspace(0, 1, classes + 1)[1:-1])
+    out: list[float] = []
+    for q in qs:
+        v = float(f"{q:.3g}")
+        if not out or v > out[-1]:
+            out.append(v)
+    return out
+
+
+def is_skewed(values: list[float]) -> bool:
+    """True when a few high values would wash out a linear colour scale: the mean exceeds the
+    median by more than 20 %, or the maximum is more than 3 × the 90th percentile (10 or more
+    values)."""
+    a = np.asarray([v for v in values if v is not None], dtype=float)
+    if a.size < 10:
+        return False
+    med, p90 = float(np.median(a)), float(np.quantile(a, 0.9))
+    return bool(a.mean() > 1.2 * med or a.max() > 3 * p90)
 
 
 def map_svg(chart: alt.TopLevelMixin, features: list[dict[str, Any]], *, description: str) -> str:
