@@ -129,7 +129,7 @@ def test_small_counts_suppressed_everywhere(lambeth, tmp_path: Path) -> None:
     cur, prev = rows[0].index("Offences, report year"), rows[0].index("Offences, comparison year")
     assert hrow[cur] == "*" and hrow[prev] == "*"
     wb = openpyxl.load_workbook(paths[".xlsx"], read_only=True)
-    assert "Disclosure control" in [r[0] for r in wb["Contents"].iter_rows(values_only=True)]
+    assert "Disclosure control" in [r[0] for r in wb["Contents"].iter_rows(values_only=True) if r]
     html = paths[".html"].read_text(encoding="utf-8")
     assert html.count('<td class="n">*</td>') > 20
 

@@ -112,7 +112,10 @@ def choropleth(
     # never walks (or validates) thousands of coordinates.
     data = alt.NamedData(name=GEO_DATASET)
     prop = f"properties.{field}"
-    base = alt.Chart(data).mark_geoshape(fill=NO_DATA, stroke="#ffffff", strokeWidth=0.4)
+    # the no-data fill under every area: decorative (each valued area has its own <title>)
+    base = alt.Chart(data).mark_geoshape(
+        fill=NO_DATA, stroke="#ffffff", strokeWidth=0.4, aria=False
+    )
     vals = [f["properties"][field] for f in features if f["properties"][field] is not None]
     if diverging:
         # symmetric about 0; a few extreme small-area changes must not wash out the rest
