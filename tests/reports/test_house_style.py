@@ -38,7 +38,7 @@ from vrkit.reports.render.labels import (
     humanise,
     prose_list,
 )
-from vrkit.reports.render.maps import is_skewed, quantile_breaks
+from vrkit.reports.render.maps import is_skewed, outline_data, quantile_breaks, short_name
 from vrkit.reports.render.violent_crime import offences_phrase
 from vrkit.reports.render.workbook import HEADER_ROW, Table, with_area_names, write_workbook
 from vrkit.reports.render.xlsx import monthly_grid
@@ -321,3 +321,25 @@ def test_monthly_grid_month_by_year() -> None:
     assert g.loc[g["year"] == 2019, "total"].item() == 780.0
     assert pd.isna(g.loc[g["year"] == 2020, "Dec"].item())
     assert pd.isna(g.loc[g["year"] == 2020, "total"].item())  # a missing month is never 0
+
+
+def test_outline_labels_never_overlap() -> None:
+    import shapely
+
+    # a row of 1 km squares: long names cannot all fit side by side on a 420 px map
+    boxes = [shapely.box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(40)]
+    geo = pd.DataFrame(
+        {
+            "area_code": [f"E0900{i:04d}" for i in range(40)],
+            "area_name": [f"Borough number {i}" for i in range(40)],
+            "geometry": [shapely.to_wkb(b) for b in boxes],
+        }
+    )
+    feats, labels = outline_data(geo)
+    assert len(feats) == 40 and 0 < len(labels) < 40
+    lons = sorted(lab["lon"] for lab in labels)
+    # 40 km over 420 px: ≈ 10.5 px/km; a 14-character label at 7 px ≈ 69 px ≈ 6.5 km apart
+    assert all(b - a > 0.08 for a, b in itertools.pairwise(lons))  # ≈ 5.5 km in longitude
+    assert short_name("Richmond upon Thames") == "Richmond"
+    assert short_name("Barking and Dagenham") == "Barking"
+    assert short_name("Waltham Forest") == "Waltham Forest"

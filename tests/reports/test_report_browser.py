@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import vrkit
@@ -41,6 +42,7 @@ GLA = "boundaries/statistical-gis-boundaries-london/ESRI"
 FILES = [
     "mps_crime_borough/2010-04_to_2023-09_historical/MPS Borough Level Crime (Historical).csv",
     "mps_crime_ward/2020-01_to_2021-12/MPS Ward Level_Crime_2020-2021.csv.gz",
+    "mps_crime_ward_annual_derived/London.Crime.ByWard_2011-2022.csv.gz",
     f"{GLA}/LSOA_2011_London_gen_MHW.shp",
     f"{GLA}/London_Borough_Excluding_MHW.shp",
     "boundaries/London-wards-2018/London-wards-2018_ESRI/London_Ward.shp",
@@ -54,7 +56,13 @@ PORTRAIT_PX, LANDSCAPE_PX = 703, 1032
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def pages(built: tuple[dict[str, Path], dict[str, Any]]) -> dict[str, Path]:
+    return built[0]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], dict[str, Any]]:
+    """The report pages written (name → HTML path) and the report objects (name → report)."""
     paths = [DATA / f for f in FILES]
     missing = [str(p) for p in paths if not p.exists()]
     assert not missing, f"shared data missing: {missing}"
@@ -64,6 +72,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         for p in paths:
             wh.ingest(p)
     out: dict[str, Path] = {}
+    objects: dict[str, Any] = {}
     ids = ["imd2019_score", "imd2019_income_score", "imd2019_crime_score"]
     profile = parse_profile(
         {
@@ -81,16 +90,45 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         for name, year, area in (("london", 2020, "London"), ("southwark", 2021, "Southwark")):
             rep = build_violent_crime_report(wh, year=year, area=area)
             (html,) = [p for p in write_report(rep, root / name) if p.suffix == ".html"]
-            out[name] = html
+            out[name], objects[name] = html, rep
         na = build_needs_assessment(
             wh, area="Southwark", years="2017-2019", permutations=99, n_bootstrap=50
         )
         write_needs_assessment(na, root / "needs")
-        out["needs"] = root / "needs" / "needs-assessment.html"
+        out["needs"], objects["needs"] = root / "needs" / "needs-assessment.html", na
         rank = build_need_index_report(wh, profile, geography="borough", top_n=20, n_draws=100)
         (html,) = [p for p in write_need_index(rank, root / "rank") if p.suffix == ".html"]
-        out["rank"] = html
-    return out
+        out["rank"], objects["rank"] = html, rank
+    return out, objects
+
+
+def test_every_report_column_is_catalogued(built: tuple[dict[str, Path], Any]) -> None:
+    """No report table or workbook shows a column without its own human label."""
+    from vrkit.reports.render.labels import is_catalogued
+    from vrkit.reports.render.need_index import _indicator_table
+    from vrkit.reports.render.needs_assessment import tables
+
+    objects = built[1]
+    frames: dict[str, pd.DataFrame] = {}
+    for name in ("london", "southwark"):
+        r = objects[name]
+        frames |= {
+            f"{name}.{k}": getattr(r, k) for k in ("headline", "monthly", "boroughs", "wards")
+        }
+        frames |= {f"{name}.homicide": r.homicide, f"{name}.datasets": r.datasets}
+        if r.alerts is not None:
+            frames |= {f"{name}.alerts": r.alerts.table, f"{name}.by_month": r.alerts.by_month}
+    frames |= {f"needs.{k}": v for k, v in tables(objects["needs"]).items()}
+    rank = objects["rank"]
+    frames |= {"rank.table": rank.table, "rank.sensitivity": rank.sensitivity.table}
+    frames |= {"rank.indicators": _indicator_table(rank), "rank.excluded": rank.index.excluded}
+    raw = {
+        (k, str(c))
+        for k, f in frames.items()
+        for c in f.columns
+        if not is_catalogued(c) and not str(c).isdigit()
+    }
+    assert raw == set()
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +218,7 @@ _BOXES = """() => {
       legend: pick('.role-legend-label text, .role-legend-symbol path'),
       titles: pick('.role-title-text text, .role-title-subtitle text'),
       source: pick('.source_note_marks text'),
+      areas: pick('.area_labels_marks text'),
     });
   });
   return out;
@@ -203,6 +242,12 @@ def test_chart_text_never_overlaps(
         figures = page.evaluate(_BOXES)
     finally:
         page.close()
+    for f in figures:  # borough names on ward maps never print over each other
+        for i, a in enumerate(f["areas"]):
+            for b in f["areas"][i + 1 :]:
+                assert not _overlap(a, b), (name, width, f["figure"], a["text"], b["text"])
+    if name == "london":
+        assert any(f["areas"] for f in figures), "no borough labels on the London ward maps"
     charts = [f for f in figures if f["markers"]]
     assert charts, "no chart with event markers"  # London 2020 and Southwark 2021 have events
     for f in charts:

@@ -21,6 +21,10 @@ NO_DATA = "#d9d9d9"
 SUPPRESSED_FILL = "#3b3b3b"
 #: name of the top-level dataset holding the GeoJSON features
 GEO_DATASET = "areas"
+#: datasets of the parent-area outlines and their label points (ward maps)
+OUTLINE_DATASET = "outlines"
+LABEL_DATASET = "outline_labels"
+TEXT_DARK = "#0b0c0c"
 
 
 def geojson_features(
@@ -95,6 +99,7 @@ def choropleth(
     height: int = 330,
     suppressed_field: str | None = None,
     classes: int | None = None,
+    outlines: bool = False,
 ) -> alt.LayerChart:
     """A choropleth of ``properties[field]``; areas without a value are light grey.
 
@@ -106,7 +111,8 @@ def choropleth(
     With ``classes``, a sequential map uses that many quantile classes (equal numbers of areas
     in each) with the class breaks in the legend, so one extreme area (the West End) does not
     wash out every other: see :func:`quantile_breaks`. Every area carries an SVG ``<title>``
-    tooltip ("Area: value").
+    tooltip ("Area: value"). With ``outlines``, the parent areas (boroughs) attached by
+    :func:`map_svg` as ``outlines`` are drawn over the map and labelled at a point inside each.
     """
     # The features are attached as a named top-level dataset by :func:`map_svg`, so altair
     # never walks (or validates) thousands of coordinates.
@@ -172,6 +178,18 @@ def choropleth(
                 status="'suppressed'", desc="datum.properties.area_name + ': suppressed'"
             )
         )
+    if outlines:
+        lines = alt.NamedData(name=OUTLINE_DATASET)
+        layers.append(
+            alt.Chart(lines).mark_geoshape(
+                filled=False, stroke=TEXT_DARK, strokeWidth=0.9, aria=False
+            )
+        )
+        layers.append(
+            alt.Chart(alt.NamedData(name=LABEL_DATASET), name="area_labels")
+            .mark_text(fontSize=7, color=TEXT_DARK, fontWeight="bold", aria=False)
+            .encode(longitude="lon:Q", latitude="lat:Q", text="short:N")
+        )
     if source:
         layers.append(
             alt.Chart(pd.DataFrame({"t": [source]}))
@@ -224,10 +242,92 @@ def is_skewed(values: list[float]) -> bool:
     return bool(a.mean() > 1.2 * med or a.max() > 3 * p90)
 
 
-def map_svg(chart: alt.TopLevelMixin, features: list[dict[str, Any]], *, description: str) -> str:
-    """Render a :func:`choropleth` to SVG with ``features`` attached as its dataset."""
+def outline_data(
+    geometry: pd.DataFrame,
+    *,
+    tolerance: float = 60.0,
+    width: int = 420,
+    height: int = 330,
+    font_px: float = 7.0,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Outline features (EPSG:4326) and label points of ``geometry`` (``area_code, area_name,
+    geometry`` in EPSG:27700) for a map ``width`` × ``height`` px.
+
+    Each label sits at a point inside its area. Labels are placed largest area first and a
+    label whose box (text width ≈ 0.7 × font size per character) would overlap one already
+    placed is left out, so the names never print over each other (small central areas go
+    unlabelled; their names are in the tooltips and tables).
+    """
+    import geopandas as gpd
+    import shapely
+
+    if geometry.empty:
+        return [], []
+    feats = geojson_features(
+        geometry, geometry[["area_code"]], fields=(), tolerance=tolerance, numeric=False
+    )
+    raw = geometry["geometry"].to_numpy()
+    geoms = np.asarray(
+        shapely.from_wkb([bytes(g) for g in raw])
+        if isinstance(raw[0], bytes | bytearray | memoryview)
+        else raw
+    )
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    px_per_m = min(width / max(x1 - x0, 1.0), height / max(y1 - y0, 1.0))
+    pts = shapely.point_on_surface(geoms)
+    order = np.argsort(-shapely.area(geoms))
+    placed: list[tuple[float, float, float, float]] = []
+    keep: list[int] = []
+    for i in order:
+        name = short_name(str(geometry["area_name"].iloc[i]))
+        w = len(name) * 0.7 * font_px / px_per_m / 2 + 2 / px_per_m
+        h = (font_px + 2) / px_per_m / 2
+        x, y = shapely.get_x(pts[i]), shapely.get_y(pts[i])
+        box = (x - w, y - h, x + w, y + h)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        keep.append(int(i))
+    wgs = gpd.GeoSeries(pts[keep], crs="EPSG:27700").to_crs("EPSG:4326")
+    labels = [
+        {
+            "lon": round(p.x, 5),
+            "lat": round(p.y, 5),
+            "short": short_name(str(geometry["area_name"].iloc[i])),
+        }
+        for p, i in zip(wgs, keep, strict=True)
+    ]
+    return feats, labels
+
+
+def short_name(name: str) -> str:
+    """A borough name short enough to label a small map ("Richmond upon Thames" → "Richmond",
+    "Barking and Dagenham" → "Barking")."""
+    s = name.replace(" upon Thames", "").replace(" and ", " & ").replace("City of London", "City")
+    if len(s) <= 14:
+        return s
+    out = ""
+    for word in s.split():
+        if len(f"{out} {word}".strip()) > 14:
+            break
+        out = f"{out} {word}".strip()
+    return out.rstrip(" &") or s[:14]
+
+
+def map_svg(
+    chart: alt.TopLevelMixin,
+    features: list[dict[str, Any]],
+    *,
+    description: str,
+    outlines: tuple[list, list] | None = None,
+) -> str:
+    """Render a :func:`choropleth` to SVG with ``features`` attached as its dataset (and, with
+    ``outlines``, the parent areas' outline features and label points)."""
     from vrkit.reports.render.charts import spec_to_svg
 
     spec = chart.to_dict(validate=False)
     spec.setdefault("datasets", {})[GEO_DATASET] = features
+    if outlines is not None:
+        spec["datasets"][OUTLINE_DATASET] = outlines[0]
+        spec["datasets"][LABEL_DATASET] = outlines[1]
     return spec_to_svg(spec, description=description)

@@ -126,7 +126,11 @@ def write_xlsx(report: NeedsAssessment, path: Path) -> Path:
                 f,
                 "vrkit warehouse registry" if name == "datasets" else src,
                 kinds=kinds,
-                units="Units: as labelled" if name in ("methods", "disclosure_control") else "",
+                units={
+                    "methods": "Units: as labelled",
+                    "disclosure_control": "Units: as labelled",
+                    "counts": "Units: offences recorded in the year",
+                }.get(name, ""),
             )
         )
     about = [

@@ -27,6 +27,7 @@ from vrkit.reports.build.violent_crime import (
     WARD_MONTHLY,
     ViolentCrimeReport,
 )
+from vrkit.reports.render.labels import format_p
 from vrkit.reports.render.page import Page, downloads_for, render
 
 
@@ -183,7 +184,13 @@ def _map_measure_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
-    from vrkit.reports.render.maps import choropleth, geojson_features, is_skewed, map_svg
+    from vrkit.reports.render.maps import (
+        choropleth,
+        geojson_features,
+        is_skewed,
+        map_svg,
+        outline_data,
+    )
 
     label = get_measure(MAP_MEASURE).label
     out: list[dict[str, str]] = []
@@ -229,6 +236,14 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
             )
         )
         rates = [f["properties"]["rate"] for f in feats if f["properties"]["rate"] is not None]
+        # London ward maps: borough outlines and names over the wards
+        outlines = (
+            outline_data(report.borough_geometry)
+            if level == "ward"
+            and report.area_kind == "london"
+            and not report.borough_geometry.empty
+            else None
+        )
         quantiles = 5 if is_skewed(rates) else None
         for fld, title, legend, div, fmt in specs:
             classes = quantiles if fld == "rate" else None
@@ -255,6 +270,7 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 source=src,
                 suppressed_field="suppressed_map" if n_sup else None,
                 classes=classes,
+                outlines=outlines is not None,
             )
             desc = f"Map of {title.lower()} by {level} in {report.area_name}." + (
                 f" {n_sup} areas are marked suppressed (disclosure control)." if n_sup else ""
@@ -265,7 +281,7 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                     "field": fld,
                     "title": title,
                     "description": desc,
-                    "svg": map_svg(chart, feats, description=desc),
+                    "svg": map_svg(chart, feats, description=desc, outlines=outlines),
                 }
             )
         if not has_rate:
@@ -466,8 +482,8 @@ def render_html(report: ViolentCrimeReport, *, downloads: Sequence[str] = ()) ->
                     "observed": _star(a, "observed", _num(a["observed"])),
                     "expected": _num(a["expected"], 1),
                     "threshold": _num(a["threshold"]),
-                    "p": "" if is_missing(a["p_value"]) else f"{float(a['p_value']):.4f}",
-                    "q": "" if is_missing(a["q_value"]) else f"{float(a['q_value']):.3f}",
+                    "p": format_p(a["p_value"]),
+                    "q": format_p(a["q_value"]),
                     "fdr": bool(a["alert_fdr"]) if not is_missing(a["q_value"]) else False,
                     "method": a["method"],
                 }
