@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: demo test lint imports typecheck pytest bench docs clean
+.PHONY: demo test lint imports typecheck pytest fuzz bench docs clean serve test-deps
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,13 +37,43 @@ imports: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# What the tests need from the system: PostgreSQL (a throwaway cluster is started by the
+# portal's tests themselves unless VRKIT_TEST_DATABASE_URL is set), Debian's Chromium for
+# Playwright, and a Java runtime for the Spark test of the Parquet lake (tests/tasks/test_export.py).
+test-deps:
+	@scripts/pg_test_server.sh ensure
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Chromium (Debian) for the browser tests…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@command -v java >/dev/null 2>&1 || { echo "installing default-jre-headless (Debian) for the Spark test…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null; }
+
+pytest: $(STAMP) test-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
 
+# Fuzz every source adapter at length: many random Hypothesis examples per adapter
+# (VRKIT_FUZZ_EXAMPLES, default 300), then coverage-guided atheris runs of the Python parsers
+# (FUZZ_RUNS inputs each). `make test` runs the same harness briefly and deterministically.
+FUZZ_RUNS ?= 20000
+fuzz: $(STAMP)
+	VRKIT_FUZZ_PROFILE=fuzz $(BIN)/pytest -q tests/fuzz
+	for kind in istv ambulance_assaults mps_borough_monthly mps_homicide_victims; do \
+		$(BIN)/python tests/fuzz/atheris_adapters.py $$kind -runs=$(FUZZ_RUNS) -max_len=20000 || exit 1; \
+	done
+
 docs: $(STAMP)
 	$(BIN)/python scripts/cli_reference.py docs/cli.md
+
+# The partner portal on http://127.0.0.1:$(PORT)/: migrates the operational database, seeds one
+# DEMO user per role (printing their sign-in details), ingests the shared data if the warehouse
+# is empty, then serves. Cookies are marked Secure: browsers accept them on http://localhost.
+PORT ?= 8000
+serve: $(STAMP)
+	mkdir -p $(OUT)
+	VRKIT_UPLOAD_DIR=$(OUT)/uploads VRKIT_CACHE_DIR=$(OUT)/portal-cache \
+	  $(BIN)/vrkit --store $(OUT)/vrkit.duckdb serve --demo --ingest-if-empty \
+	  --database-url $${VRKIT_DATABASE_URL:-sqlite:///$(abspath $(OUT))/portal.sqlite3} --host 127.0.0.1 --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_street.py

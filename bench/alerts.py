@@ -42,7 +42,9 @@ def main() -> None:
     ap.add_argument("--series", type=int, default=4800)
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--method", default="farrington", choices=["farrington", "cusum", "ewma"])
+    ap.add_argument(
+        "--method", default="farrington", choices=["farrington", "surveillance", "cusum", "ewma"]
+    )
     args = ap.parse_args()
     counts = synthetic(args.series, args.years)
     month = counts["month"].max().strftime("%Y-%m")

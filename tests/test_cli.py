@@ -121,6 +121,22 @@ def test_formats_and_measures_list() -> None:
     assert "violence_with_injury" in runner.invoke(app, ["measures"]).output
 
 
+def test_measures_list_geographies_and_series_breaks() -> None:
+    """The break and the geographies come from the catalogue (breaks.toml, measures.toml)."""
+    from vrkit.catalog.breaks import series_breaks
+    from vrkit.catalog.measures import geographies_of
+
+    res = runner.invoke(app, ["measures", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["id"]: r for r in json.loads(res.stdout)}
+    vap = rows["violence_against_the_person"]
+    assert vap["geographies"] == ", ".join(geographies_of("violence_against_the_person"))
+    assert "lsoa" in vap["geographies"] and "borough" in vap["geographies"]
+    (brk,) = series_breaks("violence_against_the_person")
+    assert vap["series_breaks"] == f"{brk.start:%Y-%m} {brk.label}"
+    assert rows["violence_with_injury"]["series_breaks"] == ""
+
+
 def test_version_all_lists_the_libraries() -> None:
     import duckdb
 

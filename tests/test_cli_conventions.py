@@ -76,14 +76,16 @@ def test_health_commands_honour_store_before_the_command(
     _ok(["synth", "istv", "--departments", "2", "--months", "3", "--seed", "2", "--out", "istv"])
     wh = tmp_path / "h" / "health.duckdb"
     (tmp_path / "h").mkdir()
-    res = runner.invoke(app, ["--store", str(wh), "health", "ingest-istv", "istv"])
+    gaz = tmp_path / "gaz.csv"
+    gaz.write_text("name,easting,northing\nWalworth Road,532000,178000\n", encoding="utf-8")
+    res = runner.invoke(
+        app, ["--store", str(wh), "health", "ingest-istv", "istv", "--gazetteer", str(gaz)]
+    )
     assert res.exit_code in (0, 4), res.output
     assert wh.exists() and not (tmp_path / "vrkit.duckdb").exists()
     doc = json.loads(_ok(["--store", str(wh), "health", "quality-istv", "--format", "json"]))
     assert {r["department"] for r in doc} == {"SYN01", "SYN02"}
     assert not (tmp_path / "vrkit.duckdb").exists()
-    gaz = tmp_path / "gaz.csv"
-    gaz.write_text("name,easting,northing\nWalworth Road,532000,178000\n", encoding="utf-8")
     out = _ok(
         ["--store", str(wh), "health", "match-locations", "--gazetteer", str(gaz), "-f", "json"]
     )
@@ -402,7 +404,7 @@ def test_alerts_footer_gives_one_chance_number(store: Path) -> None:
                 "--measure",
                 "violence_with_injury",
                 "--month",
-                "2020-12",
+                "2019-09",
                 "--store",
                 str(store),
             ]
@@ -412,23 +414,38 @@ def test_alerts_footer_gives_one_chance_number(store: Path) -> None:
 
 
 def test_alerts_short_history_is_explained_in_plain_english(store: Path) -> None:
-    out = _words(
-        _ok(
-            [
-                "alerts",
-                "--measure",
-                "violence_with_injury",
-                "--month",
-                "2019-03",
-                "--store",
-                str(store),
-            ]
-        )
+    """Every area skipped: a clear error (exit 2, no traceback, no empty table) that says why."""
+    res = runner.invoke(
+        app,
+        [
+            "alerts",
+            "--measure",
+            "violence_with_injury",
+            "--month",
+            "2019-03",
+            "--store",
+            str(store),
+        ],
+        env={"COLUMNS": "80"},
     )
-    assert "could not be tested for March 2019" in out
+    out = _words(res.output)
+    assert res.exit_code == 2 and "Traceback" not in out, out
+    assert "no borough could be tested for March 2019" in out
     assert "of the 12 months before it, only 2 can be used" in out
     assert "the mps_borough_monthly data start in January 2019" in out
-    assert "fallback needs" not in out
+    assert "fallback needs" not in out and "observed" not in out
+
+
+@pytest.mark.parametrize("month", ["0000-01", "2021-13", "June", "9999-01"])
+def test_alerts_invalid_month_is_a_clear_error(store: Path, month: str) -> None:
+    res = runner.invoke(
+        app, ["alerts", "--measure", "robbery", "--month", month, "--store", str(store)]
+    )
+    assert res.exit_code == 2, res.output
+    assert ("Traceback" not in res.output and res.exception is None) or isinstance(
+        res.exception, SystemExit
+    )
+    assert f"cannot read month {month!r}" in res.output or "outside the data" in res.output
 
 
 def test_trend_rolling12_and_bad_period(store: Path) -> None:

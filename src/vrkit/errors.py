@@ -14,6 +14,9 @@ class VrkitError(Exception):
     """Base class for errors caused by input or environment, not by a bug."""
 
     exit_code = 1
+    #: how to name the file this error is about when it must not be named by its path (a health
+    #: submission whose name may identify a person); ``None`` for ordinary files
+    file_label: str | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = message

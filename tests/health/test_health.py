@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import csv
 import json
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +23,9 @@ from vrkit.analysis.health import (
 from vrkit.cli import app
 from vrkit.errors import DataValidationError, InputError
 from vrkit.sources.ambulance import read_ambulance_assaults
-from vrkit.sources.gazetteer import read_gazetteer
 from vrkit.store.health import istv_records
 from vrkit.store.warehouse import Warehouse
-from vrkit.tasks.health import istv_quality
+from vrkit.tasks.health import istv_quality, location_match_summary
 from vrkit.tasks.synth import SynthManifest, synth_ambulance, synth_istv
 
 runner = CliRunner()
@@ -46,7 +45,9 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[SynthManifest, Path
         gazetteer=root / "gazetteer.csv",
     )
     store = root / "w.duckdb"
-    res = runner.invoke(app, ["--store", str(store), "ingest", str(root / "istv")])
+    with pytest.MonkeyPatch.context() as mp:  # locations are matched at ingest
+        mp.setenv("VRKIT_GAZETTEER", str(root / "gazetteer.csv"))
+        res = runner.invoke(app, ["--store", str(store), "ingest", str(root / "istv")])
     assert res.exit_code == 4 if man.malformed else 0, res.output  # malformed files refused
     return man, store, root / "gazetteer.csv"
 
@@ -280,15 +281,36 @@ def test_gazetteer_needs_columns(tmp_path: Path) -> None:
     p = tmp_path / "g.csv"
     p.write_text("place,x,y\nA,1,2\n")
     with pytest.raises(InputError, match="name, easting, northing"):
-        Gazetteer.from_frame(read_gazetteer(p), where=str(p))
+        Gazetteer.from_csv(p)
 
 
 def test_synthetic_locations_mostly_match(synth: tuple[SynthManifest, Path, Path]) -> None:
-    _, store, gaz_path = synth
+    """Matched at ingest (the text is gone); the stored matches equal matching the files' text."""
+    man, store, gaz_path = synth
     with Warehouse(store, read_only=True) as wh:
         recs = istv_records(wh)
-    m = match_locations(
-        recs["location_description"], Gazetteer.from_frame(read_gazetteer(gaz_path))
+        summary = location_match_summary(wh, gazetteer=gaz_path)
+    rate = summary["matched"].sum() / summary["records"].sum()
+    assert 0.6 < rate < 1.0  # messy text matches; blanks stay unmatched
+    assert summary["records"].sum() == len(recs) == man.total_loaded
+    # independent check on one file: its text, matched now, gives the stored places
+    f = next(p for p in sorted(man.files) if p.suffix == ".csv" and p not in man.malformed)
+    lines = f.read_text().splitlines()
+    body = list(csv.reader(lines[lines.index("") + 2 :]))
+    site, month = f.stem.split("_")[:2]
+    mine = recs[(recs["site_code"] == site) & (recs["month"] == pd.Timestamp(month + "-01"))]
+    text = pd.Series([body[r - 11][5] for r in mine["row_number"]])
+    expect = match_locations(text, Gazetteer.from_csv(gaz_path))
+    assert mine["place_name"].where(mine["place_confidence"] >= 0.85).fillna("").tolist() == (
+        expect["place"].fillna("").tolist()
     )
-    assert 0.6 < m["matched"].mean() < 1.0  # messy text matches; blanks stay unmatched
-    assert date(2023, 1, 1)  # (synthetic data start)
+    res = runner.invoke(
+        app, ["health", "match-locations", "--gazetteer", str(gaz_path), "--store", str(store)]
+    )
+    assert res.exit_code == 0, res.output
+    other = gaz_path.with_name("other.csv")
+    other.write_text("name,easting,northing\nSomewhere,530000,180000\n")
+    res = runner.invoke(
+        app, ["health", "match-locations", "--gazetteer", str(other), "--store", str(store)]
+    )
+    assert res.exit_code == 2 and "cannot be matched now" in res.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import pytest
@@ -199,11 +200,11 @@ def test_identifiers_are_stripped_and_reported_without_values(tmp_path: Path) ->
     assert [r.reason for r in rep.rejections] == [istv.REASON_PII]
     assert rep.rejections[0].raw is None
     t = frames.tables["istv_attendance"].to_pandas()
-    assert list(t["location_description"]) == [
-        "outside Red Lion SE5 9",
-        "bus stop, call [phone removed]",
-        "met [name removed] there, [email removed]",
-    ]
+    # no free text at all: the location is reduced to "names a place" (and a gazetteer match)
+    assert tuple(t.columns) == istv.ATTENDANCE_COLUMNS
+    assert not {"location_description", "assault_method_other"} & set(t.columns)
+    assert t["location_text_usable"].tolist() == [True, True, True]
+    assert "free text (assault method description and location description) not stored" in text
     assert "column 9 is not part of ISB 1594" in " ".join(rep.notes)  # harmless, ignored
 
 
@@ -223,9 +224,11 @@ def test_identifier_in_message_is_withheld(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match="no 'site_code' line") as exc:
         read_istv(_write(tmp_path, _rows([GOOD], site="9434765919")))
     assert "9434765919" not in str(exc.value)
-    with pytest.raises(DataValidationError, match="ODS site code") as exc:
+    with pytest.raises(
+        DataValidationError, match=r"line 2, column 'site_code': .*ODS site code"
+    ) as exc:
         read_istv(_write(tmp_path, _rows([GOOD], site="ABC12345678901")))
-    assert "[value withheld]" in str(exc.value)
+    assert "ABC12345678901" not in str(exc.value) and "got" not in str(exc.value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,3 +281,91 @@ def test_bulk_loader_matches_sequential_ingest(tmp_path: Path) -> None:
         assert bulk.query("SELECT count(*) AS n FROM dataset")["n"][0] == 3
         again = ingest_istv(bulk, files[:3])
         assert {r.status for r in again} == {"unchanged"}  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------------------------
+# issue #10: no free text, values or file names are kept from A&E files
+
+IDENTIFIERS = {
+    "untitled name": "Zebedee Quixote",
+    "dotted NHS number": "401.023.2137",
+    "date of birth (words)": "born 12 March 1985",
+    "date of birth (ISO)": "dob 1985-03-12",
+    "hospital number": "H1234567",
+    "hospital number (trust prefix)": "RJ1-000777",
+}
+
+
+@pytest.mark.parametrize(("kind", "text"), list(IDENTIFIERS.items()))
+def test_free_text_identifiers_never_reach_the_tables(tmp_path: Path, kind: str, text: str) -> None:
+    recs = [
+        [*GOOD[:3], f"bottle; {text}", "03", f"outside the Red Lion, {text}"],
+        [*GOOD[:3], "", "03", text],
+    ]
+    frames = read_istv(_write(tmp_path, _rows(recs)))
+    for table in frames.tables.values():
+        cells = {str(v) for col in table.to_pydict().values() for v in col}
+        assert not any(text in c or text.split()[-1] in c for c in cells), kind
+    t = frames.tables["istv_attendance"].to_pandas()
+    letters = len(re.findall("[a-z]", text.lower())) >= 3  # the usable-text rule
+    assert t["location_text_usable"].tolist() == [True, letters]
+    shown = " ".join([*frames.report.exclusions, *frames.report.notes])
+    assert text not in shown
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("NHS 401.023.2137", "NHS number"),
+        ("nhs no 401-023-2137", "NHS number"),
+        ("born 12 March 1985", "date of birth"),
+        ("DOB: 1985-03-12", "date of birth"),
+        ("hosp no H1234567", "hospital number"),
+        ("ref RJ1-000777", "hospital number"),
+    ],
+)
+def test_identifier_kinds_are_reported_without_values(text: str, kind: str) -> None:
+    from vrkit.sources import pii
+
+    assert kind in pii.identifier_kinds(text)
+    assert pii.may_contain(text)
+
+
+def test_rejections_and_errors_keep_position_and_reason_only(tmp_path: Path) -> None:
+    name_in_code = [GOOD[0], GOOD[1], "Zebedee Quixote", "", "03", "x"]
+    rep = read_istv(_write(tmp_path, _rows([GOOD, GOOD, name_in_code]))).report
+    assert [(r.row_number, r.column, r.raw) for r in rep.rejections] == [
+        (11, "assault_method", None)
+    ]
+    for bad, match in (
+        ({"start": "Zebedee Quixote"}, "must be dates"),
+        ({"count": "Zebedee"}, "whole number"),
+        ({"end": "1985-03-12"}, "one calendar month"),
+    ):
+        with pytest.raises(DataValidationError, match=match) as exc:
+            read_istv(_write(tmp_path, _rows([GOOD], **bad)))  # type: ignore[arg-type]
+        msg = str(exc.value)
+        assert "Zebedee" not in msg and "1985" not in msg and "got" not in msg
+        assert "RJ122_2023-01.csv" not in msg and msg.startswith("ISTV file sha256:")
+
+
+def test_file_name_and_folder_are_never_stored_or_shown(tmp_path: Path) -> None:
+    folder = tmp_path / "Zebedee Quixote"
+    folder.mkdir()
+    p = _write(folder, _rows([GOOD]), "Zebedee Quixote 401.023.2137.csv")
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        (res,) = wh.ingest_many([p])
+        assert not isinstance(res, Exception)
+        assert re.fullmatch(r"ISTV RJ122 2023-01 sha256:[0-9a-f]{12}", res.name)
+        listing = wh.datasets()
+        assert listing["file_name"].tolist() == [res.name]
+        assert listing["file_path"].tolist() == [res.name]
+        assert res.name[-12:] == listing["sha256"].iloc[0][:12]  # finds the file: sha256sum
+        again = wh.ingest_many([p])[0]
+        assert not isinstance(again, Exception) and again.name.startswith("ISTV file sha256:")
+        bad = _write(folder, _rows([GOOD], count=3), "Zebedee Quixote 2.csv")
+        (err,) = wh.ingest_many([bad])
+        assert isinstance(err, DataValidationError)
+        assert "Zebedee" not in str(err) and err.file_label and "Zebedee" not in err.file_label
+    data = b"".join(q.read_bytes() for q in tmp_path.glob("w.duckdb*"))
+    assert b"Zebedee" not in data and b"401.023" not in data

@@ -147,7 +147,7 @@ def test_one_indicator_report_ranks_by_it_and_writes_outputs(store, tmp_path):
         "p_top_n",
     ]
     assert "contrib_wp_vap_rate_2014_15" in csv.columns
-    assert {p.suffix for p in paths} == {".csv", ".xlsx", ".html", ".gpkg"}
+    assert {p.suffix for p in paths} == {".csv", ".xlsx", ".html", ".gpkg", ".json"}
     html = (tmp_path / "out" / "need_index_t_ward.html").read_text(encoding="utf-8")
     assert "<svg" in html and "<script" not in html and "How the index is made" in html
 

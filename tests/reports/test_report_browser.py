@@ -105,7 +105,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], di
 def test_every_report_column_is_catalogued(built: tuple[dict[str, Path], Any]) -> None:
     """No report table or workbook shows a column without its own human label."""
     from vrkit.reports.render.labels import is_catalogued
-    from vrkit.reports.render.need_index import _indicator_table
+    from vrkit.reports.render.need_index import _indicator_table, not_ranked, partial_data
     from vrkit.reports.render.needs_assessment import tables
 
     objects = built[1]
@@ -122,13 +122,14 @@ def test_every_report_column_is_catalogued(built: tuple[dict[str, Path], Any]) -
     rank = objects["rank"]
     frames |= {"rank.table": rank.table, "rank.sensitivity": rank.sensitivity.table}
     frames |= {"rank.indicators": _indicator_table(rank), "rank.excluded": rank.index.excluded}
+    frames |= {"rank.not_ranked": not_ranked(rank), "rank.partial_data": partial_data(rank)}
     raw = {
         (k, str(c))
         for k, f in frames.items()
         for c in f.columns
         if not is_catalogued(c) and not str(c).isdigit()
     }
-    assert raw == set()
+    assert raw == set(), sorted(raw)
 
 
 @pytest.fixture(scope="module")

@@ -183,19 +183,43 @@ def test_change_arithmetic(london) -> None:
 
 def test_commentary_sentences() -> None:
     assert change_sentence("Violence with injury", 69_252, 77_500, 2020, 2019) == (
-        "Violence with injury fell by 11 % (8,248 fewer offences) in 2020 compared with 2019."
+        "Violence with injury fell by 11 % (8,248 fewer offences; 95 % CI of the change "
+        "−12 % to −9.7 %) in 2020 compared with 2019."
     )
-    assert change_sentence("Robbery", 1_100, 1_000, 2021, 2020) == (
-        "Robbery rose by 10 % (100 more offences) in 2021 compared with 2020."
+    assert change_sentence("Robbery", 1_100, 1_000, 2021, 2020).startswith(
+        "Robbery rose by 10 % (100 more offences; 95 % CI of the change +0.9 % to"
     )
+    # one more homicide is not a rise: the exact test says so
     assert change_sentence("Homicide", 5, 4, 2020, 2019) == (
-        "Homicide rose by 25 % (1 more offence) in 2020 compared with 2019."
+        "Homicide: no significant change in 2020 compared with 2019 (5 offences against 4; "
+        "p = 1.00)."
     )
     assert change_sentence("Homicide", 153, 153, 2020, 2019) == (
         "Homicide was unchanged in 2020 compared with 2019 (153 offences in both years)."
     )
     assert "by 0.9 %" in change_sentence("VAP", 220_134, 222_064, 2020, 2019)
-    assert "from 0 to 3 offences" in change_sentence("X", 3, 0, 2020, 2019)
+    assert "from 0 to 12 offences" in change_sentence("X", 12, 0, 2020, 2019)
+    assert "no significant change" in change_sentence("X", 3, 0, 2020, 2019)
+
+
+def test_no_main_point_claims_an_insignificant_change(wh: vrkit.Warehouse) -> None:
+    """Issue #12: "Homicide rose by 14 % (1 more offence)" must not be a Lambeth main point."""
+    from vrkit.analysis.changes import compare_counts
+
+    rep = build_violent_crime_report(wh, year=2020, compare=2019, area="Lambeth")
+    h = rep.headline.set_index("measure")
+    assert (h.loc["homicide", ["current", "previous"]] == [8, 7]).all()
+    assert "no significant change" in h.loc["homicide", "commentary"]
+    for m, r in h.iterrows():
+        test = compare_counts(r["current"], r["previous"])
+        assert r["p_value"] == pytest.approx(test.p_value)
+        claims = " rose " in r["commentary"] or " fell " in r["commentary"]
+        assert claims == bool(test.significant), (m, r["commentary"])
+    assert h.loc["violence_with_injury", "change_class"] == "significant fall"
+    wards = rep.wards
+    assert {"p_value", "change_class", "pct_lower", "pct_upper"} <= set(wards.columns)
+    tiny = wards[(wards["current"] + wards["previous"]) <= 3]
+    assert (tiny["change_class"] != "significant rise").all()
 
 
 def test_html_self_contained(london_files: dict[str, Path], london) -> None:

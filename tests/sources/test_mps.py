@@ -386,7 +386,7 @@ BAD_INPUTS: list[tuple[str, str, bytes, type[Exception], str]] = [
         "image.csv",
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
         SourceError,
-        r"image\.csv: unrecognised format \(no CSV header \(not a CSV file\?\)\)",
+        r"image\.csv: unrecognised format \(no CSV header: line 3 holds a NUL byte, not a CSV",
     ),
     (
         "text_not_csv",

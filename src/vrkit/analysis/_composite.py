@@ -140,3 +140,63 @@ def draw_scores(terms: np.ndarray, avail: np.ndarray, weight_draws: np.ndarray) 
     num = weight_draws @ np.where(avail, terms, 0.0).T
     den = weight_draws @ a.T
     return np.divide(num, den, out=np.full(num.shape, -np.inf), where=den > 0)
+
+
+def weight_draws(
+    w0: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    perturbation: str,
+    spread: float,
+    concentration: float | None,
+) -> np.ndarray:
+    """``(n, k)`` perturbed weights, each row summing to 1 (Monte Carlo weight uncertainty).
+
+    ``"uniform"``: each weight × an independent ``U(1 - spread, 1 + spread)`` factor, then
+    re-normalised; ``"dirichlet"``: ``Dirichlet(concentration · w0)`` (mean ``w0``; zero weights
+    stay zero; ``None``/``inf`` concentration = no perturbation); ``"none"``: ``w0`` every draw.
+    """
+    k = w0.size
+    if perturbation == "none" or (perturbation == "uniform" and spread == 0):
+        return np.broadcast_to(w0, (n, k)).copy()
+    if perturbation == "uniform":
+        draws = w0[None, :] * rng.uniform(1 - spread, 1 + spread, size=(n, k))
+    else:
+        if concentration is None or np.isinf(concentration):
+            return np.broadcast_to(w0, (n, k)).copy()
+        pos = w0 > 0
+        draws = np.zeros((n, k))
+        draws[:, pos] = rng.dirichlet(concentration * w0[pos] / w0[pos].sum(), size=n)
+    return draws / draws.sum(axis=1, keepdims=True)
+
+
+def draw_ranks(
+    terms: np.ndarray, avail: np.ndarray, weights: np.ndarray, *, chunk: int = 250
+) -> np.ndarray:
+    """``(D, n)`` ranks (1 = highest score) for ``D`` weight vectors, in chunks of draws."""
+    d = weights.shape[0]
+    ranks = np.empty((d, terms.shape[0]), dtype=np.int32)
+    for lo in range(0, d, chunk):
+        hi = min(lo + chunk, d)
+        ranks[lo:hi] = rank_descending(draw_scores(terms, avail, weights[lo:hi]))
+    return ranks
+
+
+def rank_summary(ranks: np.ndarray, interval: float, top_n: int) -> dict[str, np.ndarray]:
+    """Per-item rank interval, median and P(rank ≤ top_n) from ``(D, n)`` simulated ranks.
+
+    Quantiles use the inverted-CDF definition (so they are simulated ranks, integers):
+    ``low``/``high`` are the ``(1 - interval) / 2`` and ``(1 + interval) / 2`` quantiles.
+    """
+    d = ranks.shape[0]
+    srt = np.sort(ranks.T, axis=1)
+    alpha = (1 - interval) / 2
+    i_lo = max(0, int(np.ceil(alpha * d - 1e-9)) - 1)
+    i_hi = min(d - 1, int(np.ceil((1 - alpha) * d - 1e-9)) - 1)
+    i_med = max(0, int(np.ceil(0.5 * d - 1e-9)) - 1)
+    return {
+        "low": srt[:, i_lo].astype(np.int64),
+        "high": srt[:, i_hi].astype(np.int64),
+        "median": srt[:, i_med].astype(np.int64),
+        "p_top_n": (ranks <= top_n).mean(axis=0),
+    }

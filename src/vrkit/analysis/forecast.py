@@ -29,12 +29,14 @@ Hyndman RJ, Athanasopoulos G (2021). *Forecasting: Principles and Practice*, 3rd
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from vrkit.analysis.breaks import SeriesBreak, fit_start
 from vrkit.analysis.early_warning import count_matrix, excluded_months, parse_month
 from vrkit.errors import InputError
 
@@ -61,6 +63,9 @@ class ForecastParams:
     n_sims: int
     seed: int | None
     reference: str
+    #: first month the fit may use: the latest catalogued series break at or before the origin
+    fit_from: str | None = None
+    series_break: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ def forecast_counts(
     levels: tuple[float, float] = (0.80, 0.95),
     n_sims: int = 4000,
     seed: int | None = 0,
+    breaks: Sequence[SeriesBreak] = (),
 ) -> ForecastResult:
     """Forecast each area's monthly counts 1–``horizon`` months after ``origin``.
 
@@ -190,6 +196,11 @@ def forecast_counts(
         after them.
     n_sims, seed
         Simulations per area and the seed.
+    breaks : sequence of SeriesBreak
+        Catalogued series breaks of the measure (:func:`vrkit.analysis.breaks.series_breaks`):
+        the model is fitted on the months after the latest break at or before ``origin`` only
+        (never straight through a change of recording basis); an area with too few months
+        since the break is skipped with that reason.
 
     Returns
     -------
@@ -217,6 +228,11 @@ def forecast_counts(
         )
     t_end = int(months.get_loc(end))
     t0 = max(0, t_end - fit_months + 1)
+    brk_from = fit_start(breaks, end)
+    brk = None
+    if brk_from is not None and brk_from > months[t0]:
+        t0 = int(np.searchsorted(months, brk_from))
+        brk = next(b for b in breaks if pd.Timestamp(b.start) == brk_from)
     fit_idx = np.arange(t0, t_end + 1)
     excl = pd.DatetimeIndex(excluded_months(exclude_kinds))
     usable_month = ~months[fit_idx].isin(excl)
@@ -234,11 +250,12 @@ def forecast_counts(
         y = Y[i, fit_idx]
         ok = ~np.isnan(y) & usable_month
         if ok.sum() < MIN_FIT_MONTHS:
+            since = f" since the series break ({brk.label}, {brk.start:%Y-%m})" if brk else ""
             skipped.append(
                 (
                     str(code),
-                    f"too little history: {int(ok.sum())} usable months up to {end:%Y-%m} "
-                    f"(need ≥ {MIN_FIT_MONTHS})",
+                    f"too little history{since}: {int(ok.sum())} usable months up to "
+                    f"{end:%Y-%m} (need ≥ {MIN_FIT_MONTHS})",
                 )
             )
             continue
@@ -302,6 +319,8 @@ def forecast_counts(
         n_sims=n_sims,
         seed=seed,
         reference=REFERENCE,
+        fit_from=f"{brk_from:%Y-%m}" if brk is not None else None,
+        series_break=brk.label if brk is not None else None,
     )
     return ForecastResult(
         table=pd.concat(rows, ignore_index=True),

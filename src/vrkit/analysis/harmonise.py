@@ -212,3 +212,159 @@ def _cols(frame: pd.DataFrame, cols: list[str], what: str) -> None:
             f"{what} needs column(s) {', '.join(missing)}",
             hint=f"It has: {', '.join(map(str, frame.columns))}.",
         )
+
+
+@dataclass(frozen=True)
+class ReallocatedCounts:
+    """Counts moved to another boundary vintage (see :func:`reallocate_counts`).
+
+    Attributes
+    ----------
+    values : DataFrame
+        ``area_code, value, how`` for every target area: ``how`` is ``"as published"`` (the
+        source has the same area code, so the same boundaries), ``"sum of LSOA counts"``,
+        ``"apportioned through LSOAs"`` or ``"no data"`` (value NaN).
+    method : str
+        The method in one paragraph, for reports.
+    params : dict
+        Counts of each ``how``, source areas whose count could not be placed on any child
+        (``unallocated``) and those shared out by the fallback weights (``fallback``).
+    """
+
+    values: pd.DataFrame
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def reallocate_counts(
+    source: pd.DataFrame,
+    target: list[str] | pd.Index,
+    *,
+    child_target: pd.DataFrame,
+    child_source: pd.DataFrame | None = None,
+    child_counts: pd.Series | None = None,
+    ancillary: pd.Series | None = None,
+    fallback: pd.Series | None = None,
+    child_label: str = "LSOA",
+) -> ReallocatedCounts:
+    """Counts for every ``target`` area from the finest data available.
+
+    1. A target area whose code is in ``source`` takes the published count (GSS codes change
+       whenever boundaries do, so the same code means the same area).
+    2. Otherwise, if ``child_counts`` (the same measure counted on small building-block areas,
+       e.g. LSOAs) are given, the target gets the sum over its children (best fit
+       ``child_target``).
+    3. Otherwise each source area's count is shared out over its children (best fit
+       ``child_source``) in proportion to ``ancillary`` (e.g. LSOA counts of the offence group
+       the measure belongs to: a dasymetric apportionment), or to ``fallback`` (e.g. resident
+       population) where the ancillary weights of a source area sum to 0, and the children's
+       shares are summed to the target (Goodchild & Lam 1980 areal interpolation, with counts
+       rather than areas as weights).
+
+    A target with no child, or whose children's counts are missing, is ``"no data"``: never a
+    silent zero. Inputs are not modified.
+
+    Parameters
+    ----------
+    source : DataFrame
+        ``area_code, value``: counts of the source vintage (NaN = missing).
+    target : list of str
+        Target area codes.
+    child_target : DataFrame
+        ``child_code, parent_code``: best-fit children → target areas.
+    child_source : DataFrame, optional
+        ``child_code, parent_code``: best-fit children → source areas (for step 3).
+    child_counts : Series, optional
+        Counts of the measure itself per child (index child code).
+    ancillary, fallback : Series, optional
+        Apportioning weights per child (index child code), ≥ 0.
+    child_label : str
+        Name of the child geography in the method text.
+
+    Returns
+    -------
+    ReallocatedCounts
+    """
+    _cols(source, ["area_code", "value"], "source")
+    _cols(child_target, ["child_code", "parent_code"], "child_target")
+    if child_target["child_code"].duplicated().any():
+        raise InputError("child_target must be a best fit: a child is linked to two targets")
+    tgt = pd.Index([str(t) for t in target], name="area_code")
+    src = source.assign(area_code=source["area_code"].astype(str)).set_index("area_code")["value"]
+    src = pd.to_numeric(src, errors="raise").astype(float)
+    native = tgt.isin(src.dropna().index)
+    value = pd.Series(np.nan, index=tgt)
+    how = pd.Series("no data", index=tgt, dtype=object)
+    value[native] = src.reindex(tgt[native]).to_numpy()
+    how[native & value.notna().to_numpy()] = "as published"
+    rest = tgt[~native]
+    params: dict[str, Any] = {"unallocated": [], "fallback": []}
+    ct = child_target.assign(
+        child_code=child_target["child_code"].astype(str),
+        parent_code=child_target["parent_code"].astype(str),
+    )
+    ct = ct[ct["parent_code"].isin(rest)]
+    step = ""
+    if len(rest) and child_counts is not None:
+        cc = pd.to_numeric(child_counts, errors="raise").astype(float)
+        cc.index = cc.index.astype(str)
+        m = ct.assign(v=ct["child_code"].map(cc))
+        g = m.groupby("parent_code")["v"]
+        summed = g.sum(min_count=1).where(g.count() == g.size())
+        value[rest] = summed.reindex(rest).to_numpy()
+        how[rest[value[rest].notna().to_numpy()]] = f"sum of {child_label} counts"
+        step = f"the sum of the {child_label} counts of the measure (best fit)"
+    elif len(rest) and not ct.empty:
+        if child_source is None or ancillary is None:
+            raise InputError(
+                "reallocating counts needs child_counts, or child_source and ancillary weights"
+            )
+        cs = child_source.assign(
+            child_code=child_source["child_code"].astype(str),
+            parent_code=child_source["parent_code"].astype(str),
+        )
+        if cs["child_code"].duplicated().any():
+            raise InputError("child_source must be a best fit: a child is linked to two sources")
+        anc = pd.to_numeric(ancillary, errors="raise").astype(float)
+        anc.index = anc.index.astype(str)
+        fb = None
+        if fallback is not None:
+            fb = pd.to_numeric(fallback, errors="raise").astype(float)
+            fb.index = fb.index.astype(str)
+        if (anc < 0).any() or (fb is not None and (fb < 0).any()):
+            raise InputError("apportioning weights must be ≥ 0")
+        cs = cs.assign(a=cs["child_code"].map(anc).fillna(0.0))
+        tot = cs.groupby("parent_code")["a"].transform("sum")
+        use_fb = tot <= 0
+        if use_fb.any():
+            params["fallback"] = sorted(cs.loc[use_fb, "parent_code"].unique().tolist())
+            w_fb = cs["child_code"].map(fb).fillna(0.0) if fb is not None else 1.0
+            cs["a"] = np.where(use_fb, w_fb, cs["a"])
+            tot = cs.groupby("parent_code")["a"].transform("sum")
+        cs["share"] = np.where(tot > 0, cs["a"] / tot.where(tot > 0), np.nan)
+        cs["est"] = cs["parent_code"].map(src) * cs["share"]
+        placed = set(cs["parent_code"])
+        params["unallocated"] = sorted(set(src.dropna().index) - placed)
+        est = cs.set_index("child_code")["est"]
+        m = ct.assign(v=ct["child_code"].map(est))
+        g = m.groupby("parent_code")["v"]
+        summed = g.sum(min_count=1).where(g.count() == g.size())
+        value[rest] = summed.reindex(rest).to_numpy()
+        how[rest[value[rest].notna().to_numpy()]] = f"apportioned through {child_label}s"
+        step = (
+            f"each published area's count shared out over its {child_label}s (best fit) in "
+            f"proportion to the {child_label} counts of the offence group the measure belongs "
+            f"to, then summed to the target areas"
+        )
+    out = pd.DataFrame(
+        {"area_code": tgt.to_numpy(), "value": value.to_numpy(), "how": how.to_numpy()}
+    )
+    counts = out["how"].value_counts().to_dict()
+    params.update({"how_counts": {str(k): int(v) for k, v in counts.items()}})
+    parts = [f"{counts.get('as published', 0)} areas as published (same area code)"]
+    if step:
+        n_other = len(out) - counts.get("as published", 0) - counts.get("no data", 0)
+        parts.append(f"{n_other} areas from {step}")
+    if counts.get("no data"):
+        parts.append(f"{counts['no data']} areas without data")
+    return ReallocatedCounts(out, "; ".join(parts) + ".", params)

@@ -7,26 +7,41 @@ Missing is not zero throughout: a department-month with no submission is ``missi
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from vrkit.catalog.gazetteer import (
+    UNUSABLE_TEXT,
+    Gazetteer,
+    match_locations,
+    normalise_place,
+    place_text_usable,
+)
 from vrkit.errors import InputError
 
-#: free-text location values that say nothing about the place
-UNUSABLE_TEXT = frozenset(
-    {"", "unknown", "n/k", "nk", "not known", "?", "declined", "n/a", "na", "none", "unk", "-"}
-)
+__all__ = [
+    "COMPLETENESS_COLUMNS",
+    "UNUSABLE_TEXT",
+    "Gazetteer",
+    "LinkageResult",
+    "ae_only_hotspots",
+    "completeness_records",
+    "hidden_violence",
+    "istv_completeness",
+    "location_usable",
+    "match_locations",
+    "match_summary",
+    "normalise_place",
+    "place_text_usable",
+]
+
 #: unusable code of ASSAULT METHOD and ASSAULT LOCATION TYPE (``catalog/istv_codes.csv``)
 NOT_KNOWN = "99"
 
 COMPLETENESS_COLUMNS = [
     "department",
-    "department_name",
     "month",
     "received",
     "expected",
@@ -42,11 +57,15 @@ def location_usable(
 ) -> pd.Series:
     """True where a record's location can be used: a known type *and* a place (text or sector).
 
-    A description is usable when, lower-cased and stripped, it is not in :data:`UNUSABLE_TEXT`
-    and holds at least three letters.
+    ``description`` is either the free text (usable when, lower-cased and stripped, it is not in
+    :data:`UNUSABLE_TEXT` and holds at least three letters) or, as stored in the warehouse, the
+    boolean result of that test made at ingest (``location_text_usable``).
     """
-    text = description.fillna("").astype(str).str.strip().str.lower()
-    has_text = ~text.isin(UNUSABLE_TEXT) & (text.str.count(r"[a-z]") >= 3)
+    if pd.api.types.is_bool_dtype(description):
+        has_text = description.fillna(False).astype(bool)
+    else:
+        text = description.fillna("").astype(str).str.strip().str.lower()
+        has_text = ~text.isin(UNUSABLE_TEXT) & (text.str.count(r"[a-z]") >= 3)
     if sector is not None:
         has_text = has_text | sector.notna()
     return (location_type.astype(str) != NOT_KNOWN) & has_text
@@ -67,11 +86,12 @@ def istv_completeness(
     Parameters
     ----------
     submissions : DataFrame
-        Current submissions: ``site_code, month, department_name, records_loaded`` (one row per
+        Current submissions: ``site_code, month, records_loaded`` (one row per
         department-month that has a submission).
     records : DataFrame
         Current attendances: ``site_code, month, assault_method, location_type,
-        location_description`` (``postcode_sector`` used when present).
+        location_text_usable`` (as stored) or ``location_description`` (free text);
+        ``postcode_sector`` used when present.
     until : month, optional
         Last month to review (default: the latest month with any submission). Each department
         is reviewed from its first submission to ``until``.
@@ -101,11 +121,15 @@ def istv_completeness(
     department's own history because departments differ tenfold in size.
     """
     need_s = {"site_code", "month", "records_loaded"}
-    need_r = {"site_code", "month", "assault_method", "location_type", "location_description"}
+    need_r = {"site_code", "month", "assault_method", "location_type"}
     for name, frame, need in (("submissions", submissions, need_s), ("records", records, need_r)):
         missing_cols = need - set(frame.columns)
         if missing_cols:
             raise InputError(f"`{name}` lacks column(s) {sorted(missing_cols)}")
+    place = "location_text_usable" if "location_text_usable" in records.columns else None
+    place = place or ("location_description" if "location_description" in records.columns else None)
+    if place is None:
+        raise InputError("`records` lacks column location_text_usable (or location_description)")
     if submissions.empty:
         return pd.DataFrame(columns=COMPLETENESS_COLUMNS)
     subs = submissions.assign(month=pd.to_datetime(submissions["month"]))
@@ -113,21 +137,15 @@ def istv_completeness(
     last = pd.Timestamp(until) if until is not None else subs["month"].max()
     sector = recs["postcode_sector"] if "postcode_sector" in recs.columns else None
     q = recs.assign(
-        _loc=location_usable(recs["location_type"], recs["location_description"], sector),
+        _loc=location_usable(recs["location_type"], recs[place], sector),
         _met=recs["assault_method"].astype(str) != NOT_KNOWN,
     )
     shares = q.groupby(["site_code", "month"])[["_loc", "_met"]].mean() * 100.0
-    names = (
-        subs.sort_values("month").groupby("site_code")["department_name"].last()
-        if "department_name" in subs.columns
-        else pd.Series(dtype=object)
-    )
     out: list[pd.DataFrame] = []
     for site, g in subs.groupby("site_code", sort=True):
         months = pd.date_range(g["month"].min(), max(last, g["month"].max()), freq="MS")
         got = g.set_index("month")["records_loaded"].reindex(months)
         frame = pd.DataFrame({"department": site, "month": months})
-        frame["department_name"] = names.get(site)
         frame["received"] = got.to_numpy()
         frame["missing"] = got.isna().to_numpy()
         sh = shares.loc[site] if site in shares.index.get_level_values(0) else None
@@ -360,163 +378,8 @@ def ae_only_hotspots(
 
 
 # ----------------------------------------------------------------------------------------------
-# Location matching against a gazetteer
-
-_ABBREV = {
-    "st": "street",
-    "rd": "road",
-    "ln": "lane",
-    "ave": "avenue",
-    "av": "avenue",
-    "sq": "square",
-    "pk": "park",
-    "stn": "station",
-    "ph": "pub",
-    "hs": "high street",
-}
-_STOP = frozenset(
-    {
-        "outside",
-        "near",
-        "nr",
-        "in",
-        "at",
-        "the",
-        "by",
-        "on",
-        "opp",
-        "opposite",
-        "fight",
-        "of",
-        "and",
-        "a",
-    }
-)
-_SECTOR_RE = re.compile(r"\b[a-z]{1,2}\d[a-z\d]?( \d)?\b")
-
-
-def normalise_place(text: str) -> str:
-    """Lower-case tokens with abbreviations expanded and filler words removed.
-
-    ``"nr Walworth Rd, SE5 - fight"`` → ``"walworth road"``.
-    """
-    t = str(text).lower()
-    t = _SECTOR_RE.sub(" ", t)
-    t = re.sub(r"[^a-z0-9 ]+", " ", t)
-    toks: list[str] = []
-    for tok in t.split():
-        tok = _ABBREV.get(tok, tok)
-        toks.extend(w for w in tok.split() if w not in _STOP)
-    return " ".join(toks)
-
-
-@dataclass(frozen=True)
-class Gazetteer:
-    """Places to match free text against: ``name, easting, northing`` (+ optional columns)."""
-
-    places: pd.DataFrame
-
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, where: str = "gazetteer") -> Gazetteer:
-        """Validate a gazetteer frame."""
-        need = {"name", "easting", "northing"}
-        if need - set(frame.columns):
-            raise InputError(
-                f"{where}: columns name, easting, northing are required",
-                hint=f"found: {', '.join(map(str, frame.columns))}",
-            )
-        f = frame.copy()
-        for c in ("easting", "northing"):
-            f[c] = pd.to_numeric(f[c], errors="coerce")
-        bad = f["name"].isna() | f["easting"].isna() | f["northing"].isna()
-        if bad.any():
-            raise InputError(
-                f"{where}: row {int(np.flatnonzero(bad.to_numpy())[0]) + 2} has no name or a "
-                "non-numeric easting/northing"
-            )
-        f["key"] = f["name"].map(normalise_place)
-        f["sorted"] = f["key"].map(lambda k: " ".join(sorted(k.split())))
-        return cls(places=f.reset_index(drop=True))
-
-
-def match_locations(
-    descriptions: pd.Series, gazetteer: Gazetteer, *, threshold: float = 0.85
-) -> pd.DataFrame:
-    """Match free-text locations to gazetteer places, with a confidence in [0, 1].
-
-    Method: both sides are normalised (:func:`normalise_place`: lower case, postcode sectors and
-    punctuation dropped, ``st``/``rd``/``ln``/``ave`` … expanded, filler words such as
-    "outside"/"nr" removed). An identical normalised name scores 1. Otherwise candidates are
-    the places sharing at least one token with the text (a token index), and each scores the
-    larger of :class:`difflib.SequenceMatcher` ratio on the token-sorted strings and on the
-    strings as written (Ratcliff/Obershelp similarity; tolerant of a dropped letter); a
-    candidate whose tokens are all contained in the text scores at least 0.9. The best candidate
-    above ``threshold`` is the match. Unmatched texts are kept, with their best score.
-
-    Returns
-    -------
-    DataFrame
-        Indexed like ``descriptions``: ``matched`` (bool), ``place``, ``easting``, ``northing``,
-        ``area_code`` (when the gazetteer has it), ``confidence``.
-
-    References
-    ----------
-    Ratcliff, J. W. & Metzener, D. (1988), Pattern matching: the Gestalt approach, Dr Dobb's
-    Journal (the algorithm of :mod:`difflib`); Christen, P. (2012), *Data Matching*, Springer,
-    ch. 5 (token-based comparison of names and addresses).
-    """
-    g = gazetteer.places
-    index: dict[str, set[int]] = defaultdict(set)
-    for k, key in enumerate(g["key"]):
-        for tok in key.split():
-            index[tok].add(k)
-    exact = {key: k for k, key in enumerate(g["key"])}
-    keys, sorted_keys = list(g["key"]), list(g["sorted"])
-    token_sets = [set(k.split()) for k in keys]
-    cache: dict[str, tuple[int, float]] = {}
-
-    def best(text: str) -> tuple[int, float]:
-        key = normalise_place(text)
-        if key in cache:
-            return cache[key]
-        if not key:
-            cache[key] = (-1, 0.0)
-        elif key in exact:
-            cache[key] = (exact[key], 1.0)
-        else:
-            toks = key.split()
-            cands = set().union(*(index.get(t, set()) for t in toks)) if toks else set()
-            if not cands:  # typos in every token: compare with all places
-                cands = set(range(len(g)))
-            sorted_key = " ".join(sorted(toks))
-            tok_set = set(toks)
-            top, score = -1, 0.0
-            for c in cands:
-                pk = keys[c]
-                s = 0.9 if token_sets[c] <= tok_set and len(token_sets[c]) >= 2 else 0.0
-                for a, b in ((sorted_key, sorted_keys[c]), (key, pk)):
-                    sm = difflib.SequenceMatcher(None, a, b)
-                    if sm.real_quick_ratio() > max(s, score) and sm.quick_ratio() > max(s, score):
-                        s = max(s, sm.ratio())
-                if s > score:
-                    top, score = c, s
-            cache[key] = (top, score)
-        return cache[key]
-
-    hits = [best(t) if isinstance(t, str) else (-1, 0.0) for t in descriptions]
-    idx = np.array([h[0] for h in hits], dtype=int)
-    conf = np.array([h[1] for h in hits], dtype=float)
-    matched = (idx >= 0) & (conf >= threshold)
-    take = np.where(matched, idx, 0)
-    out = pd.DataFrame(index=descriptions.index)
-    out["matched"] = matched
-    out["place"] = np.where(matched, g["name"].to_numpy()[take], None)
-    out["easting"] = np.where(matched, g["easting"].to_numpy()[take], np.nan)
-    out["northing"] = np.where(matched, g["northing"].to_numpy()[take], np.nan)
-    if "area_code" in g.columns:
-        out["area_code"] = np.where(matched, g["area_code"].to_numpy()[take], None)
-    out["confidence"] = conf.round(3)
-    return out
+# Location matching: the matching itself runs at ingest (vrkit.catalog.gazetteer), on the free
+# text in memory; only the match is stored
 
 
 def match_summary(departments: pd.Series, matches: pd.DataFrame) -> pd.DataFrame:

@@ -71,6 +71,34 @@ CELLS_ON_SHORT_SIDE = 50
 #: ... rounded down to a multiple of this many metres (when that leaves a positive size)
 CELL_ROUNDING_M = 100.0
 
+#: The one default inference of every hot spot path (``vrkit hotspots``, the needs
+#: assessment, the portal): analytic z-scores (Ord & Getis 1995 moments under randomisation;
+#: Sokal et al. 1998 for Local Moran's I), Benjamini–Hochberg FDR over all places, alpha 0.05.
+#: Why not permutations: a conditional-permutation p-value cannot be smaller than 1/(P + 1),
+#: and Benjamini–Hochberg flags the smallest p-value only if it is ≤ alpha / n. Over London's
+#: 4,829 LSOAs that needs P ≥ n / alpha − 1 ≈ 96,600 permutations per place — 999 can flag
+#: nothing and 9,999 only the few places that are extreme in every draw — and over a
+#: 100,000-cell grid 2 million. The analytic test has no floor, is exact to repeat, takes
+#: milliseconds at any scale, and Gi* (a sum over a neighbourhood) is close to normal (Ord &
+#: Getis 1995). Permutation inference stays available (``permutations > 0``), with a warning
+#: when its floor makes FDR flagging impossible.
+DEFAULT_PERMUTATIONS = 0
+DEFAULT_ADJUST = "fdr"
+DEFAULT_ALPHA = 0.05
+DEFAULT_INFERENCE = (
+    "analytic z-scores (no permutation floor) with Benjamini–Hochberg false discovery rate "
+    "control over all places, alpha 0.05: the one default of vrkit hotspots, the needs "
+    "assessment and the portal, because permutation p-values cannot go below 1/(P + 1) and FDR "
+    "over thousands of places needs p-values below alpha / n"
+)
+
+
+def permutations_needed(n_places: int, alpha: float = DEFAULT_ALPHA) -> int:
+    """Fewest permutations whose p-value floor lets Benjamini–Hochberg flag one of
+    ``n_places`` (two-sided floor ``1/(P+1)`` ≤ ``alpha / n``)."""
+    return max(0, int(np.ceil(n_places / alpha)) - 1)
+
+
 GI_REFERENCE = (
     "Getis & Ord (1992) Geogr. Anal. 24(3):189-206; Ord & Getis (1995) Geogr. Anal. "
     "27(4):286-306; conditional permutation: Anselin (1995) Geogr. Anal. 27(2):93-115"
@@ -393,7 +421,7 @@ def gi_star(
     weights: Any,
     *,
     ids: Any = None,
-    permutations: int = 999,
+    permutations: int = DEFAULT_PERMUTATIONS,
     seed: int | np.random.Generator | None = None,
     adjust: str | None = "fdr",
     alpha: float = 0.05,
@@ -510,7 +538,7 @@ def moran_local(
     weights: Any,
     *,
     ids: Any = None,
-    permutations: int = 999,
+    permutations: int = DEFAULT_PERMUTATIONS,
     seed: int | np.random.Generator | None = None,
     adjust: str | None = "fdr",
     alpha: float = 0.05,

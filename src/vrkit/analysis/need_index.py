@@ -47,7 +47,13 @@ as "the Handbook":
      re-normalised to sum to 1 for that area (the missing indicator's weight is shared among the
      others in proportion to their weights);
    - ``"impute_parent"``: replace a missing value by the value of the area's parent (e.g. the
-     borough for a ward), recorded cell by cell in ``imputed``.
+     borough for a ward), recorded cell by cell in ``imputed``;
+   - ``"auto"`` (what the reports use): a missing value of an indicator in a domain the profile
+     weights heavily (effective domain weight ≥ ``heavy_share``, default 25 %; without domains,
+     the indicator's own weight) is imputed from the parent with a flag, and an area whose
+     parent has no value either is not ranked (listed in ``excluded``) — never a silent
+     reweight; a missing value of a lightly weighted indicator is reweighted as above. Every
+     area ranked on imputed or reweighted data is listed in ``partial``.
 
 6. **Uncertainty** (Handbook, Part 2 "Uncertainty and sensitivity analysis"): Monte Carlo
    perturbation of the weights, plus a parametric bootstrap of indicators that carry a standard
@@ -96,10 +102,13 @@ __all__ = [
 
 Normalisation = Literal["zscore", "minmax", "percentile", "top_share"]
 Aggregation = Literal["additive", "geometric"]
-MissingPolicy = Literal["error", "exclude", "reweight", "impute_parent"]
+MissingPolicy = Literal["auto", "error", "exclude", "reweight", "impute_parent"]
 Perturbation = Literal["uniform", "dirichlet", "none"]
 
-MISSING_POLICIES: tuple[str, ...] = ("error", "exclude", "reweight", "impute_parent")
+MISSING_POLICIES: tuple[str, ...] = ("auto", "error", "exclude", "reweight", "impute_parent")
+#: under ``missing="auto"``, a domain (or, without domains, an indicator) whose effective
+#: weight is at least this share of the index is "heavily weighted"
+HEAVY_SHARE = 0.25
 REFERENCE = (
     "OECD/JRC (2008) Handbook on Constructing Composite Indicators: Methodology and User Guide. "
     "OECD Publishing, Paris."
@@ -144,6 +153,12 @@ class NeedIndexResult:
     method: str
     reference: str
     params: dict[str, Any] = field(default_factory=dict)
+    #: ``area_code, imputed_from_parent, missing_reweighted``: areas ranked on partial data
+    partial: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["area_code", "imputed_from_parent", "missing_reweighted"]
+        )
+    )
 
     def to_frame(self) -> pd.DataFrame:
         """``area_code, score, rank, contrib_<indicator_id>…`` sorted by rank."""
@@ -271,6 +286,7 @@ def _prepare(
     missing: str,
     parent_of: pd.Series | None,
     parent_values: pd.DataFrame | None,
+    heavy_share: float = HEAVY_SHARE,
 ) -> _Prepared:
     _choice(missing, MISSING_POLICIES, "missing-data policy")
     w = effective_weights(indicators, domain_weights)
@@ -280,6 +296,41 @@ def _prepare(
     codes = frame.index
     imputed_rows: list[tuple[str, str, str, float]] = []
     imputed_count = np.zeros(len(codes), dtype=np.int64)
+    reasons: list[tuple[str, str]] = []
+    keep = np.ones(len(codes), dtype=bool)
+    if missing == "auto":
+        heavy = heavy_indicators(indicators, w, heavy_share)
+        holes = np.isnan(x[:, [ids.index(h) for h in heavy]]) if heavy else np.zeros((0, 0))
+        if heavy and holes.any():
+            if parent_of is None or parent_values is None:
+                r, j = np.argwhere(holes)[0]
+                raise InputError(
+                    f"indicator {heavy[j]!r} (heavily weighted) is missing for area "
+                    f"{codes[r]!r} and no parent values were given to impute it from",
+                    hint="Pass parent_of and parent_values, or choose a missing-data policy.",
+                )
+            pv = _numeric_frame(parent_values, heavy, "parent_values")
+            parents = parent_of.astype(str).reindex(codes)
+            for iid in heavy:
+                j = ids.index(iid)
+                for r in np.flatnonzero(np.isnan(x[:, j])):
+                    p = parents.iloc[r]
+                    val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
+                    if not np.isfinite(val):
+                        if keep[r]:
+                            reasons.append(
+                                (
+                                    codes[r],
+                                    f"no value for {iid} (a heavily weighted indicator) and no "
+                                    f"value for its parent area "
+                                    f"{p if isinstance(p, str) else '(none)'} to impute from",
+                                )
+                            )
+                        keep[r] = False
+                        continue
+                    x[r, j] = val
+                    imputed_count[r] += 1
+                    imputed_rows.append((codes[r], iid, str(p), float(val)))
     if missing == "impute_parent" and np.isnan(x).any():
         if parent_of is None or parent_values is None:
             raise InputError(
@@ -302,8 +353,6 @@ def _prepare(
                 imputed_count[r] += 1
                 imputed_rows.append((codes[r], iid, str(p), float(val)))
     nan = np.isnan(x)
-    keep = np.ones(len(codes), dtype=bool)
-    reasons: list[tuple[str, str]] = []
     if missing == "error" and nan.any():
         r, j = np.argwhere(nan)[0]
         raise InputError(
@@ -318,9 +367,10 @@ def _prepare(
             reasons.append((codes[r], "missing " + ", ".join(miss)))
     else:
         usable = (~nan) & (w.to_numpy() > 0)[None, :]
-        keep = usable.any(axis=1)
-        for r in np.flatnonzero(~keep):
+        none = keep & ~usable.any(axis=1)
+        for r in np.flatnonzero(none):
             reasons.append((codes[r], "no indicator with a weight > 0 has a value"))
+        keep &= ~none
     for j, s in enumerate(indicators):
         if s.polarity == "higher_is_better":
             x[:, j] = -x[:, j]
@@ -339,6 +389,20 @@ def _prepare(
         ),
         imputed_count=imputed_count[keep],
     )
+
+
+def heavy_indicators(
+    indicators: Sequence[IndicatorSpec], weights: pd.Series, heavy_share: float = HEAVY_SHARE
+) -> list[str]:
+    """Indicators of the heavily weighted domains (effective domain weight ≥ ``heavy_share``;
+    without domains, indicators whose own effective weight is)."""
+    if not 0 < heavy_share <= 1:
+        raise InputError(f"heavy_share must be in (0, 1] (got {heavy_share!r})")
+    if all(s.domain is None for s in indicators):
+        return [s.indicator_id for s in indicators if weights[s.indicator_id] >= heavy_share]
+    dom = pd.Series({s.indicator_id: s.domain for s in indicators})
+    share = weights.groupby(dom).sum()
+    return [s.indicator_id for s in indicators if share[s.domain] >= heavy_share - 1e-12]
 
 
 def _normalise(prep: _Prepared, x: np.ndarray, normalisation: str, top_share: float) -> np.ndarray:
@@ -381,6 +445,10 @@ def _method_text(normalisation: str, aggregation: str, missing: str, top_share: 
     }[normalisation]
     agg = {"additive": "weighted sum", "geometric": "weighted geometric mean"}[aggregation]
     miss = {
+        "auto": "a missing value of a heavily weighted indicator replaced by the parent "
+        "area's value (flagged; areas whose parent has none are not ranked), other missing "
+        "values handled by re-normalising the weights over the area's available indicators "
+        "(flagged)",
         "error": "no missing values allowed",
         "exclude": "areas with a missing value excluded",
         "reweight": "weights re-normalised over each area's available indicators",
@@ -405,6 +473,7 @@ def need_index(
     parent_values: pd.DataFrame | None = None,
     top_share: float = 0.15,
     geometric_floor: float = 1.0,
+    heavy_share: float = HEAVY_SHARE,
 ) -> NeedIndexResult:
     """Score and rank areas on a weighted composite of indicators.
 
@@ -462,6 +531,7 @@ def need_index(
         missing=missing,
         parent_of=parent_of,
         parent_values=parent_values,
+        heavy_share=heavy_share,
     )
     y = _normalise(prep, prep.x, normalisation, top_share)
     terms, shifts = _terms(y, aggregation, geometric_floor)
@@ -482,6 +552,16 @@ def need_index(
         contrib, index=pd.Index(prep.codes, name="area_code"), columns=prep.ids
     ).loc[scores.index]
     normalised = pd.DataFrame(y, index=pd.Index(prep.codes, name="area_code"), columns=prep.ids)
+    imp = prep.imputed.groupby("area_code")["indicator_id"].agg(", ".join)
+    partial_rows = []
+    for r, code in enumerate(prep.codes):
+        missing_ids = [prep.ids[j] for j in np.flatnonzero(~prep.avail[r])]
+        imputed_ids = imp.get(code, "")
+        if missing_ids or imputed_ids:
+            partial_rows.append((code, imputed_ids, ", ".join(missing_ids)))
+    partial = pd.DataFrame(
+        partial_rows, columns=["area_code", "imputed_from_parent", "missing_reweighted"]
+    )
     return NeedIndexResult(
         scores=scores,
         contributions=contributions,
@@ -489,6 +569,7 @@ def need_index(
         weights=pd.Series(prep.weights, index=prep.ids, name="weight"),
         excluded=prep.excluded,
         imputed=prep.imputed,
+        partial=partial,
         method=_method_text(normalisation, aggregation, missing, top_share),
         reference=REFERENCE,
         params={
@@ -499,34 +580,17 @@ def need_index(
             "geometric_floor": geometric_floor,
             "geometric_shifts": dict(zip(prep.ids, shifts.tolist(), strict=True)),
             "domain_weights": dict(domain_weights) if domain_weights else None,
+            "heavy_share": heavy_share,
+            "heavy_indicators": heavy_indicators(
+                indicators, pd.Series(prep.weights, index=prep.ids), heavy_share
+            )
+            if missing == "auto"
+            else [],
             "polarities": {s.indicator_id: s.polarity for s in indicators},
             "domains": {s.indicator_id: s.domain for s in indicators},
             "n_areas": len(prep.codes),
         },
     )
-
-
-def _weight_draws(
-    w0: np.ndarray,
-    n: int,
-    rng: np.random.Generator,
-    perturbation: str,
-    spread: float,
-    concentration: float | None,
-) -> np.ndarray:
-    """``(n, k)`` perturbed effective weights, each row summing to 1."""
-    k = w0.size
-    if perturbation == "none" or (perturbation == "uniform" and spread == 0):
-        return np.broadcast_to(w0, (n, k)).copy()
-    if perturbation == "uniform":
-        draws = w0[None, :] * rng.uniform(1 - spread, 1 + spread, size=(n, k))
-    else:
-        if concentration is None or np.isinf(concentration):
-            return np.broadcast_to(w0, (n, k)).copy()
-        pos = w0 > 0
-        draws = np.zeros((n, k))
-        draws[:, pos] = rng.dirichlet(concentration * w0[pos] / w0[pos].sum(), size=n)
-    return draws / draws.sum(axis=1, keepdims=True)
 
 
 def rank_uncertainty(
@@ -541,6 +605,7 @@ def rank_uncertainty(
     parent_values: pd.DataFrame | None = None,
     top_share: float = 0.15,
     geometric_floor: float = 1.0,
+    heavy_share: float = HEAVY_SHARE,
     n_draws: int = 1000,
     perturbation: Perturbation = "uniform",
     spread: float = 0.25,
@@ -624,6 +689,7 @@ def rank_uncertainty(
         parent_values=parent_values,
         top_share=top_share,
         geometric_floor=geometric_floor,
+        heavy_share=heavy_share,
     )
     prep = _prepare(
         values,
@@ -632,9 +698,10 @@ def rank_uncertainty(
         missing=missing,
         parent_of=parent_of,
         parent_values=parent_values,
+        heavy_share=heavy_share,
     )
     rng = np.random.default_rng(seed)
-    weights = _weight_draws(prep.weights, n_draws, rng, perturbation, spread, concentration)
+    weights = K.weight_draws(prep.weights, n_draws, rng, perturbation, spread, concentration)
     se = _standard_errors(standard_errors, prep) if standard_errors is not None else None
     n = len(prep.codes)
     ranks = np.empty((n_draws, n), dtype=np.int32)
@@ -643,10 +710,7 @@ def rank_uncertainty(
         terms, _ = _terms(y, aggregation, geometric_floor)
         if aggregation == "geometric":
             terms = np.log(np.where(prep.avail, terms, 1.0))
-        for lo in range(0, n_draws, chunk):
-            hi = min(lo + chunk, n_draws)
-            scores = K.draw_scores(terms, prep.avail, weights[lo:hi])
-            ranks[lo:hi] = K.rank_descending(scores)
+        ranks[:] = K.draw_ranks(terms, prep.avail, weights, chunk=chunk)
     else:
         noisy = np.flatnonzero((se > 0).any(axis=0))
         sign = np.array([-1.0 if s.polarity == "higher_is_better" else 1.0 for s in indicators])
@@ -670,17 +734,14 @@ def rank_uncertainty(
             if aggregation == "geometric":
                 terms = np.log(np.where(prep.avail, terms, 1.0))
             ranks[d] = K.rank_descending(K.draw_scores(terms, prep.avail, weights[d : d + 1]))[0]
-    srt = np.sort(ranks.T, axis=1)
+    summ = K.rank_summary(ranks, interval, top_n)
     alpha = (1 - interval) / 2
-    i_lo = max(0, int(np.ceil(alpha * n_draws - 1e-9)) - 1)
-    i_hi = min(n_draws - 1, int(np.ceil((1 - alpha) * n_draws - 1e-9)) - 1)
-    i_med = max(0, int(np.ceil(0.5 * n_draws - 1e-9)) - 1)
     table = pd.DataFrame(
         {
-            "rank_low": srt[:, i_lo].astype(np.int64),
-            "rank_high": srt[:, i_hi].astype(np.int64),
-            "rank_median": srt[:, i_med].astype(np.int64),
-            "p_top_n": (ranks <= top_n).mean(axis=0),
+            "rank_low": summ["low"],
+            "rank_high": summ["high"],
+            "rank_median": summ["median"],
+            "p_top_n": summ["p_top_n"],
         },
         index=pd.Index(prep.codes, name="area_code"),
     )

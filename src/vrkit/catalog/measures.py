@@ -57,6 +57,14 @@ class Measure:
             out |= m
         return out
 
+    def majors(self, taxonomy: str) -> list[str]:
+        """The major categories (offence groups) the measure is drawn from (``*``: all)."""
+        return sorted({r.major for r in self.rules_for(taxonomy)})
+
+    def whole_groups(self, taxonomy: str) -> bool:
+        """True when the measure is whole major categories (available wherever majors are)."""
+        return all(r.minor is None for r in self.rules_for(taxonomy))
+
     def rules_for(self, taxonomy: str) -> tuple[Rule, ...]:
         """The category rules of this measure on ``taxonomy``; InputError if not defined."""
         if taxonomy not in self.rules:
@@ -105,3 +113,47 @@ def taxonomy_of(source_kind: str) -> str:
     if source_kind not in table:
         raise InputError(f"source kind {source_kind!r} has no offence taxonomy")
     return table[source_kind]
+
+
+#: source kinds by geography, and whether they carry minor categories
+GEOGRAPHY_SOURCES: dict[str, tuple[tuple[str, bool], ...]] = {
+    "lsoa": (("mps_lsoa_annual_derived", False),),
+    "ward": (("mps_ward_monthly", True), ("mps_ward_annual_derived", True)),
+    "borough": (("mps_borough_monthly", True),),
+    "grid": (("police_uk_street", True),),
+}
+
+
+def geographies_of(measure_id: str) -> list[str]:
+    """Geographies at which a measure can exist: LSOA files carry whole offence groups only;
+    grids need police.uk records, whose taxonomy must define the measure."""
+    m = get_measure(measure_id)
+    out = []
+    for geo, sources in GEOGRAPHY_SOURCES.items():
+        for kind, minors in sources:
+            tax = taxonomy_of(kind)
+            if m.supports(tax) and (minors or m.whole_groups(tax)):
+                out.append(geo)
+                break
+    return out
+
+
+def availability_message(measure_id: str, geography: str) -> str | None:
+    """Why a measure cannot exist at a geography (None when it can)."""
+    m = get_measure(measure_id)
+    geos = geographies_of(measure_id)
+    if geography in geos:
+        return None
+    if geography == "lsoa" and m.supports("mps"):
+        why = (
+            f"the LSOA files carry whole offence groups (major categories) only, and "
+            f"{m.label.lower()} is part of {', '.join(m.majors('mps'))}"
+        )
+    elif geography == "grid":
+        why = "police.uk street records (the only point data) do not define it"
+    else:
+        why = "no source at that geography defines it"
+    return (
+        f"{m.label} ({m.id}) is not available for {geography} areas: {why}. It exists at: "
+        f"{', '.join(geos) or 'no geography'}"
+    )

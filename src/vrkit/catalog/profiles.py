@@ -60,6 +60,7 @@ _TOP_KEYS = {
     "indicator",
     "normalisation",
     "aggregation",
+    "approaches",
 }
 _IND_KEYS = {"id", "weight", "domain", "polarity", "why"}
 
@@ -197,6 +198,9 @@ class Profile:
         Defaults suggested by the profile (``zscore``/``additive`` unless set).
     origin : str
         File the profile was read from.
+    approaches : tuple of str
+        Evidence-catalogue approach ids (:mod:`vrkit.catalog.approaches`) the profile's
+        intervention corresponds to, shown next to the ranking.
     """
 
     profile_id: str
@@ -211,6 +215,7 @@ class Profile:
     normalisation: str = "zscore"
     aggregation: str = "additive"
     origin: str = ""
+    approaches: tuple[str, ...] = ()
 
     @property
     def indicator_ids(self) -> list[str]:
@@ -381,6 +386,20 @@ def parse_profile(
             dw[str(d)] = float(v)
         if sum(dw.values()) <= 0:
             raise fail("domains", "all domain weights are zero")
+    approaches = data.get("approaches", [])
+    if not isinstance(approaches, list) or not all(isinstance(a, str) for a in approaches):
+        raise fail("approaches", "must be a list of evidence approach ids")
+    if approaches:
+        from vrkit.catalog.approaches import builtin_approaches
+
+        known_ids = set(builtin_approaches()["approach_id"])
+        for a in approaches:
+            if a not in known_ids:
+                raise fail(
+                    "approaches",
+                    f"unknown evidence approach {a!r}",
+                    hint="See catalog/evidence/*.csv for the approach ids.",
+                )
     try:
         effective_weights(specs, dw)
     except InputError as exc:
@@ -398,4 +417,5 @@ def parse_profile(
         normalisation=norm,
         aggregation=agg,
         origin=origin,
+        approaches=tuple(approaches),
     )

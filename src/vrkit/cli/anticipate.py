@@ -26,14 +26,57 @@ def _check_out(path: Path | None, force: bool) -> None:
         output_file(path, force=force)
 
 
+def _min_recent(text: str) -> tuple[int, int] | None:
+    """``--min-recent``: ``N,M`` or ``off``."""
+    from vrkit.errors import InputError
+
+    if text.strip().lower() in ("off", "none", "0"):
+        return None
+    try:
+        n, m = (int(x) for x in text.split(","))
+    except ValueError:
+        raise InputError(
+            f"--min-recent {text!r}",
+            hint="Use N,M (e.g. 5,4: at least 5 in the last 4 months) or off.",
+        ) from None
+    if n < 0 or m < 1:
+        raise InputError(f"--min-recent {text!r}: N must be ≥ 0 and M ≥ 1")
+    return n, m
+
+
 @app.command()
 def alerts(
     measure: Annotated[str, typer.Option(help="Measure id (see `vrkit measures`).")],
     month: Annotated[str, typer.Option(help="Month to test, YYYY-MM.")],
     geography: Annotated[str, typer.Option(help="borough or ward.")] = "borough",
     level: Annotated[float, typer.Option(help="Threshold quantile (0.99 = 1 % per area).")] = 0.99,
-    method: Annotated[str, typer.Option(help="farrington, cusum or ewma.")] = "farrington",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="farrington (improved Farrington), surveillance (R's farringtonFlexible "
+            "exactly, docs/early-warning.md), cusum or ewma."
+        ),
+    ] = "farrington",
     fdr: Annotated[float, typer.Option(help="False discovery rate across areas.")] = 0.05,
+    threshold_method: Annotated[
+        str | None,
+        typer.Option(
+            "--threshold-method",
+            help="predictive, nb_plugin, muan or delta (default: the method's; surveillance "
+            "takes nb_plugin, muan or delta).",
+        ),
+    ] = None,
+    trend_time: Annotated[
+        str,
+        typer.Option("--trend-time", help="surveillance only: the trend in months or days."),
+    ] = "months",
+    min_recent: Annotated[
+        str,
+        typer.Option(
+            "--min-recent",
+            help="N,M: no alert unless the last M months total at least N; 'off' for none.",
+        ),
+    ] = "5,4",
     all_areas: Annotated[
         bool, typer.Option("--all", help="List every area, not only alerts (table).")
     ] = False,
@@ -58,6 +101,9 @@ def alerts(
                 level=level,
                 method=method,
                 fdr=fdr,
+                threshold_method=threshold_method,
+                trend_time=trend_time,
+                min_recent=_min_recent(min_recent),
             )
         if f != "table":
             write_result(res, f, path, force)

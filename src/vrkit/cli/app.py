@@ -11,7 +11,19 @@ from typing import Annotated
 
 import typer
 
-from vrkit.cli import anticipate, data, health, places, rank, reports, synth, trends
+from vrkit.cli import (
+    anticipate,
+    data,
+    evaluate,
+    export,
+    health,
+    places,
+    rank,
+    reports,
+    serve,
+    synth,
+    trends,
+)
 from vrkit.cli.options import ROOT, ROOT_STORE_HELP
 from vrkit.errors import EXIT_LABELS
 
@@ -48,6 +60,11 @@ app.add_typer(anticipate.app)  # alerts, forecast, backtest
 app.add_typer(synth.app, name="synth")
 app.add_typer(health.app, name="health")
 app.add_typer(rank.app, name="rank")
+app.add_typer(evaluate.app, name="evaluate")
+app.add_typer(evaluate.top)  # cost-of-violence, vfm
+app.add_typer(evaluate.evidence_app, name="evidence")
+app.add_typer(export.app, name="export")
+app.add_typer(serve.app)  # serve: the partner portal
 
 
 def main() -> None:

@@ -88,7 +88,8 @@ def ingest(
         TimeElapsedColumn,
     )
 
-    from vrkit.errors import DataValidationError
+    from vrkit.errors import DataValidationError, VrkitError
+    from vrkit.store.warehouse import IngestResult, result_label
     from vrkit.tasks.ingestion import check_request
     from vrkit.tasks.ingestion import ingest as ingest_task
 
@@ -112,8 +113,8 @@ def ingest(
             def start(n: int) -> None:
                 progress.update(bar, total=n)
 
-            def done(p: Path, _res: object) -> None:
-                progress.update(bar, advance=1, name=o.clean(p.name))
+            def done(p: Path, res: IngestResult | VrkitError) -> None:
+                progress.update(bar, advance=1, name=o.clean(result_label(p, res)))
 
             summary: IngestSummary = ingest_task(
                 wh, paths or [], all_=all_, force=force, on_file=done, on_start=start
@@ -155,7 +156,7 @@ def _ingest_report(summary: IngestSummary, store: Path, fmt: str) -> None:
         if isinstance(res, VrkitError):
             report(res)
         elif res.report and res.report.rejections:
-            o.note(f"{fo.path.name}: {res.report.summary()}")
+            o.note(f"{fo.label}: {res.report.summary()}")
     if fmt == "table":
         o.say(
             f"{len(summary.files) - len(summary.failed)} file(s) ok, {len(summary.failed)} "

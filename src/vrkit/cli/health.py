@@ -23,6 +23,16 @@ TABLE_FORMATS = ("table", "json", "csv", "xlsx")
 @app.command("ingest-istv")
 def ingest_istv(
     paths: Annotated[list[Path], typer.Argument(help="ISTV files or folders.")],
+    gazetteer: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of places (name, easting, northing) to match location texts against, "
+            "in memory (default VRKIT_GAZETTEER); only the match is stored."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Re-read submissions already loaded (e.g. a new gazetteer).")
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
     """Load many ISTV submissions in one transaction (fast path; same rules as `vrkit ingest`)."""
@@ -31,7 +41,7 @@ def ingest_istv(
 
     with user_errors():
         with open_warehouse(store) as wh:
-            summary = ingest_task(wh, paths)
+            summary = ingest_task(wh, paths, gazetteer=gazetteer, force=force)
         for fo in summary.failed:
             report(fo.result)  # type: ignore[arg-type]
         n_loaded = len(summary.loaded)
@@ -92,7 +102,8 @@ def match_locations(
     store: StoreOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Match ISTV free-text locations to a gazetteer; matched and unmatched per department."""
+    """Matched and unmatched ISTV locations per department (matched at ingest against the
+    VRKIT_GAZETTEER gazetteer; the free text itself is never stored)."""
     from vrkit.tasks.health import match_locations as match_task
 
     with user_errors():

@@ -69,8 +69,13 @@ def table(
     for c in columns:
         t.add_column(Text(clean(c)), no_wrap=c in no_wrap)
     for row in rows:
-        t.add_row(*(Text(clean("" if v is None else v)) for v in row))
+        add_row(t, *row)
     return t
+
+
+def add_row(t: Table, *cells: object) -> None:
+    """Add a row of plain-text cells to a table made by :func:`table`."""
+    t.add_row(*(Text(clean("" if v is None else v)) for v in cells))
 
 
 def show(t: Table) -> None:

@@ -50,8 +50,13 @@ def hotspots(
     ] = None,
     grid_type: Annotated[str, typer.Option("--grid-type", help="square or hex.")] = "square",
     perms: Annotated[
-        int, typer.Option("--perms", help="Conditional permutations (0: analytic only).")
-    ] = 999,
+        int,
+        typer.Option(
+            "--perms",
+            help="Conditional permutations; 0 (default): analytic z with FDR, the default "
+            "of every hot spot path (FDR over n places needs about n/alpha permutations).",
+        ),
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
     adjust: Annotated[str, typer.Option(help="fdr, holm or none.")] = "fdr",
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,

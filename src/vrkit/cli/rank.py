@@ -24,7 +24,7 @@ app = typer.Typer(
     invoke_without_command=True,
 )
 
-RANK_FORMATS = ("csv", "xlsx", "html", "gpkg")
+RANK_FORMATS = ("csv", "xlsx", "html", "gpkg", "json")
 LIST_FORMATS = ("table", "json", "csv")
 
 
@@ -41,7 +41,7 @@ def rank(
         Path | None, typer.Option("--out", help="Output folder (created).", metavar="FOLDER")
     ] = None,
     fmt: Annotated[
-        list[str] | None, format_option(RANK_FORMATS, "csv,xlsx,html,gpkg", many=True)
+        list[str] | None, format_option(RANK_FORMATS, "csv,xlsx,html,gpkg,json", many=True)
     ] = None,
     normalisation: Annotated[
         str | None,
@@ -51,8 +51,27 @@ def rank(
         str | None, typer.Option(help="additive or geometric (default: profile's).")
     ] = None,
     missing: Annotated[
-        str, typer.Option(help="Missing data: reweight, exclude, impute_parent or error.")
-    ] = "reweight",
+        str,
+        typer.Option(
+            help="Missing data: auto (impute heavily weighted indicators from the borough, "
+            "flagged), reweight, exclude, impute_parent or error."
+        ),
+    ] = "auto",
+    smoothing: Annotated[
+        str,
+        typer.Option(help="Crime rates: spatial or global empirical Bayes, or none (crude)."),
+    ] = "spatial",
+    denominator: Annotated[
+        str,
+        typer.Option(
+            help="Crime rates per 1,000 residents, or per 1,000 workday population "
+            "(residents − residents in work + jobs; ward profiles) where residents mislead."
+        ),
+    ] = "residents",
+    crime_year: Annotated[
+        int | None,
+        typer.Option("--crime-year", help="Year of the crime counts (default latest complete)."),
+    ] = None,
     draws: Annotated[int, typer.Option(help="Monte Carlo draws.")] = 1000,
     spread: Annotated[float, typer.Option(help="Weight perturbation, ± share.")] = 0.25,
     bootstrap: Annotated[
@@ -80,7 +99,7 @@ def rank(
                 "--profile and --out are required",
                 hint="e.g. vrkit rank --profile sports --geography ward --top 20 --out out/",
             )
-        fmts = formats(fmt, RANK_FORMATS, "csv,xlsx,html,gpkg")
+        fmts = formats(fmt, RANK_FORMATS, "csv,xlsx,html,gpkg,json")
         with open_warehouse(store, read_only=True) as wh:
             res = rank_task(
                 wh,
@@ -96,6 +115,9 @@ def rank(
                 seed=seed,
                 public=public,
                 sdc_rule=sdc_rule,
+                smoothing=smoothing,
+                crime_year=crime_year,
+                denominator=denominator,
             )
         paths = res.write(out_dir, fmts, force=force)
         shown = res.table.head(top)

@@ -69,7 +69,10 @@ def needs_assessment(
         str, typer.Option(help="Headline measure id.")
     ] = "violence_against_the_person",
     geography: Annotated[str, typer.Option(help="lsoa or ward.")] = "lsoa",
-    perms: Annotated[int, typer.Option("--perms", help="Gi*/LISA permutations.")] = 9999,
+    perms: Annotated[
+        int,
+        typer.Option("--perms", help="Gi*/LISA permutations (0, default: analytic z + FDR)."),
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
     adjust: Annotated[str, typer.Option(help="fdr, holm or none.")] = "fdr",
     fmt: Annotated[list[str] | None, format_option(NA_FORMATS, "html,xlsx,gpkg", many=True)] = None,

@@ -78,8 +78,8 @@ def mark_protected(
             continue
         hit = np.array([col in s or col in b for s, b in zip(sup_rows, blank_rows, strict=True)])
         if hit.any():
-            if out[col].dtype == object:
-                out[col] = out[col].where(~hit, None)
+            if not pd.api.types.is_numeric_dtype(out[col]):  # text (object or str dtype)
+                out[col] = out[col].astype(object).where(~hit, None)
             else:
                 out[col] = out[col].astype("float64").where(~hit, np.nan)
     out[SUPPRESSED_COL] = [",".join(s) for s in sup_rows]

@@ -15,13 +15,11 @@ Two rules for bad input (issue #3, section 6):
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
-import zipfile
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import ClassVar
 import pandas as pd
 
 from vrkit.errors import DataValidationError, SourceError, VrkitError
+from vrkit.sources.files import decode_text, nul_error, nul_line, open_data, read_bytes
 
 #: Suffixes of vector boundary files the boundary adapter understands.
 VECTOR_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg")
@@ -75,6 +74,20 @@ class LoadReport:
     covers_to: date | None = None
     exclusions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: what the dataset registry stores and listings show instead of the file's name and path,
+    #: for files whose names may identify people (health submissions; see
+    #: :attr:`SourceAdapter.sensitive_names`)
+    label: str | None = None
+
+    @property
+    def file_name(self) -> str:
+        """The name stored in the dataset registry (the label for health files)."""
+        return self.label or self.path.name
+
+    @property
+    def file_path(self) -> str:
+        """The path stored in the dataset registry (the label for health files)."""
+        return self.label or str(self.path.resolve())
 
     @property
     def rows_rejected(self) -> int:
@@ -126,6 +139,8 @@ class Probe:
     sheets: tuple[str, ...] | None = None
     #: field names of a vector layer, else ``None``
     fields: tuple[str, ...] | None = None
+    #: line of the first NUL byte of a file that should be text (binary or UTF-16), else ``None``
+    nul_line: int | None = None
 
 
 class SourceAdapter(ABC):
@@ -140,6 +155,13 @@ class SourceAdapter(ABC):
     #: header columns a file of this kind always has ("A|B" = either name); used to explain
     #: a near miss (a renamed or missing column) instead of "unrecognised format"
     signature: ClassVar[tuple[str, ...]] = ()
+    #: files of this kind may be named after people (health submissions): their names and
+    #: folders are never stored, shown or put in messages; :meth:`label` stands in for them
+    sensitive_names: ClassVar[bool] = False
+
+    def label(self, path: Path, sha256: str) -> str:
+        """How results and messages name ``path`` (its name, unless names are sensitive)."""
+        return path.name
 
     @abstractmethod
     def sniff(self, probe: Probe) -> bool:
@@ -184,11 +206,15 @@ class SourceAdapter(ABC):
 
 
 def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes (as stored, i.e. of the .gz if compressed)."""
+    """Hex SHA-256 of a file's bytes (as stored, i.e. of the .gz if compressed); a file that
+    cannot be read is a :class:`SourceError`."""
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise SourceError(path, f"cannot read file: {exc.strerror or exc}") from exc
     return h.hexdigest()
 
 
@@ -198,51 +224,18 @@ def logical_name(path: Path) -> str:
     return name[:-3] if name.endswith(".gz") else name
 
 
-def read_bytes(path: Path) -> bytes:
-    """Whole file as bytes, gunzipped if needed; a truncated gzip is a :class:`SourceError`."""
-    try:
-        if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
-    except (EOFError, gzip.BadGzipFile, OSError) as exc:
-        raise SourceError(
-            path,
-            f"cannot read file: {exc}",
-            hint="The file may be truncated or not really gzip; download it again.",
-        ) from exc
-
-
-def decode_text(path: Path, data: bytes, encodings: tuple[str, ...] = ("utf-8-sig",)) -> str:
-    """Decode bytes with the first encoding that works; fail clearly naming the byte offset."""
-    last: UnicodeDecodeError | None = None
-    for enc in encodings:
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError as exc:
-            last = exc
-    assert last is not None
-    line = data[: last.start].count(b"\n") + 1
-    raise SourceError(
-        path,
-        f"line {line}: not valid {'/'.join(encodings)} text (byte {last.start})",
-        hint="Save the file as UTF-8 CSV (Excel: 'CSV UTF-8').",
-    )
-
-
 def read_header(path: Path) -> tuple[str, ...] | None:
-    """First line of a delimited text file (plain or .gz) as fields, or None if not text/CSV."""
-    try:
-        if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                raw = fh.read(65536)
-        else:
-            with path.open("rb") as fh:
-                raw = fh.read(65536)
-    except (OSError, EOFError):
-        return None
-    if not raw or b"\x00" in raw[:4096]:
-        return None
+    """First line of a delimited text file (plain or .gz) as fields, or None if it is not a
+    comma-separated header.
+
+    Raises :class:`SourceError` for a file that cannot be read (permissions, corrupt gzip) and for
+    a NUL byte in the first 64 KiB (naming its line), so neither is reported as "not a CSV".
+    """
+    with open_data(path) as fh:
+        raw = fh.read(65536)
+    line = nul_line(raw)
+    if line is not None:
+        raise nul_error(path, line)
     text = raw.decode("utf-8-sig", errors="replace")
     first = text.splitlines()[0] if text.splitlines() else ""
     if "," not in first:
@@ -272,17 +265,6 @@ def parse_year_month(value: str) -> date | None:
     return date(year, month, 1)
 
 
-def iter_zip_members(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(member name, bytes) for each CSV in a zip archive, in name order."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for info in sorted(zf.infolist(), key=lambda i: i.filename):
-                if info.filename.lower().endswith(".csv") and not info.is_dir():
-                    yield info.filename, zf.read(info)
-    except zipfile.BadZipFile as exc:
-        raise SourceError(path, f"not a valid zip archive: {exc}") from exc
-
-
 def read_csv_strict(
     path: Path, *, encodings: tuple[str, ...] = ("utf-8-sig",), data: bytes | None = None
 ) -> pd.DataFrame:
@@ -296,25 +278,31 @@ def read_csv_strict(
     if not raw.strip():
         raise SourceError(path, "the file is empty", hint="Download it again.")
     text = decode_text(path, raw, encodings)
-    lines = text.splitlines()
-    header = next(csv.reader([lines[0]]))
-    if len(header) < 2:
-        raise SourceError(path, "line 1: not a CSV header (fewer than two columns)")
-    width = len(header)
-    rows: list[list[str]] = []
     reader = csv.reader(io.StringIO(text))
-    next(reader)
-    for row in reader:
-        if not row:
-            continue
-        if len(row) != width:
-            raise DataValidationError(
-                path,
-                f"expected {width} fields as in the header, found {len(row)}",
-                row=reader.line_num,
-                hint="The file may be truncated or have a stray comma; download it again.",
-            )
-        rows.append(row)
+    rows: list[list[str]] = []
+    try:
+        header = next(reader)
+        if len(header) < 2:
+            raise SourceError(path, "line 1: not a CSV header (fewer than two columns)")
+        width = len(header)
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != width:
+                raise DataValidationError(
+                    path,
+                    f"expected {width} fields as in the header, found {len(row)}",
+                    row=reader.line_num,
+                    hint="The file may be truncated or have a stray comma; download it again.",
+                )
+            rows.append(row)
+    except csv.Error as exc:
+        raise DataValidationError(
+            path,
+            f"cannot be parsed as CSV ({csv_error_reason(exc)})",
+            row=reader.line_num,
+            hint="The file may be damaged or not a CSV; download or export it again.",
+        ) from exc
     if not rows:
         raise SourceError(path, "the file has a header but no data rows")
     frame = pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=str)
@@ -322,6 +310,14 @@ def read_csv_strict(
     # lines or embedded newlines, which MPS and police.uk files do not have
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     return frame
+
+
+def csv_error_reason(exc: Exception) -> str:
+    """Python's csv error in words (without any of the file's content)."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    return text
 
 
 def require_columns(path: Path, frame: pd.DataFrame, columns: Iterable[str]) -> None:

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from vrkit.catalog.indicators import IndicatorDef
-from vrkit.errors import DataValidationError
+from vrkit.errors import DataValidationError, SourceError
+from vrkit.sources.files import open_workbook
 
 #: ONS GSS code patterns by entity (England, Wales, Scotland, Northern Ireland where relevant).
 GSS_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -205,10 +206,7 @@ def read_sheet(path: Path, sheet: str, *, header_row: int = 1) -> pd.DataFrame:
     Excel row number, so errors can name the row an analyst sees in Excel. Trailing fully
     empty rows are dropped.
     """
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
+    with open_workbook(path) as wb:
         if sheet not in wb.sheetnames:
             raise DataValidationError(
                 path,
@@ -217,8 +215,6 @@ def read_sheet(path: Path, sheet: str, *, header_row: int = 1) -> pd.DataFrame:
             )
         ws = wb[sheet]
         rows = list(ws.iter_rows(min_row=header_row, values_only=True))
-    finally:
-        wb.close()
     if not rows:
         raise DataValidationError(path, f"sheet {sheet!r} is empty")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
@@ -232,20 +228,17 @@ def read_sheet(path: Path, sheet: str, *, header_row: int = 1) -> pd.DataFrame:
 
 def sheet_header(path: Path, sheet: str, *, header_row: int = 1) -> tuple[str, ...]:
     """The stripped header cells of one sheet (cheap: reads one row in read-only mode)."""
-    from openpyxl import load_workbook
-
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for non-workbooks
-        return ()
-    try:
-        if sheet not in wb.sheetnames:
+        with open_workbook(path) as wb:
+            if sheet not in wb.sheetnames:
+                return ()
+            for row in wb[sheet].iter_rows(
+                min_row=header_row, max_row=header_row, values_only=True
+            ):
+                return tuple(str(h).strip() if h is not None else "" for h in row)
             return ()
-        for row in wb[sheet].iter_rows(min_row=header_row, max_row=header_row, values_only=True):
-            return tuple(str(h).strip() if h is not None else "" for h in row)
+    except SourceError:  # not a readable workbook: no header
         return ()
-    finally:
-        wb.close()
 
 
 def require_header(path: Path, have: Sequence[str], need: Iterable[str], *, row: int = 1) -> None:

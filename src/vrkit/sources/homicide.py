@@ -30,6 +30,7 @@ import io
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -41,6 +42,7 @@ from vrkit.sources.base import (
     Rejection,
     SourceAdapter,
     SourceFrames,
+    csv_error_reason,
     decode_text,
     read_bytes,
 )
@@ -170,6 +172,18 @@ class MpsHomicideVictimsAdapter(SourceAdapter):
         text = decode_text(path, raw_bytes)
         lines = text.split("\n")
         reader = csv.reader(io.StringIO(text))
+        try:
+            return self._parse(path, lines, reader)
+        except csv.Error as exc:
+            raise DataValidationError(
+                path,
+                f"cannot be parsed as CSV ({csv_error_reason(exc)})",
+                row=reader.line_num,
+                hint="The file may be damaged; download it again.",
+            ) from exc
+
+    def _parse(self, path: Path, lines: list[str], reader: Any) -> SourceFrames:
+        """The rows of the file, read from ``reader`` (the CSV reader over ``lines``)."""
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:  # pragma: no cover - guarded by the emptiness check above

@@ -38,6 +38,7 @@ from vrkit.sources.base import (
     read_csv_strict,
     require_columns,
 )
+from vrkit.sources.files import check_workbook
 from vrkit.sources.geography import INDICATOR_COLUMNS
 from vrkit.sources.geography import INDICATOR_VALUE_COLUMNS as VALUE_COLUMNS
 
@@ -378,6 +379,7 @@ def _read_table(path: Path, sheet: str | None) -> pd.DataFrame:
     if not path.exists():
         raise SourceError(path, "no such file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_workbook(path)
         try:
             frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
         except ValueError as exc:

@@ -23,6 +23,7 @@ send spreadsheets, so vrkit reads this CSV/XLSX layout (kind ``istv``)::
     2023-01-04 02:05,2023-01-04 01:30,04,,02,bus stop walworth rd
 
 An ``.xlsx`` workbook with a sheet named ``ISTV submission`` holds the same rows from cell A1.
+The ``department`` line is accepted and not stored (free text).
 The data dictionary's element names (``ASSAULT DATE AND TIME`` …) are accepted as column names,
 in any case. Optional record columns: ``postcode_sector`` (e.g. ``SE5 9``), ``easting`` and
 ``northing`` (British National Grid metres) of the assault location. ``submitted_on`` (optional)
@@ -54,11 +55,24 @@ before it; easting/northing, when given, numbers inside Great Britain.
 
 Personal identifiers
 --------------------
-Checked on the raw cells in memory, before any frame, rejection or message exists
-(:mod:`vrkit.sources.pii`): identifier columns (by name or by value pattern) are dropped unread;
-identifiers in free text are removed (full postcodes reduced to their sector); a coded field
-holding one rejects the record without keeping the value; identifier header lines are dropped. The
-report's ``exclusions`` say what was stripped, never the values.
+Pattern-stripping cannot catch every name, so nothing written by vrkit holds a value a person
+typed freely (issue #10). In memory, before any frame, rejection or message exists:
+
+- the free-text fields (assault method other description, location description) are reduced to
+  what the analysis needs: whether the location text names a place at all
+  (``location_text_usable``) and its best match in the partnership's gazetteer (``place_name``,
+  ``place_easting``, ``place_northing``, ``place_area_code``, ``place_confidence``; the
+  ``gazetteer`` setting, ``VRKIT_GAZETTEER``). The text itself is never stored. Without a
+  gazetteer the match columns are empty and the report says so;
+- the department name (free text) is not stored: departments are their ODS site code;
+- only parsed values are kept from the other fields (dates, codes, numbers, a postcode *sector*);
+- rejections and errors give the line, the column and the reason, never a value or a raw line;
+- the file's name and folders are never stored or shown: the dataset registry, listings, results
+  and messages name the file "ISTV <site> <month> sha256:<first 12 hex digits of its bytes>" (or
+  "ISTV file sha256:…" before its header is read), which ``sha256sum`` finds again;
+- columns and header lines that look like identifiers (:mod:`vrkit.sources.pii`, by name or
+  value pattern) are reported in the ``exclusions`` by position and kind, never by value, so a
+  department can stop sending them.
 
 Revisions
 ---------
@@ -83,7 +97,8 @@ import pandas as pd
 import pyarrow as pa
 
 from vrkit.catalog import load_csv
-from vrkit.errors import DataValidationError, SourceError
+from vrkit.catalog.gazetteer import Gazetteer, match_locations, place_text_usable
+from vrkit.errors import DataValidationError, SourceError, VrkitError
 from vrkit.sources import pii
 from vrkit.sources.base import (
     LoadReport,
@@ -91,10 +106,13 @@ from vrkit.sources.base import (
     Rejection,
     SourceAdapter,
     SourceFrames,
+    csv_error_reason,
     decode_text,
     logical_name,
     read_bytes,
+    sha256_file,
 )
+from vrkit.sources.files import open_workbook
 
 KIND = "istv"
 #: first cell of a submission (CSV line 1, or A1 of the workbook sheet)
@@ -133,7 +151,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "northing": ("northing",),
 }
 _REQUIRED = ("assault_datetime", "assault_method", "location_type")
-_FREE_TEXT = ("assault_method_other", "location_description")
 
 _HEADER_KEYS: dict[str, tuple[str, ...]] = {
     "site_code": ("site_code", "site_code_of_treatment", "site"),
@@ -144,7 +161,7 @@ _HEADER_KEYS: dict[str, tuple[str, ...]] = {
     "submitted_on": ("submitted_on", "submission_date", "date_submitted"),
     "synthetic": ("synthetic",),
 }
-_SITE_CODE = re.compile(r"^[A-Z0-9]{3,9}$")
+_SITE_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
 _SECTOR = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9]$")
 
 REASON_FIELDS = "wrong number of fields"
@@ -159,7 +176,7 @@ REASON_COORDS = "easting/northing are not numbers inside Great Britain"
 REASON_SECTOR = "postcode sector is not a sector (e.g. SE5 9)"
 REASON_PII = "a coded field holds a personal identifier (record rejected, value not kept)"
 
-#: columns of the ``istv_attendance`` frame
+#: columns of the ``istv_attendance`` frame (no free text: see the module docstring)
 ATTENDANCE_COLUMNS: tuple[str, ...] = (
     "site_code",
     "month",
@@ -167,12 +184,16 @@ ATTENDANCE_COLUMNS: tuple[str, ...] = (
     "arrival_at",
     "assault_at",
     "assault_method",
-    "assault_method_other",
     "location_type",
-    "location_description",
+    "location_text_usable",
     "postcode_sector",
     "easting",
     "northing",
+    "place_name",
+    "place_easting",
+    "place_northing",
+    "place_area_code",
+    "place_confidence",
 )
 
 
@@ -223,16 +244,44 @@ def _parse_date(value: str) -> date | None:
         return None
 
 
-def _safe(value: str) -> str:
-    """A cell value safe to echo in a message (short, no identifier), else a placeholder."""
-    v = value.strip()
-    if len(v) <= 20 and not pii.may_contain(v) and not re.search(r"\d{5,}|@", v):
-        return v
-    return "[value withheld]"
+def file_label(sha256: str, site: str | None = None, month: date | None = None) -> str:
+    """How an ISTV file is named everywhere vrkit names it (never by its own name)."""
+    where = f"ISTV {site} {month:%Y-%m}" if site and month else "ISTV file"
+    return f"{where} sha256:{sha256[:12]}"
+
+
+_GAZETTEERS: dict[tuple[str, int, int], Gazetteer] = {}
+
+
+def configured_gazetteer() -> Gazetteer | None:
+    """The gazetteer named by the ``gazetteer`` setting (``VRKIT_GAZETTEER``), or None.
+
+    Read once per file version (path, size, modification time).
+    """
+    from vrkit.config import get_settings
+
+    path = get_settings().gazetteer
+    if path is None:
+        return None
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return Gazetteer.from_csv(path)  # raises the clear "does not exist" error
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _GAZETTEERS:
+        _GAZETTEERS.clear()
+        _GAZETTEERS[key] = Gazetteer.from_csv(path)
+    return _GAZETTEERS[key]
 
 
 class IstvAdapter(SourceAdapter):
-    """ISTV submissions (CSV or XLSX), one department and month per file (record-level)."""
+    """ISTV submissions (CSV or XLSX), one department and month per file (record-level).
+
+    Parameters
+    ----------
+    gazetteer : Gazetteer, optional
+        Places to match location descriptions against; default the ``gazetteer`` setting.
+    """
 
     kind = KIND
     description = (
@@ -240,6 +289,13 @@ class IstvAdapter(SourceAdapter):
         "record_count) then one row per attendance; CSV or XLSX sheet 'ISTV submission'"
     )
     record_level = True
+    sensitive_names = True
+
+    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+        self.gazetteer = gazetteer
+
+    def label(self, path: Path, sha256: str) -> str:
+        return file_label(sha256)
 
     def sniff(self, probe: Probe) -> bool:
         if probe.header:
@@ -249,17 +305,31 @@ class IstvAdapter(SourceAdapter):
         return False
 
     def read(self, path: Path) -> SourceFrames:
-        rows = _read_rows(path)
-        return parse_submission(path, rows)
+        sha = sha256_file(path)
+        where = file_label(sha)
+        try:
+            rows = _read_rows(path, where)
+            gazetteer = self.gazetteer if self.gazetteer is not None else configured_gazetteer()
+            return parse_submission(path, rows, gazetteer=gazetteer, sha256=sha)
+        except VrkitError as exc:
+            exc.file_label = where
+            raise
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    """All rows of the file as lists of strings (CSV or the workbook sheet)."""
+def _read_rows(path: Path, where: str) -> list[list[str]]:
+    """All rows of the file as lists of strings (CSV or the workbook sheet); errors name
+    ``where``, never the file."""
     name = logical_name(path)
     if name.endswith((".xlsx", ".xlsm")):
-        return _read_workbook(path)
-    text = decode_text(path, read_bytes(path), ("utf-8-sig", "cp1252"))
-    return list(csv.reader(io.StringIO(text)))
+        return _read_workbook(path, where)
+    text = decode_text(where, read_bytes(path, where), ("utf-8-sig", "cp1252"))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise DataValidationError(
+            where, f"cannot be parsed as CSV ({csv_error_reason(exc)})", row=reader.line_num
+        ) from None
 
 
 def _cell_text(v: object) -> str:
@@ -274,20 +344,12 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def _read_workbook(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for non-workbooks
-        raise SourceError(path, f"not a readable Excel workbook: {exc}") from exc
-    try:
+def _read_workbook(path: Path, where: str) -> list[list[str]]:
+    with open_workbook(path, where) as wb:
         sheet = next((wb[s] for s in wb.sheetnames if s.strip().lower() == MARKER), None)
         if sheet is None:
-            raise SourceError(path, f"no sheet named {SHEET!r}")
+            raise SourceError(where, f"no sheet named {SHEET!r}")
         rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        wb.close()
     # trailing empty cells of openpyxl rows
     out = []
     for r in rows:
@@ -309,7 +371,7 @@ def _find_column(names: list[str]) -> dict[str, int]:
 
 @dataclass
 class _Header:
-    """The submission header (key,value lines before the first blank line), validated."""
+    """The submission header (key,value lines up to the first blank line), validated."""
 
     site: str
     month: date
@@ -319,11 +381,12 @@ class _Header:
     declared: int
     submitted: date | None
     synthetic: bool
-    department: str | None
-    #: index of the first line after the header
+    #: index of the first row after the header
     end_line: int
-    #: identifier kind → header lines dropped
+    #: identifier kind → header lines dropped unread
     dropped: Counter[str]
+    #: how errors name the file (its label, with the site and month once they are checked)
+    where: str
 
 
 @dataclass
@@ -334,28 +397,41 @@ class _Records:
     rejections: list[Rejection] = field(default_factory=list)
     redacted: Counter[str] = field(default_factory=Counter)
     coded_pii: int = 0
+    #: the free-text columns present (read in memory only, never stored)
+    free_text: list[str] = field(default_factory=list)
 
 
-def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
+def parse_submission(
+    path: Path,
+    rows: list[list[str]],
+    *,
+    gazetteer: Gazetteer | None = None,
+    sha256: str | None = None,
+) -> SourceFrames:
     """Validate one submission given as rows of strings; see the module docstring for the rules.
 
-    Personal identifiers are removed here, first, before anything else is built from the rows.
+    Nothing but parsed values, codes, flags and gazetteer matches leaves this function: errors
+    and rejections carry positions and reasons only, and name the file by its label
+    (:func:`file_label`), never by its path. ``sha256`` is the file's (computed if not given).
+
     The steps: the submission header (:func:`_parse_header`), the record header and count
     (:func:`_record_lines`), identifying columns (:func:`_strip_identifier_columns`), the records
-    (:func:`_parse_records`), the whole-file checks and the frames (:func:`_frames`).
+    (:func:`_parse_records`), the whole-file checks (:func:`_check_rejections`) and the frames
+    (:func:`_frames`).
     """
+    sha = sha256 or sha256_file(path)
     if not rows or not rows[0] or rows[0][0].strip().lower() != MARKER:
-        raise SourceError(path, f"line 1 must start with {SHEET!r}")
+        raise SourceError(file_label(sha), f"line 1 must start with {SHEET!r}")
     exclusions: list[str] = []
     notes: list[str] = []
-    head = _parse_header(path, rows)
+    head = _parse_header(rows, sha, notes)
     if head.dropped:
         exclusions.append(
             "personal identifiers: "
             + ", ".join(f"{n} header line(s) with {k}" for k, n in head.dropped.items())
             + " dropped before storage (values not kept)"
         )
-    names, data, pos = _record_lines(path, rows, head)
+    names, data, pos = _record_lines(rows, head)
     stripped = _strip_identifier_columns(names, data, pos, notes)
     if stripped:
         exclusions.append(
@@ -363,10 +439,20 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             + "; ".join(stripped)
             + " stripped before storage (values not read into vrkit)"
         )
-    parsed = _parse_records(head, names, data, pos)
+    parsed = _parse_records(head, names, data, pos, gazetteer)
+    if parsed.free_text:
+        exclusions.append(
+            f"free text ({' and '.join(parsed.free_text)}) not stored: reduced before storage to "
+            + (
+                "whether the location names a place and its gazetteer match"
+                if gazetteer is not None
+                else "whether the location names a place (no gazetteer set, so locations are "
+                "not matched; set VRKIT_GAZETTEER and ingest again with --force to match them)"
+            )
+        )
     if parsed.redacted:
         exclusions.append(
-            "personal identifiers removed from free text before storage: "
+            "personal identifiers seen in free text (not stored): "
             + ", ".join(f"{n} {k}" for k, n in sorted(parsed.redacted.items()))
         )
     if parsed.coded_pii:
@@ -374,13 +460,16 @@ def parse_submission(path: Path, rows: list[list[str]]) -> SourceFrames:
             f"{parsed.coded_pii} record(s) rejected because a coded field held a personal "
             "identifier (values not kept)"
         )
-    _check_rejections(path, data, parsed)
-    return _frames(path, head, data, parsed, stripped, exclusions, notes)
+    _check_rejections(head.where, data, parsed)
+    return _frames(path, head, data, parsed, stripped, gazetteer, exclusions, notes)
 
 
-def _parse_header(path: Path, rows: list[list[str]]) -> _Header:
-    """The key,value lines up to the first blank line; identifying lines dropped unread."""
+def _parse_header(rows: list[list[str]], sha: str, notes: list[str]) -> _Header:
+    """The key,value lines up to the first blank line, checked; identifying lines dropped
+    unread. Notes about the header are appended to ``notes``."""
+    where = file_label(sha)
     header: dict[str, str] = {}
+    header_line: dict[str, int] = {}  # canonical key -> its 1-based line
     i = 1
     dropped_header: Counter[str] = Counter()
     while i < len(rows) and any(c.strip() for c in rows[i]):
@@ -398,12 +487,13 @@ def _parse_header(path: Path, rows: list[list[str]]) -> _Header:
             for canon, aliases in _HEADER_KEYS.items():
                 if key in aliases:
                     header[canon] = value
+                    header_line[canon] = i + 1
         i += 1
     header_end = i
     for key in ("site_code", "period_start", "period_end", "record_count"):
         if not header.get(key):
             raise DataValidationError(
-                path,
+                where,
                 f"the submission header has no {key!r} line",
                 row=header_end,
                 hint="Lines 2 onwards are key,value pairs: site_code, reporting_period_start, "
@@ -412,35 +502,50 @@ def _parse_header(path: Path, rows: list[list[str]]) -> _Header:
     site = header["site_code"].strip().upper()
     if not _SITE_CODE.match(site):
         raise DataValidationError(
-            path,
-            "site code (of treatment) must be an ODS site code (3–9 letters/digits, e.g. RJ122)",
+            where,
+            "site code (of treatment) must be an ODS site code (3–6 letters/digits, e.g. RJ122)",
+            row=header_line["site_code"],
             column="site_code",
-            value=_safe(header["site_code"]),
         )
     start, end = _parse_date(header["period_start"]), _parse_date(header["period_end"])
     if start is None or end is None:
+        bad = "period_start" if start is None else "period_end"
         raise DataValidationError(
-            path,
+            where,
             "reporting period start and end must be dates (YYYY-MM-DD)",
-            column="reporting_period_start" if start is None else "reporting_period_end",
-            value=_safe(header["period_start"] if start is None else header["period_end"]),
+            row=header_line[bad],
+            column=f"reporting_{bad}",
         )
     month = start.replace(day=1)
     last = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     if start != month or end != last:
         raise DataValidationError(
-            path,
+            where,
             "the reporting period must be one calendar month (first to last day)",
-            column="reporting_period_end",
-            value=f"{start.isoformat()} to {end.isoformat()}",
+            row=header_line["period_start" if start != month else "period_end"],
+            column="reporting_period_start" if start != month else "reporting_period_end",
             hint="Send one file per department and month.",
         )
     if not header["record_count"].strip().isdigit():
         raise DataValidationError(
-            path,
+            where,
             "record_count must be a whole number",
+            row=header_line["record_count"],
             column="record_count",
-            value=_safe(header["record_count"]),
+        )
+    declared = int(header["record_count"].strip())
+    where = file_label(sha, site, month)  # the site and month are known (and checked) now
+    submitted = _parse_date(header.get("submitted_on", "")) if header.get("submitted_on") else None
+    if header.get("submitted_on") and (submitted is None or submitted < start):
+        notes.append(
+            f"submitted_on (line {header_line['submitted_on']}) is not a date on or after the "
+            "start of the reporting period: ignored"
+        )
+        submitted = None
+    synthetic = header.get("synthetic", "").strip().lower() in ("yes", "true", "1", "y")
+    if header.get("department"):
+        notes.append(
+            "department name not stored (free text); the department is its site code " + site
         )
     return _Header(
         site=site,
@@ -448,23 +553,21 @@ def _parse_header(path: Path, rows: list[list[str]]) -> _Header:
         last=last,
         start=start,
         end=end,
-        declared=int(header["record_count"].strip()),
-        submitted=(
-            _parse_date(header.get("submitted_on", "")) if header.get("submitted_on") else None
-        ),
-        synthetic=header.get("synthetic", "").strip().lower() in ("yes", "true", "1", "y"),
-        department=header.get("department") or None,
+        declared=declared,
+        submitted=submitted,
+        synthetic=synthetic,
         end_line=header_end,
         dropped=dropped_header,
+        where=where,
     )
 
 
 def _record_lines(
-    path: Path, rows: list[list[str]], head: _Header
+    rows: list[list[str]], head: _Header
 ) -> tuple[list[str], list[tuple[int, list[str]]], dict[str, int]]:
-    """The record header (column names and positions) and the non-blank record lines with
-    their line numbers; the declared record count checked."""
-    declared = head.declared
+    """The record header (column names and the positions of the ISB 1594 columns) and the
+    non-blank record lines with their 1-based line numbers; the declared count checked."""
+    where, declared = head.where, head.declared
     j = head.end_line
     while j < len(rows) and not any(c.strip() for c in rows[j]):
         j += 1
@@ -474,7 +577,7 @@ def _record_lines(
             data: list[tuple[int, list[str]]] = []
         else:
             raise DataValidationError(
-                path,
+                where,
                 f"record_count says {declared} but the file has no records",
                 column="record_count",
                 hint="The file may be truncated; export it again.",
@@ -487,7 +590,7 @@ def _record_lines(
         for col in _REQUIRED:
             if col not in pos:
                 raise DataValidationError(
-                    path,
+                    where,
                     "a required ISTV column is missing or renamed",
                     row=j + 1,
                     column=_ALIASES[col][0],
@@ -499,7 +602,7 @@ def _record_lines(
         pos = {}
     if len(data) != declared:
         raise DataValidationError(
-            path,
+            where,
             f"record_count in the header is {declared} but the file holds {len(data)} records",
             column="record_count",
             hint="A partial or truncated export; send the complete file again.",
@@ -513,8 +616,11 @@ def _strip_identifier_columns(
     pos: dict[str, int],
     notes: list[str],
 ) -> list[str]:
-    """Columns outside ISB 1594 that hold identifiers (by name, then by value): never read.
-    Returns their descriptions; other extra columns are noted and ignored."""
+    """Columns outside ISB 1594 that identify people (by name, then by value): never read.
+
+    Returns their descriptions (``column 7 (nhs_number)``); other extra columns are noted and
+    ignored.
+    """
     known = set(pos.values())
     stripped: list[str] = []
     for k, name in enumerate(names):
@@ -535,17 +641,18 @@ def _parse_records(
     names: list[str],
     data: list[tuple[int, list[str]]],
     pos: dict[str, int],
+    gazetteer: Gazetteer | None,
 ) -> _Records:
-    """Validate each record line: identifiers removed first, then codes, dates, period,
-    postcode sector and coordinates; a bad line is rejected with its reason."""
+    """Validate each record line; keep the valid ones (with their gazetteer match) and count
+    the rest as rejections (position and reason only)."""
     out = _Records()
-    site, month, last = head.site, head.month, head.last
+    site, month = head.site, head.month
     methods = codes("assault_method")
     locations = codes("assault_location_type")
     width = len(names)
     keep = sorted(pos.items(), key=lambda kv: kv[1])
     period_lo = datetime.combine(month, datetime.min.time())
-    period_hi = datetime.combine(last, datetime.max.time())
+    period_hi = datetime.combine(head.last, datetime.max.time())
     gap = timedelta(days=MAX_DAYS_ASSAULT_TO_ARRIVAL)
     ix = {col: k for col, k in keep}
     # (the three required columns are present whenever there are records)
@@ -558,33 +665,25 @@ def _parse_records(
     def cell(row: list[str], k: int | None) -> str:
         return row[k] if k is not None and k < len(row) else ""
 
+    records = out.records
+    descriptions: list[str] = []  # free text of the kept records, matched below, then dropped
     for line, row in data:
-        # identifiers first. Free text is cleaned; a coded or date field is checked only when it
-        # fails validation (a valid code or date cannot hold an identifier).
+        # Free text is only read here, in memory: counted for identifiers (kinds, for the
+        # report), then reduced below to a usable-text flag and a gazetteer match. A full postcode
+        # in the sector column becomes its sector. Rejections keep no value and no raw line.
         other, desc, sector_text = cell(row, i_oth), cell(row, i_desc), cell(row, i_sec)
-        if other and pii.may_contain(other):
-            other, found = pii.scrub(other)
-            out.redacted.update(found)
-        if desc and pii.may_contain(desc):
-            desc, found = pii.scrub(desc)
-            out.redacted.update(found)
+        for text in (other, desc):
+            if text and pii.may_contain(text):
+                out.redacted.update(pii.identifier_kinds(text))
         if sector_text and pii.may_contain(sector_text):
             sector_text, found = pii.scrub(sector_text)
             out.redacted.update(found)
 
-        def raw(row: list[str] = row, other: str = other, desc: str = desc) -> str:
-            shown = []
-            for col, k in keep:
-                v = other if k == i_oth else desc if k == i_desc else cell(row, k)
-                shown.append(v if col in _FREE_TEXT else _safe(v) if v else "")
-            return ",".join(shown)
-
         def reject(column: str | None, reason: str, value: str = "", line: int = line) -> None:
             if value and pii.may_contain(value):
                 out.coded_pii += 1
-                out.rejections.append(Rejection(line, column, REASON_PII, None))
-            else:
-                out.rejections.append(Rejection(line, column, reason, raw()))
+                reason = REASON_PII
+            out.rejections.append(Rejection(line, column, reason, None))
 
         if len(row) > width and any(c.strip() for c in row[width:]):
             reject(None, REASON_FIELDS)
@@ -635,7 +734,7 @@ def _parse_records(
             if not (x0 <= easting <= x1 and y0 <= northing <= y1):  # NaN fails too
                 reject("easting", REASON_COORDS, e_text + " " + n_text)
                 continue
-        out.records.append(
+        records.append(
             (
                 site,
                 month,
@@ -643,30 +742,37 @@ def _parse_records(
                 arrival,
                 assault,
                 method,
-                other.strip() or None,
                 loc,
-                desc.strip() or None,
+                place_text_usable(desc),
                 sector,
                 easting,
                 northing,
             )
         )
+        descriptions.append(desc)
+    places = _match_places(descriptions, gazetteer)
+    out.records = [r + p for r, p in zip(records, places, strict=True)]
+    out.free_text = [
+        name
+        for name, k in (("assault method description", i_oth), ("location description", i_desc))
+        if k is not None
+    ]
     return out
 
 
-def _check_rejections(path: Path, data: list[tuple[int, list[str]]], parsed: _Records) -> None:
-    """Refuse a file whose records are all, or too many of them, invalid (so it cannot replace
-    an earlier submission)."""
+def _check_rejections(where: str, data: list[tuple[int, list[str]]], parsed: _Records) -> None:
+    """Refuse a file whose records are all, or too many of them, invalid (so that it cannot
+    replace an earlier submission)."""
     if data and not parsed.records:
         raise DataValidationError(
-            path,
+            where,
             f"none of the {len(data)} records is valid; the file is refused so that it cannot "
             "replace an earlier submission for this department and month",
             hint=_reasons_hint(parsed.rejections),
         )
     if data and len(parsed.rejections) / len(data) > MAX_REJECTED_SHARE:
         raise DataValidationError(
-            path,
+            where,
             f"{len(parsed.rejections)} of {len(data)} records are invalid (more than "
             f"{MAX_REJECTED_SHARE:.0%}); the file is refused so that it cannot replace an earlier "
             "submission for this department and month",
@@ -680,13 +786,14 @@ def _frames(
     data: list[tuple[int, list[str]]],
     parsed: _Records,
     stripped: list[str],
+    gazetteer: Gazetteer | None,
     exclusions: list[str],
     notes: list[str],
 ) -> SourceFrames:
-    """The ``istv_submission`` row, the ``istv_attendance`` rows and the load report."""
-    site, month, last, submitted = head.site, head.month, head.last, head.submitted
+    """The submission and attendance tables and the load report."""
+    site, month, submitted = head.site, head.month, head.submitted
     records, rejections = parsed.records, parsed.rejections
-    late = submitted is not None and submitted > last + timedelta(days=30)
+    late = submitted is not None and submitted > head.last + timedelta(days=30)
     if late:
         notes.append(f"late submission: sent {submitted} for {month:%Y-%m}")
     if head.synthetic:
@@ -700,7 +807,6 @@ def _frames(
         {
             "site_code": pa.array([site], pa.string()),
             "month": pa.array([month], pa.date32()),
-            "department_name": pa.array([head.department], pa.string()),
             "period_start": pa.array([head.start], pa.date32()),
             "period_end": pa.array([head.end], pa.date32()),
             "submitted_on": pa.array([submitted], pa.date32()),
@@ -714,6 +820,9 @@ def _frames(
             "file_format": pa.array(
                 ["xlsx" if logical_name(path).endswith((".xlsx", ".xlsm")) else "csv"], pa.string()
             ),
+            "gazetteer_sha256": pa.array(
+                [gazetteer.sha256 if gazetteer is not None else None], pa.string()
+            ),
         }
     )
     report = LoadReport(
@@ -726,6 +835,7 @@ def _frames(
         covers_to=month,
         exclusions=exclusions,
         notes=notes,
+        label=head.where,
     )
     return SourceFrames(
         report=report,
@@ -749,14 +859,43 @@ _ATTENDANCE_SCHEMA = pa.schema(
         ("arrival_at", pa.timestamp("s")),
         ("assault_at", pa.timestamp("s")),
         ("assault_method", pa.string()),
-        ("assault_method_other", pa.string()),
         ("location_type", pa.string()),
-        ("location_description", pa.string()),
+        ("location_text_usable", pa.bool_()),
         ("postcode_sector", pa.string()),
         ("easting", pa.float64()),
         ("northing", pa.float64()),
+        ("place_name", pa.string()),
+        ("place_easting", pa.float64()),
+        ("place_northing", pa.float64()),
+        ("place_area_code", pa.string()),
+        ("place_confidence", pa.float64()),
     ]
 )
+assert tuple(_ATTENDANCE_SCHEMA.names) == ATTENDANCE_COLUMNS
+
+
+def _match_places(descriptions: list[str], gazetteer: Gazetteer | None) -> list[tuple[object, ...]]:
+    """Per description: (place name, easting, northing, area code, confidence) of its best
+    gazetteer candidate, all None without a gazetteer.
+
+    Every candidate is kept with its confidence (``threshold=0``), so an analysis can choose its
+    own minimum confidence; a text with no candidate has confidence 0.
+    """
+    if gazetteer is None or not descriptions:
+        return [(None, None, None, None, None)] * len(descriptions)
+    m = match_locations(pd.Series(descriptions, dtype=object), gazetteer, threshold=0.0)
+    area = m["area_code"] if "area_code" in m.columns else pd.Series(None, index=m.index)
+    out: list[tuple[object, ...]] = []
+    for matched, place, e, n, a, conf in zip(
+        m["matched"], m["place"], m["easting"], m["northing"], area, m["confidence"], strict=True
+    ):
+        if matched:
+            out.append(
+                (str(place), float(e), float(n), None if pd.isna(a) else str(a), float(conf))
+            )
+        else:
+            out.append((None, None, None, None, float(conf)))
+    return out
 
 
 def _attendance_frame(records: list[tuple[object, ...]]) -> pa.Table:

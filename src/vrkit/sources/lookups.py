@@ -14,6 +14,16 @@ Formats
     BOM and a leading space in " WardName"; both are tolerated). Gives areas ``ward23``,
     ``lad23`` and links ``ward23_lad23`` (weight 1.0).
 
+``lookup_lsoa11_lsoa21_lad22``
+    "LSOA (2011) to LSOA (2021) to Local Authority District (2022) Best Fit Lookup for EW":
+    ``LSOA11CD, LSOA11NM, LSOA21CD, LSOA21NM, LAD22CD, LAD22NM, LAD22NMW`` and ``ObjectId``
+    (in any order; ONS downloads differ). Each 2011 LSOA appears once and is assigned to the one
+    2021 LSOA that best fits it (ONS: population-weighted centroid in polygon), so a split 2011
+    LSOA goes whole to one of its 2021 parts and the other parts receive no 2011 LSOA. Gives
+    links ``lsoa11_lsoa21`` (best fit: weight NULL) and ``lsoa21_lad22`` (weight 1.0) and the
+    ``lad22`` areas. No ``lsoa11``/``lsoa21`` area rows: those come with their boundaries or
+    the LSOA21 → ward lookup and would otherwise be replaced by rows without geometry.
+
 Aggregate rule: a bad or duplicated child code, a ward mapped to two districts, or an area code
 with two different names refuses the whole file.
 """
@@ -39,6 +49,15 @@ LSOA21_HEADER = (
     "LAD25NM",
     "LAD25NMW",
     "ObjectId",
+)
+LSOA11_LSOA21_COLUMNS = (
+    "LSOA11CD",
+    "LSOA11NM",
+    "LSOA21CD",
+    "LSOA21NM",
+    "LAD22CD",
+    "LAD22NM",
+    "LAD22NMW",
 )
 WARD23_HEADER = ("WD23CD", "WardName", "WD23NMW", "LAD23CD", "LAD23NM", "LAD23NMW", "ObjectId")
 
@@ -181,4 +200,74 @@ class Ward23Lad23LookupAdapter(SourceAdapter):
         )
 
 
-ADAPTERS: list[SourceAdapter] = [Lsoa21Ward25LookupAdapter(), Ward23Lad23LookupAdapter()]
+class Lsoa11Lsoa21LookupAdapter(SourceAdapter):
+    """ONS LSOA (2011) → LSOA (2021) → LAD (2022) best-fit lookup, England and Wales."""
+
+    kind = "lookup_lsoa11_lsoa21_lad22"
+    description = (
+        "ONS LSOA11 → LSOA21 → LAD 2022 best-fit lookup (csv/csv.gz): LSOA11CD, LSOA11NM, "
+        "LSOA21CD, LSOA21NM, LAD22CD, LAD22NM, LAD22NMW, ObjectId"
+    )
+
+    def sniff(self, probe: Probe) -> bool:
+        # the exact-fit lookup (with CHGIND) is recognised too, to be refused with a clear reason
+        return set(LSOA11_LSOA21_COLUMNS) <= set(probe.header or ())
+
+    def read(self, path: Path) -> SourceFrames:
+        frame = read_csv_strict(path)
+        require_header(path, list(frame.columns), LSOA11_LSOA21_COLUMNS)
+        if "CHGIND" in frame.columns:
+            raise DataValidationError(
+                path,
+                "this is the exact-fit lookup (CHGIND column); vrkit needs the best-fit one",
+                row=1,
+                column="CHGIND",
+                hint="Download 'LSOA (2011) to LSOA (2021) to LAD (2022) Best Fit Lookup for EW'.",
+            )
+        check_codes(path, frame["LSOA11CD"], "lsoa", "LSOA11CD")
+        check_codes(path, frame["LSOA21CD"], "lsoa", "LSOA21CD", unique=False)
+        check_codes(path, frame["LAD22CD"], "lad", "LAD22CD", unique=False)
+        lsoa21 = _areas(path, frame, "LSOA21CD", "LSOA21NM", "lsoa21", "LAD22CD")
+        lad = _areas(path, frame, "LAD22CD", "LAD22NM", "lad22", None)
+        codes11 = frame["LSOA11CD"].str.strip().to_numpy(dtype=object)
+        codes21 = frame["LSOA21CD"].str.strip().to_numpy(dtype=object)
+        best = pd.DataFrame(
+            {
+                "child_code": codes11,
+                "parent_code": codes21,
+                "link_type": "lsoa11_lsoa21",
+                "weight": None,
+            }
+        )[AREA_LINK_COLUMNS]
+        same = int((codes11 == codes21).sum())
+        parents = pd.Series(codes21).value_counts()
+        report = LoadReport(
+            path=path,
+            source_kind=self.kind,
+            rows_read=len(frame),
+            rows_loaded=len(frame),
+            notes=[
+                f"{len(frame):,} LSOAs (2011) → {len(lsoa21):,} LSOAs (2021) in "
+                f"{len(lad):,} districts (2022)",
+                f"{same:,} 2011 LSOAs keep their code; {int((parents > 1).sum()):,} 2021 LSOAs "
+                "receive several 2011 LSOAs (merged)",
+                "best fit: a split 2011 LSOA goes whole to one 2021 part; the other parts get "
+                "no 2011 LSOA, so their months before the change are missing, not zero",
+            ],
+        )
+        return SourceFrames(
+            report=report,
+            tables={
+                "area": lad,
+                "area_link": pd.concat(
+                    [best, _links(lsoa21, "lsoa21_lad22", 1.0)], ignore_index=True
+                ),
+            },
+        )
+
+
+ADAPTERS: list[SourceAdapter] = [
+    Lsoa21Ward25LookupAdapter(),
+    Ward23Lad23LookupAdapter(),
+    Lsoa11Lsoa21LookupAdapter(),
+]

@@ -323,6 +323,7 @@ class MpsWardAnnualDerivedAdapter(SourceAdapter):
 
     def read(self, path: Path) -> SourceFrames:
         frame = read_csv_strict(path)
+        require_columns(path, frame, ["WardCode"])
         codes = frame["WardCode"].str.strip()
         bad = ~codes.str.match(_WARD_CODE)
         if bad.any():
@@ -460,6 +461,7 @@ class MpsLsoaAnnualDerivedAdapter(SourceAdapter):
             )
         major, minor = LSOA_FILE_CATEGORIES[m.group(3)]
         frame = read_csv_strict(path)
+        require_columns(path, frame, ["LSOA11CD"])
         codes = frame["LSOA11CD"].str.strip()
         bad = ~codes.str.match(_LSOA_CODE)
         if bad.any():

@@ -1,15 +1,20 @@
-"""Detection and removal of personal identifiers in health submissions, before anything is stored.
+"""Detection of personal identifiers in health submissions, to report them (never their values).
 
-Used by the ISTV adapter (and any health source) on the raw cells of a file, in memory, before a
-frame, a rejection, a log line or an error message is built. Two complementary tests:
+Pattern matching cannot find every identifier — an untitled name is just words — so vrkit does
+not rely on it to keep identifiers out of storage: the ISTV adapter stores no free text at all
+(:mod:`vrkit.sources.istv`). This module tells a department *what kind* of identifier its file
+held and where (column, header line), so it can stop sending them, and reduces a full postcode in
+a postcode-sector column to its sector. Two complementary tests, run in memory:
 
 - **by column name**: a header that names an identifier (NHS number, name, date of birth, postcode,
   phone, e-mail, address, hospital/patient number) — the whole column is dropped unread;
-- **by value pattern**: cells that look like one — an NHS number (10 digits, optionally spaced
-  3-3-4; valid Modulus 11 check digit or not, to err on the safe side), an e-mail address, a UK
-  phone number, a full UK postcode (reduced to its *sector*, e.g. ``SE5 9RS`` → ``SE5 9``, which is
-  not an identifier and keeps the location useful), a date of birth flagged by ``DOB``/``born``,
-  or a name after a title (``Mr``, ``Mrs``, ``Ms``, ``Miss``, ``Dr``, ``Mx``) or ``name:``.
+- **by value pattern**: cells that look like one — an NHS number (10 digits, optionally spaced,
+  dotted or hyphenated 3-3-4, e.g. ``401.023.2137``; valid Modulus 11 check digit or not, to err
+  on the safe side), an e-mail address, a UK phone number, a full UK postcode (reduced to its
+  *sector*, e.g. ``SE5 9RS`` → ``SE5 9``, which is not an identifier and keeps the location
+  useful), a date of birth flagged by ``DOB``/``born`` (``12/03/1985``, ``1985-03-12`` or
+  ``12 March 1985``), a hospital or case number (``H1234567``, ``RJ1-000777``), or a name after a
+  title (``Mr``, ``Mrs``, ``Ms``, ``Miss``, ``Dr``, ``Mx``) or ``name:``.
 
 Nothing here returns or logs a detected value: callers get the kind of identifier and the cleaned
 text only.
@@ -55,13 +60,19 @@ ALLOWED_NAMES = frozenset({"postcode_sector", "postcode_district", "department",
 _POSTCODE = re.compile(r"(?i:\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9])[ABD-HJLNP-UW-Z]{2}\b)")
 _VALUE_PATTERNS: dict[str, re.Pattern[str]] = {
     "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
-    "NHS number": re.compile(r"(?<![\d])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d])"),
+    "NHS number": re.compile(r"(?<![\d.])\d{3}[ .-]?\d{3}[ .-]?\d{4}(?![\d])"),
     "phone": re.compile(
         r"(?<![\w])(?:\+44\s?\(?0?\)?\s?|0)\d{2,4}[\s-]?\d{3,4}[\s-]?\d{3,4}(?![\d])"
     ),
     "date of birth": re.compile(
-        r"(?i:\b(?:dob|d\.o\.b\.?|date of birth|born)\b[\s:=-]*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4})"
+        r"(?i:\b(?:dob|d\.o\.b\.?|date of birth|born(?: on)?)\b[\s:=-]*"
+        r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}"
+        r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+        r",?\s+\d{2,4}))"
     ),
+    # a hospital (MRN) or case number: a letter, up to two more letters or digits, an optional
+    # hyphen, then six to eight digits (H1234567, RJ1-000777)
+    "hospital number": re.compile(r"\b[A-Z][A-Z0-9]{0,2}-?\d{6,8}\b"),
     # titles are case-sensitive so that "dr" (drive) or "ms" in lower case do not match
     "name": re.compile(
         r"\b(?:(?:Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?"

@@ -47,8 +47,9 @@ Rows are never handled in Python loops. Files are parsed by DuckDB's CSV reader 
 in-memory connection (explicit VARCHAR columns, ``store_rejects`` for malformed lines) and every
 rule is a SQL expression; the result is a :class:`pyarrow.Table`. :func:`read_police_uk_many`
 (the adapters' ``read_many``, used by ``Warehouse.ingest_many``) parses a whole batch of files
-with ONE ``read_csv`` of the list (parallel across files; each row carries its file's index,
-per-file values such as the file name's month are a ``CASE`` on the file name) and splits the
+with ONE ``read_csv`` of the list (parallel across files; each row carries the reader's
+``file_index``, and per-file values such as the file name's month are a list indexed by it) and
+splits the
 result per file, so reports, rejections and line numbers are exactly those of reading the files
 one by one. A file whose line count does not match rows + rejections + header (blank lines, a
 rejected row spanning lines, or an open quote that DuckDB 1.5's multi-file scan sometimes fails
@@ -60,7 +61,7 @@ ships (metre-level accuracy; the OSTN15 grid is not bundled). See ``docs/perform
 
 from __future__ import annotations
 
-import gzip
+import hashlib
 import re
 import tempfile
 import threading
@@ -90,6 +91,14 @@ from vrkit.sources.base import (
     SourceAdapter,
     SourceFrames,
     logical_name,
+)
+from vrkit.sources.files import (
+    check_regular_file,
+    check_zip,
+    nul_error,
+    open_data,
+    open_member,
+    open_zip,
 )
 
 STREET_COLUMNS: tuple[str, ...] = (
@@ -131,6 +140,14 @@ LAT_RANGE = (49.0, 61.0)
 
 #: ``YYYY-MM-<force>-<kind>.csv`` (month optional), as in the police.uk download.
 _NAME = re.compile(r"^(?:(\d{4}-\d{2})-)?(.+?)-(street|outcomes|stop-and-search)\.csv$")
+
+#: DuckDB's reader is told this maximum line size (its default); longer lines are rejected
+MAX_LINE_BYTES = 2_097_152
+#: rejection reasons vrkit adds to DuckDB's own
+REASON_LONG = "line too long"
+REASON_NUL = "holds a NUL byte"
+#: rejected lines are kept in the warehouse up to this many characters
+RAW_MAX_CHARS = 2_000
 
 _DUCKDB_REASONS = {
     "MISSING COLUMNS": "wrong number of fields",
@@ -197,6 +214,7 @@ class _Member:
     label: str  # shown in errors and rejections ("" for a plain file)
     name: str  # logical lower-case file name
     gz: bool
+    duplicate_of: str | None = None  # a zip member byte-identical to this earlier member
 
 
 def _name_parts(name: str) -> tuple[str | None, str | None, str | None]:
@@ -208,7 +226,7 @@ def _name_parts(name: str) -> tuple[str | None, str | None, str | None]:
 
 
 def _first_line(raw: bytes) -> tuple[str, ...] | None:
-    if not raw.strip() or b"\x00" in raw[:4096]:
+    if not raw.strip() or b"\x00" in raw:
         return None
     text = raw.decode("utf-8-sig", errors="replace")
     first = text.splitlines()[0] if text.splitlines() else ""
@@ -217,77 +235,65 @@ def _first_line(raw: bytes) -> tuple[str, ...] | None:
     return tuple(f.strip().strip('"').strip() for f in first.split(","))
 
 
-def _header_of(path: Path, gz: bool) -> tuple[str, ...] | None:
-    """Header fields of a CSV (plain or gzip); SourceError for unreadable gzip."""
-    try:
-        if gz:
-            with gzip.open(path, "rb") as fh:
-                raw = fh.readline(65536)
-        else:
-            with path.open("rb") as fh:
-                raw = fh.readline(65536)
-    except (EOFError, gzip.BadGzipFile, OSError) as exc:
-        raise SourceError(
-            path,
-            f"cannot read file: {exc}",
-            hint="The file may be truncated or not really gzip; download it again.",
-        ) from exc
+def _header_of(path: Path, where: str | Path | None = None) -> tuple[str, ...] | None:
+    """Header fields of a CSV (plain or gzip); SourceError for an unreadable file or a NUL."""
+    with open_data(path, where) as fh:
+        raw = fh.readline(65536)
+    if b"\x00" in raw:
+        raise nul_error(where or path, 1)
     return _first_line(raw)
 
 
-def _count_lines(fh: Any) -> int:
-    """Physical lines in a binary stream (a last line without a line break counts)."""
-    lines, last = 0, b"\n"
+@dataclass(frozen=True)
+class _Lines:
+    """What one pass over a file's bytes tells: physical lines and where the first NUL is."""
+
+    count: int  # physical lines, header included (a last line without a line break counts)
+    nul_line: int | None  # line of the first NUL byte, if any
+
+
+def _count_lines(fh: Any) -> _Lines:
+    """Physical lines of a binary stream, and the line of its first NUL byte."""
+    lines, last, nul = 0, b"\n", None
     while chunk := fh.read(1 << 22):
+        if nul is None and b"\x00" in chunk:
+            nul = lines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
         lines += chunk.count(b"\n")
         last = chunk[-1:]
-    return lines + (last != b"\n")
+    return _Lines(lines + (last != b"\n"), nul)
 
 
-def _check_gzip(path: Path) -> int:
-    """Decompress a gzip fully so a truncated file is refused, not cut short; its line count.
+def _check_gzip(path: Path, where: str | Path) -> _Lines:
+    """Decompress a gzip fully so a truncated file is refused, not cut short; its lines.
 
-    DuckDB's reader stops quietly at the end of a truncated gzip stream; this check catches it.
+    DuckDB's reader stops quietly at the end of a truncated gzip stream; this check catches it
+    (and applies the decompression limits before DuckDB reads anything).
     """
-    try:
-        with gzip.open(path, "rb") as fh:
-            return _count_lines(fh)
-    except (EOFError, gzip.BadGzipFile, OSError, zipfile.BadZipFile) as exc:
-        raise SourceError(
-            path,
-            f"the gzip file is truncated or corrupt ({exc})",
-            hint="Download it again; police.uk files must be complete.",
-        ) from exc
+    with open_data(path, where) as fh:
+        return _count_lines(fh)
 
 
 def _zip_members(path: Path, spec: _Spec | None) -> list[zipfile.ZipInfo]:
     """CSV members of a zip belonging to ``spec`` (by name, else by header); all if ``spec`` None."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = sorted(
-                (
-                    i
-                    for i in zf.infolist()
-                    if not i.is_dir() and i.filename.lower().endswith(".csv")
-                ),
-                key=lambda i: i.filename,
-            )
-            if spec is None:
-                return infos
-            chosen = []
-            for info in infos:
-                _, _, kind = _name_parts(info.filename)
-                if kind is not None:
-                    if kind == spec.suffix:
-                        chosen.append(info)
-                    continue
-                with zf.open(info) as fh:
-                    header = _first_line(fh.readline(65536))
-                if header is not None and _header_matches(header, spec):
+    with open_zip(path) as zf:
+        infos = sorted(
+            (i for i in zf.infolist() if not i.is_dir() and i.filename.lower().endswith(".csv")),
+            key=lambda i: i.filename,
+        )
+        if spec is None:
+            return infos
+        chosen = []
+        for info in infos:
+            _, _, kind = _name_parts(info.filename)
+            if kind is not None:
+                if kind == spec.suffix:
                     chosen.append(info)
-            return chosen
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise SourceError(path, f"not a valid zip archive: {exc}") from exc
+                continue
+            with open_member(zf, info, f"{path} [{info.filename}]") as fh:
+                header = _first_line(fh.readline(65536))
+            if header is not None and _header_matches(header, spec):
+                chosen.append(info)
+        return chosen
 
 
 def _header_matches(header: tuple[str, ...], spec: _Spec) -> bool:
@@ -300,7 +306,11 @@ def _header_matches(header: tuple[str, ...], spec: _Spec) -> bool:
 
 @contextmanager
 def _members(path: Path, spec: _Spec) -> Iterator[list[_Member]]:
-    """The CSVs to read from ``path``; zip members are extracted to a private temp folder."""
+    """The CSVs to read from ``path``; zip members are extracted to a private temp folder.
+
+    Byte-identical members (the same file twice in one zip) are extracted once (the copy is a
+    member with ``duplicate_of`` set and no file).
+    """
     lower = path.name.lower()
     if not lower.endswith(".zip"):
         yield [_Member(path, "", logical_name(path), lower.endswith(".gz"))]
@@ -313,17 +323,64 @@ def _members(path: Path, spec: _Spec) -> Iterator[list[_Member]]:
             hint="Expected members named like 2020-01/2020-01-<force>-"
             f"{spec.suffix}.csv (the data.police.uk download layout).",
         )
-    with tempfile.TemporaryDirectory(prefix="vrkit-police-uk-") as tmp, zipfile.ZipFile(path) as zf:
+    check_zip(path, infos)
+    with tempfile.TemporaryDirectory(prefix="vrkit-police-uk-") as tmp, open_zip(path) as zf:
         out: list[_Member] = []
+        seen: dict[str, str] = {}  # sha256 of a member -> its name
         for k, info in enumerate(infos):
             disk = Path(tmp) / f"{k:05d}.csv"
-            try:
-                with zf.open(info) as src, disk.open("wb") as dst:
+            where = f"{path} [{info.filename}]"
+            digest = hashlib.sha256()
+            with open_member(zf, info, where) as src:
+                try:
+                    dst = disk.open("wb")
+                except OSError as exc:
+                    raise _temp_error(where, exc) from exc
+                with dst:
                     while chunk := src.read(1 << 22):
-                        dst.write(chunk)
-            except (zipfile.BadZipFile, EOFError, OSError) as exc:
-                raise SourceError(path, f"member {info.filename}: cannot extract ({exc})") from exc
+                        digest.update(chunk)
+                        try:
+                            dst.write(chunk)
+                        except OSError as exc:
+                            raise _temp_error(where, exc) from exc
+            sha = digest.hexdigest()
+            if sha in seen:
+                disk.unlink()
+                out.append(_Member(Path(), info.filename, "", False, duplicate_of=seen[sha]))
+                continue
+            seen[sha] = info.filename
             out.append(_Member(disk, info.filename, Path(info.filename).name.lower(), False))
+        yield out
+
+
+def _temp_error(where: str, exc: OSError) -> SourceError:
+    return SourceError(
+        where,
+        f"cannot extract to the temporary folder ({exc.strerror or exc})",
+        hint="Free disk space in the temporary folder (TMPDIR) and try again.",
+    )
+
+
+#: characters DuckDB's file reader treats as a glob pattern
+_GLOB = re.compile(r"[*?\[\]{}]")
+
+
+@contextmanager
+def _literal_paths(paths: Sequence[Path]) -> Iterator[list[Path]]:
+    """Paths DuckDB reads as exactly that file: any path with a glob character is replaced by a
+    symbolic link with a plain name in a private temporary folder (removed afterwards)."""
+    if not any(_GLOB.search(str(p)) for p in paths):
+        yield list(paths)
+        return
+    with tempfile.TemporaryDirectory(prefix="vrkit-literal-") as tmp:
+        out = []
+        for k, p in enumerate(paths):
+            if not _GLOB.search(str(p)):
+                out.append(p)
+                continue
+            link = Path(tmp) / f"{k:05d}{'.csv.gz' if p.name.lower().endswith('.gz') else '.csv'}"
+            link.symlink_to(p.resolve())
+            out.append(link)
         yield out
 
 
@@ -361,6 +418,13 @@ def _validate_header(where: str, header: tuple[str, ...] | None, spec: _Spec) ->
 
 # ----------------------------------------------------------------------------------------------
 # SQL
+
+
+def _shown(raw: str) -> str:
+    """A rejected line as kept in the warehouse: at most :data:`RAW_MAX_CHARS` characters."""
+    return (
+        raw if len(raw) <= RAW_MAX_CHARS else raw[:RAW_MAX_CHARS] + f"… [{len(raw):,} characters]"
+    )
 
 
 def _q(col: str) -> str:
@@ -499,6 +563,7 @@ def _connect() -> duckdb.DuckDBPyConnection:
         },
     )
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # never drawn on stdout
     _LOCAL.con = (key, con)
     return con
 
@@ -566,10 +631,9 @@ def _physical_lines(member: _Member, skipped: set[int]) -> tuple[list[int], dict
     its output rows one to one (police.uk files have no line breaks inside fields). Only called
     when a row is rejected by a rule, so the Python pass over the file is off the fast path.
     """
-    opener = gzip.open if member.gz else open
     lines: list[int] = []
     text: dict[int, str] = {}
-    with opener(member.disk, "rb") as fh:
+    with open_data(member.disk, member.label or member.disk) as fh:
         for number, raw in enumerate(fh, start=1):
             if number == 1 or number in skipped:
                 continue
@@ -589,16 +653,15 @@ class _Item:
     where: str
     file_month: str | None
     slug: str
-    lines: int | None  # physical lines, header included (None: not counted yet)
+    lines: _Lines | None  # physical lines, header included (None: not counted yet)
 
 
 def _preflight(spec: _Spec, member: _Member, where: str) -> _Item:
     """Checks made before parsing (empty file, header, gzip integrity)."""
-    if member.disk.stat().st_size == 0:
-        raise SourceError(where, "the file is empty", hint="Download it again.")
-    header = _header_of(member.disk, member.gz)
+    check_regular_file(member.disk, where)
+    header = _header_of(member.disk, where)
     _validate_header(where, header, spec)
-    lines = _check_gzip(member.disk) if member.gz else None
+    lines = _check_gzip(member.disk, where) if member.gz else None
     file_month, slug, _ = _name_parts(member.name)
     if slug is None:
         slug = re.sub(r"[^a-z0-9]+", "-", Path(member.name).stem.lower()).strip("-") or "unknown"
@@ -639,9 +702,10 @@ def _read_members(
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrkit-police-uk-lines")
 
 
-def _plain_line_counts(items: Sequence[_Item]) -> list[int | None]:
-    """Physical line counts (header included) of the items; gzip ones are already counted."""
-    out: list[int | None] = []
+def _plain_line_counts(items: Sequence[_Item]) -> list[_Lines | None]:
+    """Physical line counts (header included) and first NUL line of the items; gzip ones are
+    already counted by :func:`_preflight`."""
+    out: list[_Lines | None] = []
     for it in items:
         if it.lines is not None:
             out.append(it.lines)
@@ -650,70 +714,94 @@ def _plain_line_counts(items: Sequence[_Item]) -> list[int | None]:
             with it.member.disk.open("rb", buffering=0) as fh:
                 out.append(_count_lines(fh))
         except OSError:
-            out.append(None)  # unreadable now: the file is parsed on its own
+            out.append(None)  # unreadable now: DuckDB's own error names it
     return out
 
 
-def _case(items: Sequence[_Item], values: Sequence[str | int | None]) -> str:
-    """SQL mapping the scan's ``filename`` to one value per file."""
-    whens = " ".join(
-        f"WHEN {_lit(str(it.member.disk))} THEN "
-        + ("NULL" if v is None else str(v) if isinstance(v, int) else _lit(v))
-        for it, v in zip(items, values, strict=True)
-    )
-    return f"CASE filename {whens} END"
+def _per_file(values: Sequence[str | None]) -> str:
+    """SQL giving each row its file's value: a list literal indexed by the scan's
+    ``file_index`` (the file's position in the ``read_csv`` list). O(1) a row, where a
+    ``CASE filename WHEN …`` over every file costs a string comparison per file and row."""
+    items = ", ".join("NULL::VARCHAR" if v is None else _lit(v) for v in values)
+    return f"[{items}][file_index::BIGINT + 1]"
+
+
+def _overlong_lines(member: _Member, reported: set[int]) -> list[int]:
+    """Data lines longer than DuckDB's maximum line size that its reader did not report.
+
+    DuckDB rejects (and reports) lines from :data:`MAX_LINE_BYTES` to about its 32 MiB buffer,
+    but skips a longer unquoted line without a trace; this pass finds those lines so they are
+    rejected and counted like the others.
+    """
+    found = []
+    with open_data(member.disk, member.label or member.disk) as fh:
+        for number, raw in enumerate(fh, start=1):
+            if number > 1 and number not in reported and len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+                found.append(number)
+    return found
 
 
 def _scan(
-    con: duckdb.DuckDBPyConnection, spec: _Spec, items: list[_Item]
+    con: duckdb.DuckDBPyConnection, spec: _Spec, items: list[_Item], *, nul_rule: bool = False
 ) -> list[_Part | VrkitError]:
-    """One ``read_csv`` over ``items`` (all plain or all gzip): rules, conversions, rejections."""
+    """One ``read_csv`` over ``items`` (all plain or all gzip): rules, conversions, rejections.
+
+    Every file's physical lines are counted (while DuckDB parses) and must match the rows read
+    plus the header: a batch file that does not is parsed again on its own, and a lone file's
+    lines that DuckDB skipped without a trace (over about 32 MiB) are found and rejected. A file
+    holding a NUL byte is parsed again with ``nul_rule``, which rejects each row holding one.
+    """
     cols = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in spec.columns) + "}"
     rules = _rules(spec)
+    if nul_rule:
+        rules = [(f"contains({_q(c)}, chr(0))", c, REASON_NUL) for c in spec.columns] + rules
     reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {k}" for k, (c, _, _) in enumerate(rules))
     reason_sql += " END"
-    files = "[" + ", ".join(_lit(str(it.member.disk)) for it in items) + "]"
-    index_sql = _case(items, list(range(len(items))))
-    month_sql = _case(items, [it.file_month for it in items])
-    slug_sql = _case(items, [it.slug for it in items])
     gz = items[0].member.gz
-    counting = None
-    if len(items) > 1:  # line counts of plain files, counted while DuckDB parses
-        counting = _POOL.submit(_plain_line_counts, items)
+    # line counts of plain files, counted while DuckDB parses
+    counting = _POOL.submit(_plain_line_counts, items)
     # a hash of the Crime ID finds candidate repeats without hashing the strings in Python
     hash_sql = ', hash("Crime ID") AS _h' if spec.kind != "police_uk_stop_search" else ""
     con.execute("DROP TABLE IF EXISTS rej")
     con.execute("DROP TABLE IF EXISTS rej_scan")
-    try:
-        # one pass: parse, apply every rule, convert; rows come back in file order
-        table = con.execute(
-            f"""SELECT {_select_sql(spec)}, {reason_sql} AS _reason, _f{hash_sql} FROM (
-                    SELECT *, TRY_CAST("Longitude" AS DOUBLE) AS _lon,
-                        TRY_CAST("Latitude" AS DOUBLE) AS _lat,
-                        ({index_sql})::INTEGER AS _f, {month_sql} AS _fm, {slug_sql} AS _slug
-                    FROM read_csv(
-                        {files}, columns={cols}, header=true, auto_detect=false,
-                        delim=',', quote='"', escape='"', strict_mode=true, filename=true,
-                        compression={"'gzip'" if gz else "'none'"},
-                        store_rejects=true, rejects_table='rej', rejects_scan='rej_scan'))"""
-        ).to_arrow_table()
-        dd = con.execute(
-            "SELECT s.file_path, r.line, any_value(r.error_type::VARCHAR), any_value(r.csv_line) "
-            "FROM rej r JOIN rej_scan s USING (scan_id, file_id) "
-            "GROUP BY s.file_path, r.line ORDER BY s.file_path, r.line"
-        ).fetchall()
-    except duckdb.Error as exc:
-        if len(items) > 1:  # find the file: parse each on its own
-            return [_scan(con, spec, [it])[0] for it in items]
-        raise_as = SourceError(
-            items[0].where,
-            f"cannot parse as CSV: {exc}",
-            hint="Is this an unmodified police.uk file?",
-        )
-        return [raise_as]
+    with _literal_paths([it.member.disk for it in items]) as disks:
+        names = [str(d) for d in disks]
+        files = "[" + ", ".join(_lit(n) for n in names) + "]"
+        month_sql = _per_file([it.file_month for it in items])
+        slug_sql = _per_file([it.slug for it in items])
+        try:
+            # one pass: parse, apply every rule, convert; rows come back in file order
+            table = con.execute(
+                f"""SELECT {_select_sql(spec)}, {reason_sql} AS _reason, _f{hash_sql} FROM (
+                        SELECT *, TRY_CAST("Longitude" AS DOUBLE) AS _lon,
+                            TRY_CAST("Latitude" AS DOUBLE) AS _lat,
+                            file_index::INTEGER AS _f, {month_sql} AS _fm, {slug_sql} AS _slug
+                        FROM read_csv(
+                            {files}, columns={cols}, header=true, auto_detect=false,
+                            delim=',', quote='"', escape='"', strict_mode=true,
+                            max_line_size={MAX_LINE_BYTES},
+                            compression={"'gzip'" if gz else "'none'"},
+                            store_rejects=true, rejects_table='rej', rejects_scan='rej_scan'))"""
+            ).to_arrow_table()
+            dd = con.execute(
+                "SELECT s.file_path, r.line, any_value(r.error_type::VARCHAR), "
+                "any_value(r.csv_line) FROM rej r JOIN rej_scan s USING (scan_id, file_id) "
+                "GROUP BY s.file_path, r.line ORDER BY s.file_path, r.line"
+            ).fetchall()
+        except duckdb.Error as exc:
+            counting.result()
+            if len(items) > 1:  # find the file: parse each on its own
+                return [_scan(con, spec, [it], nul_rule=nul_rule)[0] for it in items]
+            raise_as = SourceError(
+                items[0].where,
+                f"cannot parse as CSV: {exc}",
+                hint="Is this an unmodified police.uk file?",
+            )
+            return [raise_as]
+    line_info = counting.result()
 
     n_items = len(items)
-    position = {str(it.member.disk): k for k, it in enumerate(items)}
+    position = {name: k for k, name in enumerate(names)}
     parse_rej: list[list[Rejection]] = [[] for _ in items]
     for file_path, line, etype, raw in dd:
         k = position[str(file_path)]
@@ -723,9 +811,31 @@ def _scan(
                 int(line),
                 None,
                 _DUCKDB_REASONS.get(str(etype), str(etype).lower()),
-                (f"{label}: " if label else "") + str(raw),
+                _shown((f"{label}: " if label else "") + str(raw)),
             )
         )
+    returned = np.bincount(
+        table["_f"].to_numpy(zero_copy_only=False).astype(np.int64), minlength=n_items
+    )
+    redo: set[int] = set()  # files to parse again on their own
+    for k, info in enumerate(line_info):
+        if info is None:
+            continue
+        if info.nul_line is not None and not nul_rule:
+            redo.add(k)
+        elif int(returned[k]) + len(parse_rej[k]) + 1 != info.count:
+            # Blank lines, a rejected row spanning lines, a rejection DuckDB did not record (in
+            # a multi-file scan it can miss a quote left open to the end of a file) or a line it
+            # skipped without a trace (over about 32 MiB).
+            if n_items > 1:
+                redo.add(k)
+            else:
+                reported = {r.row_number for r in parse_rej[k]}
+                for line in _overlong_lines(items[k].member, reported):
+                    parse_rej[k].append(Rejection(line, None, REASON_LONG, None))
+                parse_rej[k].sort(key=lambda r: r.row_number)
+    if n_items == 1 and redo:
+        return _scan(con, spec, items, nul_rule=True)
 
     fidx = table["_f"].to_numpy(zero_copy_only=False).astype(np.int64)
     if len(fidx) > 1 and bool(np.any(fidx[1:] < fidx[:-1])):  # not expected: keep file order
@@ -780,7 +890,9 @@ def _scan(
                 j = int(g - starts[k])
                 column, why = flagged[int(g)]
                 line = lines[j] if j < len(lines) else j + 2
-                rejections[k].append(Rejection(line, column, why, prefix + text.get(line, "")))
+                rejections[k].append(
+                    Rejection(line, column, why, _shown(prefix + text.get(line, "")))
+                )
             rejections[k].sort(key=lambda r: r.row_number)
         fidx = fidx[keep]
     kept = np.bincount(fidx, minlength=n_items)
@@ -800,15 +912,14 @@ def _scan(
             asb = per_file(pc.and_(no_id, is_asb))
             other = other - asb
 
-    line_counts = counting.result() if counting is not None else [None] * n_items
     out: list[_Part | VrkitError] = []
     for k, item in enumerate(items):
         rows_read = int(counts[k]) + parse_errors[k]
-        if len(items) > 1 and rows_read + 1 != line_counts[k]:
-            # Blank lines, a rejected row spanning lines, or a rejection DuckDB did not record:
-            # in a multi-file scan it can miss a quote left open to the end of a file. Parse
-            # this file on its own, exactly as before batching.
-            out.append(_scan(con, spec, [item])[0])
+        if k in redo:  # parse this file on its own, exactly as before batching
+            info = line_info[k]
+            out.append(
+                _scan(con, spec, [item], nul_rule=info is not None and info.nul_line is not None)[0]
+            )
             continue
         if rows_read == 0:
             out.append(
@@ -896,7 +1007,7 @@ def _kind_for(path: Path) -> _Spec:
     for spec in _SPECS.values():
         if suffix == spec.suffix:
             return spec
-    header = _header_of(path, path.name.lower().endswith(".gz")) if path.exists() else None
+    header = _header_of(path) if path.exists() else None
     for spec in _SPECS.values():
         if header is not None and _header_matches(header, spec):
             return spec
@@ -948,15 +1059,49 @@ def read_police_uk(path: str | Path, kind: str | None = None) -> SourceFrames:
     spec = _SPECS[kind] if kind else _kind_for(p)
     con = _connect()
     with _members(p, spec) as members:
+        read = [m for m in members if m.duplicate_of is None]
         results = _read_members(
-            con, spec, [(m, f"{p} [{m.label}]" if m.label else str(p)) for m in members]
+            con, spec, [(m, f"{p} [{m.label}]" if m.label else str(p)) for m in read]
         )
     parts: list[_Part] = []
     for res in results:
         if isinstance(res, VrkitError):
             raise res
         parts.append(res)
-    return _frames(p, spec, parts)
+    if len(parts) > 1:
+        _check_one_file_per_key(p, spec, [m.label for m in read], parts)
+    frames = _frames(p, spec, parts)
+    for m in members:
+        if m.duplicate_of is not None:
+            frames.report.notes.append(
+                f"zip member {m.label} is an exact copy of {m.duplicate_of}: read once"
+            )
+    return frames
+
+
+def _check_one_file_per_key(path: Path, spec: _Spec, labels: list[str], parts: list[_Part]) -> None:
+    """Refuse a zip in which two different members hold the same force and month.
+
+    A download zip has one file per force and month; two versions of one (say an old and a
+    corrected file) would otherwise both be loaded and every crime counted twice. Passed as
+    separate files, the one loaded last replaces the other, which is the way to choose.
+    """
+    key = ["force", "month"] if spec.kind == "police_uk_stop_search" else ["falls_within", "month"]
+    owner: dict[tuple[object, ...], str] = {}
+    for label, part in zip(labels, parts, strict=True):
+        distinct = part.table.select(key).group_by(key).aggregate([])
+        for k in zip(*(distinct.column(c).to_pylist() for c in key), strict=True):
+            if k in owner:
+                month = k[1].strftime("%Y-%m") if isinstance(k[1], date) else k[1]
+                raise DataValidationError(
+                    path,
+                    f"members {owner[k]} and {label} both hold {k[0]} {month}; a police.uk "
+                    "download has one file per force and month, so loading both would count "
+                    "those records twice",
+                    hint="Load the version you want as its own file (of two versions of the same "
+                    "force and month, the one loaded last replaces the other).",
+                )
+            owner[k] = label
 
 
 def read_police_uk_many(paths: Sequence[str | Path], kind: str) -> list[SourceFrames | VrkitError]:

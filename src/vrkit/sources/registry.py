@@ -22,6 +22,7 @@ from vrkit.sources.base import (
     logical_name,
     read_header,
 )
+from vrkit.sources.files import NulByteError, check_regular_file, open_workbook
 
 #: Modules that provide adapters, in detection order.
 ADAPTER_MODULES: tuple[str, ...] = (
@@ -73,14 +74,8 @@ def make_probe(path: Path) -> Probe:
     name = logical_name(path)
     suffix = Path(name).suffix
     if suffix in WORKBOOK_SUFFIXES:
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(path, read_only=True)
+        with open_workbook(path, data_only=False) as wb:
             sheets = tuple(wb.sheetnames)
-            wb.close()
-        except Exception as exc:  # openpyxl raises many types for non-workbooks
-            raise SourceError(path, f"not a readable Excel workbook: {exc}") from exc
         return Probe(path=path, name=name, sheets=sheets)
     if suffix in VECTOR_SUFFIXES and not (suffix == ".json" and "geo" not in name):
         import pyogrio
@@ -92,16 +87,16 @@ def make_probe(path: Path) -> Probe:
         return Probe(path=path, name=name, fields=tuple(str(f) for f in info["fields"]))
     if suffix == ".zip":
         return Probe(path=path, name=name)
-    return Probe(path=path, name=name, header=read_header(path))
+    try:
+        return Probe(path=path, name=name, header=read_header(path))
+    except NulByteError as exc:  # binary or UTF-16: not any text format
+        return Probe(path=path, name=name, nul_line=exc.line)
 
 
 def detect_adapter(path: str | Path) -> SourceAdapter:
     """Return the adapter for ``path`` or raise :class:`SourceError` listing known formats."""
     p = Path(path)
-    if not p.exists():
-        raise SourceError(p, "no such file")
-    if p.stat().st_size == 0:
-        raise SourceError(p, "the file is empty", hint="Download it again.")
+    check_regular_file(p)
     probe = make_probe(p)
     for adapter in _adapters():
         if adapter.sniff(probe):
@@ -126,6 +121,8 @@ def detect_adapter(path: str | Path) -> SourceAdapter:
             else (
                 f"fields {', '.join(probe.fields)}"
                 if probe.fields
+                else f"no CSV header: line {probe.nul_line} holds a NUL byte, not a CSV text file"
+                if probe.nul_line
                 else "no CSV header (not a CSV file?)"
             )
         )

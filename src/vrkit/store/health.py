@@ -20,17 +20,17 @@ Non-ISTV files are passed to :meth:`Warehouse.ingest` one by one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
-from vrkit._version import __version__
+from vrkit.catalog.gazetteer import Gazetteer
 from vrkit.errors import VrkitError
 from vrkit.sources.ambulance import INDICATOR_ID
 from vrkit.sources.base import SourceFrames, sha256_file
-from vrkit.sources.istv import KIND, MARKER, IstvAdapter
+from vrkit.sources.istv import KIND, MARKER, IstvAdapter, file_label
 from vrkit.sources.registry import detect_adapter
 from vrkit.store.warehouse import IngestResult, Warehouse
 
@@ -42,6 +42,8 @@ def ingest_istv(
     paths: Iterable[str | Path],
     *,
     on_file: Callable[[Path, IngestResult | VrkitError], None] | None = None,
+    gazetteer: Gazetteer | None = None,
+    force: bool = False,
 ) -> list[IngestResult | VrkitError]:
     """Ingest files, loading all ISTV submissions among them in one transaction.
 
@@ -53,11 +55,16 @@ def ingest_istv(
         Files in the order they should be applied (re-submissions after the originals).
     on_file : callable, optional
         Called with each path and its result (an :class:`IngestResult` or the error), in order.
+    gazetteer : Gazetteer, optional
+        Places to match location descriptions against; default the ``gazetteer`` setting.
+    force : bool, default False
+        Re-read submissions already loaded (e.g. to match them against a new gazetteer).
 
     Returns
     -------
     list
         One :class:`IngestResult` or :class:`~vrkit.errors.VrkitError` per path, in order.
+        Results and errors name ISTV files by their label, never by their file names.
     """
     ordered = [Path(p) for p in paths]
     results: dict[int, IngestResult | VrkitError] = {}
@@ -67,29 +74,39 @@ def ingest_istv(
             "SELECT sha256, dataset_id FROM dataset WHERE source_kind = ?", [KIND]
         ).itertuples()
     }
+    adapter = IstvAdapter(gazetteer) if gazetteer is not None else _ISTV
     good: list[tuple[int, Path, str, SourceFrames]] = []
     seen_sha: dict[str, int] = {}
     for k, p in enumerate(ordered):
         try:
-            adapter = _ISTV if _looks_istv(p) else detect_adapter(p)
-            if not isinstance(adapter, IstvAdapter):
-                results[k] = wh.ingest(p)
+            found = adapter if _looks_istv(p) else detect_adapter(p)
+            if not isinstance(found, IstvAdapter):
+                results[k] = wh.ingest(p, force=force)
                 continue
             sha = sha256_file(p)
-            if sha in known:
-                results[k] = IngestResult(p, KIND, known[sha], "unchanged", None)
+            label = file_label(sha)
+            if sha in known and not force:
+                results[k] = IngestResult(p, KIND, known[sha], "unchanged", None, label)
                 continue
             if sha in seen_sha:  # the same bytes twice in one batch
-                results[k] = IngestResult(p, KIND, -1, "unchanged", None)
+                results[k] = IngestResult(p, KIND, -1, "unchanged", None, label)
                 continue
             seen_sha[sha] = k
             good.append((k, p, sha, adapter.read(p)))
         except VrkitError as exc:
             results[k] = exc
     if good:
-        ids = _write(wh, good)
-        for (k, p, _, frames), did in zip(good, ids, strict=True):
-            results[k] = IngestResult(p, KIND, did, "loaded", frames.report)
+        try:
+            ids = _write(wh, good, replace=[known.get(sha) for _, _, sha, _ in good])
+        except VrkitError as exc:
+            for k, _, sha, _ in good:
+                results[k] = exc
+                exc.file_label = exc.file_label or file_label(sha)
+        else:
+            for (k, p, _, frames), did in zip(good, ids, strict=True):
+                results[k] = IngestResult(
+                    p, KIND, did, "loaded", frames.report, frames.report.file_name
+                )
     out = [results[k] for k in range(len(ordered))]
     if on_file:
         for p, r in zip(ordered, out, strict=True):
@@ -105,6 +122,8 @@ def _looks_istv(path: Path) -> bool:
     if path.suffix.lower() != ".csv":
         return False
     try:
+        if not path.is_file():
+            return False
         with path.open("rb") as fh:
             head = fh.read(32)
     except OSError:
@@ -112,55 +131,25 @@ def _looks_istv(path: Path) -> bool:
     return head.lstrip(b"\xef\xbb\xbf").lower().startswith(MARKER.encode())
 
 
-def _write(wh: Warehouse, good: list[tuple[int, Path, str, SourceFrames]]) -> list[int]:
+def _write(
+    wh: Warehouse,
+    good: list[tuple[int, Path, str, SourceFrames]],
+    *,
+    replace: list[int | None],
+) -> list[int]:
     con = wh.con
-    con.execute("BEGIN TRANSACTION")
-    try:
+    what = "this file" if len(good) == 1 else f"these {len(good)} files"
+    with wh.transaction(what):
+        for old in {r for r in replace if r is not None}:
+            con.execute("DELETE FROM rejection WHERE dataset_id = ?", [old])
+            con.execute("DELETE FROM dataset WHERE dataset_id = ?", [old])
         (first,) = con.execute(
             "SELECT coalesce(max(dataset_id), 0) + 1 FROM dataset"
         ).fetchone() or (1,)
         ids = [int(first) + i for i in range(len(good))]
-        now = datetime.now(UTC).replace(tzinfo=None)
-        reps = [f.report for _, _, _, f in good]
-        datasets = pd.DataFrame(
-            {
-                "dataset_id": ids,
-                "source_kind": KIND,
-                "file_name": [r.path.name for r in reps],
-                "file_path": [str(r.path.resolve()) for r in reps],
-                "sha256": [sha for _, _, sha, _ in good],
-                "rows_read": [r.rows_read for r in reps],
-                "rows_loaded": [r.rows_loaded for r in reps],
-                "rows_rejected": [r.rows_rejected for r in reps],
-                "covers_from": [r.covers_from for r in reps],
-                "covers_to": [r.covers_to for r in reps],
-                "loaded_at": now,
-                "vrkit_version": __version__,
-                "exclusions": [list(r.exclusions) for r in reps],
-                "notes": [list(r.notes) for r in reps],
-            }
+        wh._register_datasets(
+            [(did, f.report, sha) for did, (_, _, sha, f) in zip(ids, good, strict=True)]
         )
-        _insert(wh, "dataset", pa.Table.from_pandas(datasets, preserve_index=False))
-        rej = [
-            (did, j.row_number, j.column, j.reason, j.raw)
-            for did, r in zip(ids, reps, strict=True)
-            for j in r.rejections
-        ]
-        if rej:
-            cols = list(zip(*rej, strict=True))
-            _insert(
-                wh,
-                "rejection",
-                pa.table(
-                    {
-                        "dataset_id": pa.array(cols[0], pa.int32()),
-                        "row_number": pa.array(cols[1], pa.int64()),
-                        "column": pa.array(cols[2], pa.string()),
-                        "reason": pa.array(cols[3], pa.string()),
-                        "raw": pa.array(cols[4], pa.string()),
-                    }
-                ),
-            )
         # the last file of the batch wins for each (site, month)
         winner: dict[tuple[object, object], int] = {}
         for n, (_, _, _, f) in enumerate(good):
@@ -190,10 +179,6 @@ def _write(wh: Warehouse, good: list[tuple[int, Path, str, SourceFrames]]) -> li
             finally:
                 con.unregister("_keys")
             _insert(wh, table, incoming)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return ids
 
 
@@ -285,4 +270,20 @@ def ambulance_values(wh: Warehouse) -> int:
         wh.query(
             "SELECT count(*) AS n FROM indicator_value WHERE indicator_id = ?", [INDICATOR_ID]
         )["n"].iloc[0]
+    )
+
+
+def istv_place_matches(wh: Warehouse) -> pd.DataFrame:
+    """Gazetteer matches of the current attendances (made at ingest), with the gazetteer used.
+
+    Columns ``site_code, month, place_name, place_easting, place_northing, place_area_code,
+    place_confidence, gazetteer_sha256`` (the last ``NULL`` for submissions ingested without a
+    gazetteer).
+    """
+    return wh.query(
+        """SELECT a.site_code, a.month, a.place_name, a.place_easting, a.place_northing,
+                  a.place_area_code, a.place_confidence, s.gazetteer_sha256
+           FROM istv_attendance a
+           JOIN istv_submission s USING (dataset_id, site_code, month)
+           ORDER BY a.site_code, a.month, a.row_number"""
     )

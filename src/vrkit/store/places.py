@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from vrkit.catalog.areas import LONDON_CODE
-from vrkit.catalog.measures import get_measure
+from vrkit.catalog.measures import availability_message, get_measure
 from vrkit.errors import InputError
 from vrkit.store import queries
 from vrkit.store.warehouse import Warehouse
@@ -51,6 +51,13 @@ def load_places(
         )
     area_type, kind = GEOGRAPHIES[geography]
     get_measure(measure)
+    why_not = availability_message(measure, geography)
+    if why_not:
+        raise InputError(
+            why_not,
+            hint="Pick one of those geographies (--geography), or a whole-group measure "
+            "such as violence_against_the_person (`vrkit measures` lists them).",
+        )
     geo = queries.area_geometries(wh, area_type)
     if geo.empty:
         raise InputError(
@@ -64,7 +71,8 @@ def load_places(
     counts = queries.annual_counts(wh, measure, source_kind=kind)
     if counts.empty:
         raise InputError(
-            f"no {kind} counts in the warehouse", hint="Ingest the derived annual file first."
+            f"no {kind} counts of {measure} in the warehouse",
+            hint=f"Ingest the {kind} files (vrkit ingest --all).",
         )
     wide = counts.groupby(["area_code", "year"])["count"].sum(min_count=1).unstack("year")
     reasons = counts.dropna(subset=["exclusion_reason"]).groupby("year")["exclusion_reason"].first()

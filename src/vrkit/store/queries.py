@@ -98,6 +98,206 @@ def record_monthly(
     return wh.query(sql, {"code": lad_code, "lt": link_type, "t": crime_type, "lo": lo, "hi": hi})
 
 
+def national_monthly(
+    wh: Warehouse,
+    crime_type: str | None = None,
+    *,
+    force: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """Monthly counts of data.police.uk street records for all forces (or one force).
+
+    Parameters
+    ----------
+    wh : Warehouse
+        The warehouse.
+    crime_type : str, optional
+        A police.uk crime type (``"Violence and sexual offences"``); all types if None.
+    force : str, optional
+        One force, as ``falls_within`` names it (``"Leicestershire Police"``).
+    start, end : date, optional
+        First and last month.
+
+    Returns
+    -------
+    DataFrame
+        ``month, count, forces``: records per month and the number of forces with at least
+        one record that month (of any type), so a month where a force is missing can be told
+        from a fall. Months with no record at all are absent (missing, not zero).
+    """
+    lo = start or date(1900, 1, 1)
+    hi = end or date(2999, 12, 1)
+    where = ["month BETWEEN $lo AND $hi"]
+    params: dict[str, object] = {"lo": lo, "hi": hi}
+    if force is not None:
+        where.append("falls_within = $force")
+        params["force"] = force
+    if crime_type is None:
+        agg = 'count(*) AS "count"'
+    else:
+        agg = 'count(*) FILTER (WHERE crime_type = $t) AS "count"'
+        params["t"] = crime_type
+    return wh.query(
+        f"""SELECT month, {agg}, count(DISTINCT falls_within) AS forces
+            FROM crime_record WHERE {" AND ".join(where)}
+            GROUP BY month ORDER BY month""",
+        params,
+    )
+
+
+#: ``area_link.link_type`` of the ONS LSOA 2011 → LSOA 2021 best-fit lookup.
+LSOA_BESTFIT = "lsoa11_lsoa21"
+
+#: Code sets behind the 2011 → 2021 harmonisation: the 2011 LSOAs of the best-fit lookup and
+#: every known 2021 LSOA (lookup targets, LSOA21 → LAD/ward links, ``lsoa21`` areas).
+_LSOA_SETS = f"""
+    bf AS (SELECT child_code AS lsoa11, parent_code AS lsoa21 FROM area_link
+           WHERE link_type = '{LSOA_BESTFIT}'),
+    known21 AS (SELECT parent_code AS code FROM area_link WHERE link_type = '{LSOA_BESTFIT}'
+                UNION SELECT child_code FROM area_link WHERE link_type LIKE 'lsoa21\\_%' ESCAPE '\\'
+                UNION SELECT area_code FROM area WHERE area_type = 'lsoa21')"""
+
+
+def _require_bestfit(wh: Warehouse) -> None:
+    (n,) = wh.con.execute(
+        "SELECT count(*) FROM area_link WHERE link_type = ?", [LSOA_BESTFIT]
+    ).fetchone() or (0,)
+    if not n:
+        raise InputError(
+            "no LSOA 2011 → 2021 best-fit lookup in the warehouse",
+            hint="Ingest the ONS 'LSOA (2011) to LSOA (2021) to Local Authority District (2022) "
+            "Best Fit Lookup for EW' CSV first (vrkit ingest FILE).",
+        )
+
+
+def lsoa21_counts(
+    wh: Warehouse,
+    crime_type: str | None = None,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    by_month: bool = True,
+) -> pd.DataFrame:
+    """Street records per 2021 LSOA (and month), whichever LSOA vintage each record carries.
+
+    data.police.uk files give each record's LSOA in the boundaries current when they were
+    published: 2011 LSOAs in older files, 2021 LSOAs in newer ones. A record's code is mapped
+    with the ONS best-fit lookup when it is a 2011 LSOA (an unchanged LSOA keeps its code and
+    maps to itself) and kept when it is a 2021 LSOA, so one series crosses the boundary
+    change. Records whose code is in neither set are not assigned; their number is in
+    ``attrs["unmatched_records"]`` (records without a location in ``attrs["no_location"]``).
+
+    Parameters
+    ----------
+    wh : Warehouse
+        A warehouse with the best-fit lookup loaded (link type :data:`LSOA_BESTFIT`).
+    crime_type : str, optional
+        A police.uk crime type; all types if None.
+    start, end : date, optional
+        First and last month.
+    by_month : bool
+        One row per LSOA and month (default) or per LSOA over the whole period.
+
+    Returns
+    -------
+    DataFrame
+        ``lsoa21_code, [month,] count``. An (LSOA, month) with no record is absent.
+    """
+    _require_bestfit(wh)
+    params: dict[str, object] = {"lo": start or date(1900, 1, 1), "hi": end or date(2999, 12, 1)}
+    type_cond = ""
+    if crime_type is not None:
+        type_cond = " AND r.crime_type = $t"
+        params["t"] = crime_type
+    month = ", r.month" if by_month else ""
+    sql = f"""
+        WITH {_LSOA_SETS},
+        rec AS (
+            SELECT r.lsoa_code{month},
+                   coalesce(bf.lsoa21, CASE WHEN k.code IS NOT NULL THEN r.lsoa_code END) AS code
+            FROM crime_record r
+            LEFT JOIN bf ON bf.lsoa11 = r.lsoa_code
+            LEFT JOIN known21 k ON k.code = r.lsoa_code
+            WHERE r.month BETWEEN $lo AND $hi{type_cond}
+        )
+        SELECT code AS lsoa21_code{month.replace("r.", "")}, count(*) AS "count"
+        FROM rec GROUP BY ALL ORDER BY ALL"""
+    frame = wh.query(sql, params)
+    located = frame["lsoa21_code"].notna()
+    out = frame[located].reset_index(drop=True)
+    out["count"] = out["count"].astype("int64")
+    # the NULL group holds both unmatched codes and records without an LSOA
+    nulls = wh.query(
+        f"""WITH {_LSOA_SETS}
+            SELECT count(*) FILTER (WHERE r.lsoa_code IS NULL) AS no_location,
+                   count(*) FILTER (WHERE r.lsoa_code IS NOT NULL AND bf.lsoa11 IS NULL
+                                    AND k.code IS NULL) AS unmatched
+            FROM crime_record r LEFT JOIN bf ON bf.lsoa11 = r.lsoa_code
+            LEFT JOIN known21 k ON k.code = r.lsoa_code
+            WHERE r.month BETWEEN $lo AND $hi{type_cond}""",
+        params,
+    ).iloc[0]
+    out.attrs["no_location"] = int(nulls["no_location"])
+    out.attrs["unmatched_records"] = int(nulls["unmatched"])
+    return out
+
+
+def lsoa_vintage_by_month(wh: Warehouse) -> pd.DataFrame:
+    """Which LSOA boundaries the street records of each month use.
+
+    Returns
+    -------
+    DataFrame
+        ``month, records, lsoa11_only, lsoa21_only, unchanged, unmatched, no_location``:
+        records whose code is only a 2011 LSOA, only a 2021 LSOA, an LSOA unchanged in 2021
+        (the same code in both), in neither set, or blank. Shows the month a force's files
+        switched to 2021 boundaries, and anything that could not be placed.
+    """
+    _require_bestfit(wh)
+    return wh.query(
+        f"""WITH {_LSOA_SETS}
+            SELECT r.month, count(*) AS records,
+                   count(*) FILTER (WHERE bf.lsoa11 IS NOT NULL AND k.code IS NULL) AS lsoa11_only,
+                   count(*) FILTER (WHERE bf.lsoa11 IS NULL AND k.code IS NOT NULL) AS lsoa21_only,
+                   count(*) FILTER (WHERE bf.lsoa11 IS NOT NULL AND k.code IS NOT NULL)
+                       AS unchanged,
+                   count(*) FILTER (WHERE r.lsoa_code IS NOT NULL AND bf.lsoa11 IS NULL
+                                    AND k.code IS NULL) AS unmatched,
+                   count(*) FILTER (WHERE r.lsoa_code IS NULL) AS no_location
+            FROM crime_record r LEFT JOIN bf ON bf.lsoa11 = r.lsoa_code
+            LEFT JOIN known21 k ON k.code = r.lsoa_code
+            GROUP BY r.month ORDER BY r.month"""
+    )
+
+
+def lsoa21_change(wh: Warehouse) -> pd.DataFrame:
+    """How each 2021 LSOA relates to the 2011 LSOAs under the best-fit lookup.
+
+    Returns
+    -------
+    DataFrame
+        ``lsoa21_code, lsoa11_parents, status`` where status is ``unchanged`` (one 2011 LSOA
+        with the same code), ``merged`` (several 2011 LSOAs), ``recoded`` (one 2011 LSOA with
+        another code: usually the part of a split 2011 LSOA that received it whole, so its
+        counts before the change include its sibling parts) or ``no_2011_lsoa`` (a part of a
+        split LSOA: before the change its records sit in a sibling, so its months before the
+        change are missing, not zero).
+    """
+    _require_bestfit(wh)
+    return wh.query(
+        f"""WITH {_LSOA_SETS},
+            parents AS (SELECT lsoa21, count(*) AS n, bool_or(lsoa11 = lsoa21) AS same
+                        FROM bf GROUP BY lsoa21)
+            SELECT k.code AS lsoa21_code, coalesce(p.n, 0) AS lsoa11_parents,
+                   CASE WHEN p.n IS NULL THEN 'no_2011_lsoa'
+                        WHEN p.n > 1 THEN 'merged'
+                        WHEN p.same THEN 'unchanged' ELSE 'recoded' END AS status
+            FROM known21 k LEFT JOIN parents p ON p.lsoa21 = k.code
+            ORDER BY 1"""
+    )
+
+
 def months_available(wh: Warehouse, source_kind: str) -> pd.DataFrame:
     """Months present for a source kind, with the dataset each comes from."""
     return wh.query(
@@ -125,6 +325,36 @@ def annual_counts(
             FROM crime_count_annual WHERE source_kind = ? AND {cond}
             GROUP BY area_code, area_type, year ORDER BY area_code, year""",
         [source_kind],
+    )
+
+
+def annual_major_counts(
+    wh: Warehouse, majors: list[str], *, source_kind: str = "mps_lsoa_annual_derived"
+) -> pd.DataFrame:
+    """Annual counts of whole offence groups (major categories) per area.
+
+    The LSOA annual files carry major categories only: this is the finest count of the group a
+    minor-category measure (e.g. violence with injury) belongs to. Excluded cells are NaN.
+    Returns ``area_code, year, count``.
+    """
+    if not majors:
+        return pd.DataFrame(columns=["area_code", "year", "count"])
+    marks = ", ".join("?" for _ in majors)
+    return wh.query(
+        f"""SELECT area_code, year,
+                   CASE WHEN bool_or(excluded) THEN NULL ELSE sum("count") END AS "count"
+            FROM crime_count_annual
+            WHERE source_kind = ? AND upper(trim(offence_major)) IN ({marks})
+            GROUP BY area_code, year ORDER BY area_code, year""",
+        [source_kind, *[m.upper() for m in majors]],
+    )
+
+
+def best_fit_links(wh: Warehouse, link_type: str) -> pd.DataFrame:
+    """``child_code, parent_code, weight`` of one link type (empty if not derived)."""
+    return wh.query(
+        "SELECT child_code, parent_code, weight FROM area_link WHERE link_type = ? ORDER BY 1",
+        [link_type],
     )
 
 
@@ -246,6 +476,12 @@ def annual_years_present(wh: Warehouse, source_kind: str, years: list[int]) -> s
         [source_kind, *[int(y) for y in years]],
     )
     return {int(y) for y in got["year"]}
+
+
+def data_version(wh: Warehouse) -> str:
+    """A token that changes whenever a file is loaded (the portal's cache key)."""
+    row = wh.con.execute("SELECT coalesce(max(dataset_id), 0), count(*) FROM dataset").fetchone()
+    return f"{row[0]}-{row[1]}" if row else "0-0"
 
 
 def table_rows(wh: Warehouse, table: str) -> int:

@@ -11,7 +11,13 @@ Tables follow DESIGN.md §3. Two additions:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: what changed in each version (shown when an older warehouse is opened)
+SCHEMA_CHANGES: dict[int, str] = {
+    2: "A&E (ISTV) tables hold no free text, department names or file names any more "
+    "(issue #10): location descriptions are reduced at ingest to a usable-text flag and a "
+    "gazetteer match",
+}
 
 #: table -> column definitions (dataset_id is always first and added by the loader)
 TABLES: dict[str, str] = {
@@ -96,18 +102,19 @@ TABLES: dict[str, str] = {
     """,
     "istv_submission": """
         dataset_id INTEGER NOT NULL, site_code VARCHAR NOT NULL, month DATE NOT NULL,
-        department_name VARCHAR, period_start DATE NOT NULL, period_end DATE NOT NULL,
+        period_start DATE NOT NULL, period_end DATE NOT NULL,
         submitted_on DATE, late BOOLEAN NOT NULL, declared_records BIGINT NOT NULL,
         records_loaded BIGINT NOT NULL, records_rejected BIGINT NOT NULL,
         pii_columns_stripped INTEGER NOT NULL, pii_values_removed INTEGER NOT NULL,
-        synthetic BOOLEAN NOT NULL, file_format VARCHAR NOT NULL
+        synthetic BOOLEAN NOT NULL, file_format VARCHAR NOT NULL, gazetteer_sha256 VARCHAR
     """,
     "istv_attendance": """
         dataset_id INTEGER NOT NULL, site_code VARCHAR NOT NULL, month DATE NOT NULL,
         row_number BIGINT NOT NULL, arrival_at TIMESTAMP, assault_at TIMESTAMP NOT NULL,
-        assault_method VARCHAR NOT NULL, assault_method_other VARCHAR,
-        location_type VARCHAR NOT NULL, location_description VARCHAR, postcode_sector VARCHAR,
-        easting DOUBLE, northing DOUBLE
+        assault_method VARCHAR NOT NULL, location_type VARCHAR NOT NULL,
+        location_text_usable BOOLEAN NOT NULL, postcode_sector VARCHAR,
+        easting DOUBLE, northing DOUBLE, place_name VARCHAR, place_easting DOUBLE,
+        place_northing DOUBLE, place_area_code VARCHAR, place_confidence DOUBLE
     """,
 }
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import importlib.resources as ilr
 import os
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +26,17 @@ import pyarrow as pa
 
 from vrkit._version import __version__
 from vrkit.config import Settings, get_settings
-from vrkit.errors import StorageError, VrkitError
+from vrkit.errors import SourceError, StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
 from vrkit.sources.registry import detect_adapter, detect_adapters
-from vrkit.store.schema import CLUSTER_KEYS, INDEXES, REPLACE_KEYS, SCHEMA_VERSION, TABLES
+from vrkit.store.schema import (
+    CLUSTER_KEYS,
+    INDEXES,
+    REPLACE_KEYS,
+    SCHEMA_CHANGES,
+    SCHEMA_VERSION,
+    TABLES,
+)
 
 
 @dataclass
@@ -47,19 +55,60 @@ class _Job:
     def needs_read(self, force: bool) -> bool:
         return force or self.existing is None
 
+    @property
+    def label(self) -> str:
+        """How results name this file ("" = by its name; see ``SourceAdapter.sensitive_names``)."""
+        return self.adapter.label(self.path, self.sha) if self.adapter.sensitive_names else ""
+
+    def result(self, dataset_id: int, status: str, report: LoadReport | None) -> IngestResult:
+        label = report.label if report is not None and report.label else self.label
+        return IngestResult(self.path, self.kind, dataset_id, status, report, label)
+
     def adapter_read(self) -> SourceFrames:
         return self.adapter.read(self.path)
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    """Outcome of ingesting one file."""
+    """Outcome of ingesting one file.
+
+    ``label`` is how to name the file when showing the result: its name, or for a health file
+    (whose name may identify a person) the label the dataset registry stores.
+    """
 
     path: Path
     source_kind: str
     dataset_id: int
     status: str  # "loaded" | "unchanged"
     report: LoadReport | None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """The file's name as it may be shown (see ``label``)."""
+        return self.label or self.path.name
+
+
+def result_label(path: Path, result: IngestResult | VrkitError) -> str:
+    """How to name ``path`` when showing ``result`` (never a health file's own name)."""
+    if isinstance(result, IngestResult):
+        return result.name
+    return result.file_label or path.name
+
+
+def _open_hint(message: str) -> str:
+    """A hint for a warehouse that cannot be opened, from DuckDB's message."""
+    low = message.lower()
+    if "could not set lock" in low or "conflicting lock" in low:
+        return (
+            "Another process (e.g. another vrkit command) is writing to it; wait for it to "
+            "finish, or pick another file with --store."
+        )
+    if "not a valid duckdb database" in low:
+        return "The file is not a DuckDB warehouse; pick another file with --store."
+    if "permission" in low or "read-only" in low:
+        return "Check the file's permissions, or pick another file with --store."
+    return "Pick another file with --store."
 
 
 #: suffixes of data files a user may pass to ``--store`` by mistake (never a warehouse)
@@ -168,7 +217,11 @@ def _read_group(
         if isinstance(adapter, VrkitError):
             out.append((path, adapter, None))
             continue
-        sha = sha256_file(path)
+        try:
+            sha = sha256_file(path)
+        except VrkitError as exc:
+            out.append((path, exc, None))
+            continue
         row = reader.execute(
             "SELECT dataset_id FROM dataset WHERE source_kind=? AND sha256=?", [adapter.kind, sha]
         ).fetchone()
@@ -179,10 +232,36 @@ def _read_group(
     if todo:
         first = out[todo[0]][1]
         assert isinstance(first, _Job)
-        frames = first.adapter.read_many([out[k][0] for k in todo])
+        paths = [out[k][0] for k in todo]
+        try:
+            frames = first.adapter.read_many(paths)
+        except Exception:  # a bug in a batch reader: read the files one by one to isolate it
+            frames = [_guarded_read(first.adapter, p) for p in paths]
         for k, fr in zip(todo, frames, strict=True):
             out[k] = (out[k][0], out[k][1], fr)
     return out
+
+
+def _guarded_read(adapter: SourceAdapter, path: Path) -> SourceFrames | VrkitError:
+    """``adapter.read(path)``, or the error it raised as a per-file result.
+
+    Adapters turn every problem of the input into a :class:`VrkitError`; anything else is a bug
+    in vrkit, reported as such for this file instead of stopping the files after it.
+    """
+    try:
+        return adapter.read(path)
+    except VrkitError as exc:
+        return exc
+    except Exception as exc:
+        return _bug(path, exc)
+
+
+def _bug(path: Path, exc: Exception) -> SourceError:
+    return SourceError(
+        path,
+        f"could not be read because of an unexpected {type(exc).__name__} (a bug in vrkit; "
+        "please report it with this message)",
+    )
 
 
 def _estimated_rows(path: Path) -> int:
@@ -234,6 +313,83 @@ def _with_dataset_id(frame: pd.DataFrame | pa.Table, dataset_id: int) -> pd.Data
     return out
 
 
+#: DuckDB's messages when another process holds the file's lock
+_LOCK_MARKERS = ("could not set lock", "conflicting lock")
+
+
+def wait_marker(path: str | Path) -> Path:
+    """The file a process waiting for the warehouse lock creates beside it (``<store>.wait``),
+    so that a long-running reader (the portal) lets go of the file between requests."""
+    return Path(f"{path}.wait")
+
+
+def _stderr_notice(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def connect_waiting(
+    path: str,
+    *,
+    read_only: bool,
+    config: dict[str, Any],
+    wait: float,
+    on_wait: Callable[[str], None] | None = None,
+    poll: float = 0.2,
+) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file, waiting while another process holds its lock.
+
+    The sharing rule (docs/architecture.md, "Sharing the warehouse"): one writer at a time.
+    DuckDB locks the file per process: a writer excludes every other process, readers exclude a
+    writer. Instead of failing, this waits up to ``wait`` seconds (``VRKIT_LOCK_WAIT``),
+    polling every ``poll`` seconds, and says so once through ``on_wait`` (default: a line on
+    standard error naming the holder's pid when DuckDB gives it). While waiting it keeps a
+    ``<store>.wait`` marker beside the file; the portal checks for the marker before each read
+    and closes its read connection so the waiting process gets its turn. After ``wait`` seconds
+    it raises :class:`StorageError` with what holds the lock.
+    """
+    import os
+    import time
+
+    deadline = time.monotonic() + max(wait, 0.0)
+    marker: Path | None = None
+    told = False
+    try:
+        while True:
+            try:
+                return duckdb.connect(path, read_only=read_only, config=config)
+            except duckdb.Error as exc:
+                text = str(exc)
+                if not any(m in text.lower() for m in _LOCK_MARKERS):
+                    raise StorageError(
+                        f"cannot open warehouse {path}: {text}", hint=_open_hint(text)
+                    ) from exc
+                holder = re.search(r"PID (\d+)", text)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                if time.monotonic() >= deadline:
+                    raise StorageError(
+                        f"the warehouse {path} is still in use by {who} after waiting {wait:.0f} s",
+                        hint="A load (vrkit ingest, or the portal's job queue) is running; "
+                        "try again when it ends, or raise VRKIT_LOCK_WAIT.",
+                    ) from exc
+                if marker is None and path != ":memory:":
+                    marker = wait_marker(path)
+                    with contextlib.suppress(OSError):
+                        marker.write_text(f"{os.getpid()} {'read' if read_only else 'write'}\n")
+                if not told:
+                    (on_wait or _stderr_notice)(
+                        f"vrkit: the warehouse {path} is in use by {who} (a load or the "
+                        f"portal); waiting for it (up to {wait:.0f} s)…"
+                    )
+                    told = True
+                time.sleep(poll)
+    finally:
+        if marker is not None:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+
+
 class Warehouse:
     """A DuckDB warehouse file (or ``":memory:"``).
 
@@ -245,6 +401,11 @@ class Warehouse:
         Open without write access (several readers may share a file).
     settings : Settings, optional
         Threads and memory limit; default from the environment.
+    wait : float, optional
+        Seconds to wait while another process holds the file's lock (default
+        ``VRKIT_LOCK_WAIT``); see :func:`connect_waiting`. Nobody sees a lock error before.
+    on_wait : callable, optional
+        Told once, with a sentence, that the open is waiting (default: standard error).
     """
 
     def __init__(
@@ -253,27 +414,28 @@ class Warehouse:
         *,
         read_only: bool = False,
         settings: Settings | None = None,
+        wait: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.path = str(path if path is not None else self.settings.store)
         if self.path != ":memory:":
             check_store_path(Path(self.path), read_only=read_only)
-        try:
-            self.con = duckdb.connect(
-                self.path,
-                read_only=read_only,
-                config={
-                    "threads": self.settings.threads,
-                    "memory_limit": self.settings.memory_limit,
-                    "autoinstall_known_extensions": False,
-                    "autoload_known_extensions": False,
-                },
-            )
-        except duckdb.Error as exc:
-            raise StorageError(
-                f"cannot open warehouse {self.path}: {exc}",
-                hint="Is another vrkit process writing to it? Use --store to pick another file.",
-            ) from exc
+        config = {
+            "threads": self.settings.threads,
+            "memory_limit": self.settings.memory_limit,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        self.con = connect_waiting(
+            self.path,
+            read_only=read_only,
+            config=config,
+            wait=self.settings.lock_wait if wait is None else wait,
+            on_wait=on_wait,
+        )
+        # DuckDB draws a progress bar on stdout for long queries; stdout carries CSV and JSON
+        self.con.execute("SET enable_progress_bar = false")
         self._spatial = False
         self.read_only = read_only
         #: rows of record-level files written per transaction by :meth:`ingest_many`
@@ -321,9 +483,12 @@ class Warehouse:
         except duckdb.CatalogException as exc:
             raise StorageError(f"{self.path} is not a vrkit warehouse") from exc
         if row is None or int(row[0]) != SCHEMA_VERSION:
+            have = int(row[0]) if row and str(row[0]).isdigit() else None
+            changes = [v for k, v in SCHEMA_CHANGES.items() if have is not None and have < k]
             raise StorageError(
                 f"{self.path} has schema version {row[0] if row else '?'}; "
-                f"this vrkit expects {SCHEMA_VERSION}",
+                f"this vrkit expects {SCHEMA_VERSION}"
+                + (f" ({'; '.join(changes)})" if changes else ""),
                 hint="Re-create it: delete the file and run `vrkit ingest --all`.",
             )
 
@@ -370,7 +535,7 @@ class Warehouse:
         """
         job = self._prepare(Path(path), force)
         if not job.needs_read(force):
-            return IngestResult(job.path, job.kind, int(job.existing or 0), "unchanged", None)
+            return job.result(int(job.existing or 0), "unchanged", None)
         return self._finish(job, job.adapter_read())
 
     def ingest_many(
@@ -438,6 +603,8 @@ class Warehouse:
                 entries.extend((path, a) for a in detect_adapters(path))
             except VrkitError as exc:
                 entries.append((path, exc))
+            except Exception as exc:  # a bug in detection: this file fails, the others load
+                entries.append((path, _bug(path, exc)))
         for path, adapter in entries:
             est = _estimated_rows(path)
             if (
@@ -471,7 +638,7 @@ class Warehouse:
         todo: list[tuple[int, _Job, SourceFrames]] = []
         first: dict[tuple[str, str], int] = {}  # (kind, sha) -> position of its first file
         stop = len(items)
-        for i, (path, job, res) in enumerate(items):
+        for i, (_path, job, res) in enumerate(items):
             error = job if isinstance(job, VrkitError) else res
             if isinstance(error, VrkitError):
                 out[i] = error
@@ -482,11 +649,11 @@ class Warehouse:
             assert isinstance(job, _Job) and not isinstance(res, VrkitError)
             key = (job.kind, job.sha)
             if key in seen:  # the same bytes earlier in this run: loaded once
-                out[i] = IngestResult(path, job.kind, seen[key], "unchanged", None)
+                out[i] = job.result(seen[key], "unchanged", None)
             elif key in first:
                 continue  # resolved below, once the first copy is written
             elif res is None:
-                out[i] = IngestResult(path, job.kind, int(job.existing or 0), "unchanged", None)
+                out[i] = job.result(int(job.existing or 0), "unchanged", None)
                 seen[key] = int(job.existing or 0)
             else:
                 todo.append((i, job, res))
@@ -498,12 +665,13 @@ class Warehouse:
                 pass  # isolate the failing file: write the group's files one by one
             else:
                 for (i, job, fr), did in zip(todo, ids, strict=True):
-                    out[i] = IngestResult(job.path, job.kind, did, "loaded", fr.report)
+                    out[i] = job.result(did, "loaded", fr.report)
                 todo = []
         for i, job, fr in todo:
             try:
                 out[i] = self._finish(job, fr)
             except VrkitError as exc:
+                exc.file_label = exc.file_label or job.label or None
                 out[i] = exc
                 if stop_on_error:
                     stop = min(stop, i + 1)
@@ -517,7 +685,7 @@ class Warehouse:
                 elif got is None and key in first:
                     earlier = out[first[key]]
                     out[i] = (
-                        IngestResult(job.path, job.kind, earlier.dataset_id, "unchanged", None)
+                        job.result(earlier.dataset_id, "unchanged", None)
                         if isinstance(earlier, IngestResult)
                         else earlier
                     )
@@ -533,7 +701,7 @@ class Warehouse:
 
     def _finish(self, job: _Job, frames: SourceFrames) -> IngestResult:
         dataset_id = self.load(frames, sha256=job.sha, replace_dataset=job.existing)
-        return IngestResult(job.path, job.kind, dataset_id, "loaded", frames.report)
+        return job.result(dataset_id, "loaded", frames.report)
 
     def load(
         self, frames: SourceFrames, *, sha256: str | None = None, replace_dataset: int | None = None
@@ -552,8 +720,8 @@ class Warehouse:
         staged rows are written first and then replaced.
         """
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        what = "this file" if len(items) == 1 else f"these {len(items)} files"
+        with self.transaction(what):
             (next_id,) = con.execute(
                 "SELECT coalesce(max(dataset_id), 0) + 1 FROM dataset"
             ).fetchone() or (1,)
@@ -593,11 +761,52 @@ class Warehouse:
                 self._write_table(table, pending.pop(table, set()), staged.pop(table))
             for kind in sorted(rebuild):
                 self._rebuild_crime_count(kind)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return ids
+
+    @contextlib.contextmanager
+    def transaction(self, what: str = "this load") -> Iterator[None]:
+        """Run the ``with`` block in one transaction: committed whole, or rolled back whole.
+
+        A storage failure (disk full, a file size limit, an invalidated database) at any point,
+        the commit included, becomes a :class:`StorageError` that says nothing of ``what`` was
+        stored; the original DuckDB error is never masked by a failing rollback.
+        """
+        con = self.con
+        try:
+            con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise self._write_error(exc, what) from exc
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):  # DuckDB may have rolled back already
+                con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise self._write_error(exc, what) from exc
+            raise
+
+    def _write_error(self, exc: duckdb.Error, what: str) -> StorageError:
+        text = str(exc)
+        low = text.lower()
+        if any(
+            k in low for k in ("no space left", "file too large", "disk quota", "could not write")
+        ):
+            hint = "Free disk space (or choose another warehouse with --store) and run it again."
+        elif "invalidated" in low:
+            hint = (
+                "An earlier write failed; the warehouse holds everything committed before it. "
+                "Run the command again to load the rest."
+            )
+        elif "read-only" in low or "read only" in low:
+            hint = "The warehouse was opened read-only."
+        else:
+            hint = None
+        return StorageError(
+            f"cannot write to warehouse {self.path}: {text.splitlines()[0] if text else type(exc).__name__}; "
+            f"nothing from {what} was stored",
+            hint=hint,
+        )
 
     def _register_datasets(self, registry: list[tuple[int, LoadReport, str]]) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -605,8 +814,8 @@ class Warehouse:
             {
                 "dataset_id": [d for d, _, _ in registry],
                 "source_kind": [r.source_kind for _, r, _ in registry],
-                "file_name": [r.path.name for _, r, _ in registry],
-                "file_path": [str(r.path.resolve()) for _, r, _ in registry],
+                "file_name": [r.file_name for _, r, _ in registry],
+                "file_path": [r.file_path for _, r, _ in registry],
                 "sha256": [sha for _, _, sha in registry],
                 "rows_read": [r.rows_read for _, r, _ in registry],
                 "rows_loaded": [r.rows_loaded for _, r, _ in registry],

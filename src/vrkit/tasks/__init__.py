@@ -23,6 +23,14 @@ command                                   task
 ``vrkit health quality-istv``             :func:`istv_quality`
 ``vrkit health match-locations``          :func:`match_locations`
 ``vrkit synth istv`` / ``ambulance``      :func:`synth_istv` / :func:`synth_ambulance`
+``vrkit export parquet``                  :func:`export_parquet`
+``vrkit evaluate did|staggered|scm``      :func:`evaluate_did`, :func:`evaluate_staggered`,
+                                          :func:`evaluate_scm`
+``vrkit evaluate prioritise``             :func:`prioritise_programmes`
+``vrkit evidence list``                   :func:`evidence_catalogue`
+``vrkit cost-of-violence``                :func:`cost_of_violence`
+``vrkit vfm``                             :func:`value_for_money`
+``vrkit serve``                           the portal (:mod:`vrkit.web`) over these tasks
 ========================================  =============================================
 """
 
@@ -35,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "BacktestOutcome": "vrkit.tasks.anticipate",
     "ConcentrationResult": "vrkit.tasks.places",
     "DatasetsResult": "vrkit.tasks.data",
+    "ExportResult": "vrkit.tasks.export",
     "ForecastOutcome": "vrkit.tasks.anticipate",
     "HotspotsResult": "vrkit.tasks.places",
     "IngestSummary": "vrkit.tasks.ingestion",
@@ -54,8 +63,13 @@ _EXPORTS: dict[str, str] = {
     "backtest": "vrkit.tasks.anticipate",
     "check_formats": "vrkit.tasks._result",
     "concentration": "vrkit.tasks.places",
+    "cost_of_violence": "vrkit.tasks.costs",
     "datasets": "vrkit.tasks.data",
     "derive_lsoa_ward_links": "vrkit.tasks.ingestion",
+    "evaluate_did": "vrkit.tasks.impact",
+    "evaluate_scm": "vrkit.tasks.impact",
+    "evaluate_staggered": "vrkit.tasks.impact",
+    "export_parquet": "vrkit.tasks.export",
     "forecast": "vrkit.tasks.anticipate",
     "formats": "vrkit.tasks.data",
     "hotspots": "vrkit.tasks.places",
@@ -66,6 +80,8 @@ _EXPORTS: dict[str, str] = {
     "match_locations": "vrkit.tasks.health",
     "measures": "vrkit.tasks.data",
     "needs_assessment": "vrkit.tasks.reports",
+    "prioritise_programmes": "vrkit.tasks.prioritise",
+    "evidence_catalogue": "vrkit.tasks.prioritise",
     "profiles": "vrkit.tasks.ranking",
     "quality": "vrkit.tasks.data",
     "rank": "vrkit.tasks.ranking",
@@ -73,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "synth_ambulance": "vrkit.tasks.synth",
     "synth_istv": "vrkit.tasks.synth",
     "trend": "vrkit.tasks.trends",
+    "value_for_money": "vrkit.tasks.vfm",
     "version": "vrkit.tasks.data",
     "violent_crime_report": "vrkit.tasks.reports",
 }
@@ -88,6 +105,7 @@ if TYPE_CHECKING:
         backtest,
         forecast,
     )
+    from vrkit.tasks.costs import cost_of_violence
     from vrkit.tasks.data import (
         DatasetsResult,
         QualityReview,
@@ -97,6 +115,7 @@ if TYPE_CHECKING:
         quality,
         version,
     )
+    from vrkit.tasks.export import ExportResult, export_parquet
     from vrkit.tasks.health import (
         IstvQuality,
         LocationMatches,
@@ -104,8 +123,10 @@ if TYPE_CHECKING:
         istv_quality,
         match_locations,
     )
+    from vrkit.tasks.impact import evaluate_did, evaluate_scm, evaluate_staggered
     from vrkit.tasks.ingestion import IngestSummary, derive_lsoa_ward_links, ingest, select_files
     from vrkit.tasks.places import ConcentrationResult, HotspotsResult, concentration, hotspots
+    from vrkit.tasks.prioritise import evidence_catalogue, prioritise_programmes
     from vrkit.tasks.ranking import RankResult, add_indicator, indicators, profiles, rank
     from vrkit.tasks.reports import (
         NeedsAssessmentResult,
@@ -115,12 +136,14 @@ if TYPE_CHECKING:
     )
     from vrkit.tasks.synth import SynthManifest, synth_ambulance, synth_istv
     from vrkit.tasks.trends import TrendResult, area_monthly, trend
+    from vrkit.tasks.vfm import value_for_money
 
 __all__ = [
     "AlertsResult",
     "BacktestOutcome",
     "ConcentrationResult",
     "DatasetsResult",
+    "ExportResult",
     "ForecastOutcome",
     "HotspotsResult",
     "IngestSummary",
@@ -140,8 +163,14 @@ __all__ = [
     "backtest",
     "check_formats",
     "concentration",
+    "cost_of_violence",
     "datasets",
     "derive_lsoa_ward_links",
+    "evaluate_did",
+    "evaluate_scm",
+    "evaluate_staggered",
+    "evidence_catalogue",
+    "export_parquet",
     "forecast",
     "formats",
     "hotspots",
@@ -152,6 +181,7 @@ __all__ = [
     "match_locations",
     "measures",
     "needs_assessment",
+    "prioritise_programmes",
     "profiles",
     "quality",
     "rank",
@@ -159,6 +189,7 @@ __all__ = [
     "synth_ambulance",
     "synth_istv",
     "trend",
+    "value_for_money",
     "version",
     "violent_crime_report",
 ]

@@ -13,6 +13,7 @@ import pandas as pd
 from vrkit._json import jsonable
 from vrkit.errors import InputError
 from vrkit.outputs import output_file
+from vrkit.reports.tabular import csv_text, write_xlsx
 
 
 def check_formats(
@@ -47,6 +48,8 @@ class TaskResult:
     """
 
     FORMATS: ClassVar[tuple[str, ...]] = ("json", "csv", "xlsx")
+    #: sheet name of the ``xlsx`` file
+    SHEET: ClassVar[str] = "Sheet1"
 
     def to_frame(self) -> pd.DataFrame:
         """The result as one table."""
@@ -62,7 +65,7 @@ class TaskResult:
         if fmt == "json":
             return json.dumps(self.to_dict(), indent=2) + "\n"
         if fmt == "csv":
-            return self.to_frame().to_csv(index=False)
+            return csv_text(self.to_frame())
         raise NotImplementedError(fmt)  # pragma: no cover - subclasses render their formats
 
     def write(self, path: str | Path, fmt: str | None = None, *, force: bool = False) -> Path:
@@ -75,7 +78,7 @@ class TaskResult:
         fmt = check_formats([fmt or p.suffix.lstrip(".") or "?"], self.FORMATS)[0]
         output_file(p, force=force)
         if fmt == "xlsx":
-            self.to_frame().to_excel(p, index=False)
+            write_xlsx(p, {self.SHEET: self.to_frame()}, empty_note=None)
         else:
             p.write_text(self.render(fmt), encoding="utf-8")
         return p
@@ -96,3 +99,21 @@ class Listing(TaskResult):
     def to_dict(self) -> list[Any]:
         """Rows as records (dates ISO, missing as null)."""
         return jsonable(self.frame.to_dict("records"), whole_floats_as_int=False)
+
+
+@dataclass
+class ResultView(TaskResult):
+    """The writers of a task result for an analysis result with ``to_frame()``/``to_dict()``
+    (impact estimates, cost of violence, value for money, prioritisation)."""
+
+    result: Any
+
+    FORMATS = ("json", "csv", "xlsx")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result's table."""
+        return self.result.to_frame()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result's JSON document."""
+        return jsonable(self.result.to_dict(), whole_floats_as_int=False)

@@ -14,6 +14,7 @@ from vrkit.analysis.backtest import DEFINITIONS, place_backtest, rolling_origin
 from vrkit.analysis.early_warning import AlertResult, detect_exceedances, parse_month
 from vrkit.analysis.forecast import ForecastResult, forecast_counts
 from vrkit.catalog.areas import resolve_area
+from vrkit.catalog.breaks import series_breaks
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
 from vrkit.outputs import output_file
@@ -24,7 +25,7 @@ from vrkit.store.warehouse import Warehouse
 from vrkit.tasks._result import TaskResult
 
 SPARK = "▁▂▃▄▅▆▇█"
-METHODS = ("farrington", "cusum", "ewma")
+METHODS = ("farrington", "surveillance", "cusum", "ewma")
 CHART_SUFFIXES = (".svg", ".png", ".html")
 
 
@@ -55,6 +56,8 @@ class AlertsResult(TaskResult):
     table : every area tested with ``area_name`` and a 12-month ``sparkline``, alerts first.
     explanation : why areas could not be tested, in plain English (None if all were).
     """
+
+    SHEET = "alerts"
 
     measure: str
     geography: str
@@ -119,6 +122,9 @@ def alerts(
     level: float = 0.99,
     method: str = "farrington",
     fdr: float = 0.05,
+    threshold_method: str | None = None,
+    trend_time: str = "months",
+    min_recent: tuple[int, int] | None = (5, 4),
 ) -> AlertsResult:
     """Exceedance test of every area of a geography for one month, with FDR across areas.
 
@@ -131,16 +137,34 @@ def alerts(
     geography : {"borough", "ward"}
     level : float
         Threshold quantile (0.99: 1 % false alerts per area).
-    method : {"farrington", "cusum", "ewma"}
-        Improved Farrington (Noufaily et al. 2013), CUSUM or EWMA.
+    method : {"farrington", "surveillance", "cusum", "ewma"}
+        Improved Farrington (Noufaily et al. 2013); ``surveillance``, R's
+        ``surveillance::farringtonFlexible`` exactly (docs/early-warning.md); CUSUM or EWMA.
     fdr : float
         False-discovery rate across areas (Benjamini–Hochberg).
+    threshold_method : {"predictive", "nb_plugin", "muan", "delta"} or None
+        How the threshold is computed (None: the method's default; see
+        :func:`vrkit.analysis.early_warning.detect_exceedances`).
+    trend_time : {"months", "days"}
+        ``surveillance`` only: the trend's time covariate.
+    min_recent : (int, int) or None
+        No alert unless the last ``min_recent[1]`` months total at least ``min_recent[0]``
+        (None: no such rule).
     """
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}", hint=f"Use {', '.join(METHODS)}.")
     get_measure(measure)
     counts, names = monthly_by_geography(wh, measure, geography)
-    res = detect_exceedances(counts, month, method=method, level=level, fdr=fdr)  # type: ignore[arg-type]
+    res = detect_exceedances(
+        counts,
+        month,
+        method=method,  # type: ignore[arg-type]
+        level=level,
+        fdr=fdr,
+        threshold_method=threshold_method,  # type: ignore[arg-type]
+        trend_time=trend_time,  # type: ignore[arg-type]
+        min_recent=min_recent,
+    )
     table = res.table.merge(names, on="area_code", how="left")
     wide = counts.assign(month=pd.to_datetime(counts["month"])).pivot_table(
         index="area_code", columns="month", values="count", aggfunc="sum"
@@ -151,6 +175,11 @@ def alerts(
         for c in table["area_code"]
     ]
     why = history_explanation(counts, res.skipped, res.month, MONTHLY_SOURCES[geography])
+    if res.table.empty:
+        raise InputError(
+            f"no {geography} could be tested for {res.month:%B %Y}" + (f": {why}" if why else ""),
+            hint="Choose a later month, or another --geography.",
+        )
     return AlertsResult(measure, geography, level, fdr, res, table, why)
 
 
@@ -191,8 +220,15 @@ class ForecastOutcome(TaskResult):
     def fit_sentence(self) -> str:
         """The model fitted, in one sentence."""
         f = self.result.fits.iloc[0]
+        p = self.result.params
         return (
-            f"NB2 regression on {f['n_fit']} months (COVID-19 restriction months left out); "
+            f"NB2 regression on {f['n_fit']} months (COVID-19 restriction months left out"
+            + (
+                f"; fitted from {p.fit_from} only: series break {p.series_break}"
+                if p.fit_from
+                else ""
+            )
+            + "); "
             f"trend {f['trend_per_year']:+.1f} %/year; α = {f['alpha']:.4f}; "
             f"{self.result.params.n_sims} simulations, seed {self.result.params.seed}."
         )
@@ -234,7 +270,8 @@ def forecast(
     """Forecast one area 1–12 months ahead with 80 %/95 % intervals.
 
     NB2 regression with month-of-year effects and trend on the last five years (COVID-19
-    restriction months left out); intervals simulated with parameter uncertainty
+    restriction months left out; only the months after the measure's latest series break);
+    intervals simulated with parameter uncertainty
     (:func:`vrkit.analysis.forecast.forecast_counts`).
 
     Parameters
@@ -270,7 +307,13 @@ def forecast(
         counts = counts[counts["area_code"] == code]
         hit = names[names["area_code"] == code]
         label = str(hit["area_name"].iloc[0]) if not hit.empty else code
-    res = forecast_counts(counts, horizon=horizon, origin=origin, seed=seed)
+    res = forecast_counts(
+        counts,
+        horizon=horizon,
+        origin=origin,
+        seed=seed,
+        breaks=series_breaks(measure, MONTHLY_SOURCES[geography]),
+    )
     if not res.skipped.empty:
         raise InputError(f"{label}: {res.skipped['reason'].iloc[0]}")
     tab = res.table.assign(area_name=label, month=res.table["month"].dt.strftime("%Y-%m"))

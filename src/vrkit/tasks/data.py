@@ -10,6 +10,8 @@ import pandas as pd
 
 from vrkit._version import __version__
 from vrkit._versions import versions
+from vrkit.catalog.breaks import series_breaks
+from vrkit.catalog.measures import geographies_of
 from vrkit.catalog.measures import measures as all_measures
 from vrkit.errors import InputError
 from vrkit.sources.registry import known_formats
@@ -38,11 +40,21 @@ def formats() -> Listing:
 
 
 def measures() -> Listing:
-    """The headline measures: ``id, label, taxonomies, notes``."""
-    rows = [(m.id, m.label, ", ".join(m.rules), m.notes) for m in all_measures().values()]
-    return Listing(
-        "Headline measures", pd.DataFrame(rows, columns=["id", "label", "taxonomies", "notes"])
-    )
+    """The headline measures: ``id, label, taxonomies, notes, geographies, series_breaks``
+    (the geographies each is published for, and its catalogued series breaks)."""
+    rows = [
+        (
+            m.id,
+            m.label,
+            ", ".join(m.rules),
+            m.notes,
+            ", ".join(geographies_of(m.id)),
+            "; ".join(f"{b.start:%Y-%m} {b.label}" for b in series_breaks(m.id)),
+        )
+        for m in all_measures().values()
+    ]
+    cols = ["id", "label", "taxonomies", "notes", "geographies", "series_breaks"]
+    return Listing("Headline measures", pd.DataFrame(rows, columns=cols))
 
 
 @dataclass

@@ -1,45 +1,78 @@
-"""A&E (ISTV) and ambulance data: bulk ingest, completeness review, location matching."""
+"""A&E (ISTV) and ambulance data: bulk ingest, completeness review, location matching.
+
+Locations are matched at ingest, on the free text in memory, and only the match is stored
+(:mod:`vrkit.sources.istv`); :func:`match_locations` summarises the stored matches.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from vrkit.analysis.health import (
-    Gazetteer,
-    completeness_records,
-    istv_completeness,
-    match_summary,
-)
-from vrkit.analysis.health import (
-    match_locations as match_texts,
-)
+from vrkit.analysis.health import completeness_records, istv_completeness, match_summary
+from vrkit.catalog.gazetteer import Gazetteer
 from vrkit.errors import InputError
-from vrkit.sources.gazetteer import read_gazetteer
+from vrkit.sources.istv import read_istv
 from vrkit.sources.registry import expand_paths
 from vrkit.store import health as istv_store
 from vrkit.store.warehouse import Warehouse
 from vrkit.tasks._result import TaskResult
-from vrkit.tasks.ingestion import IngestSummary, collect, derive_lsoa_ward_links
+from vrkit.tasks.ingestion import IngestSummary, collect, derive_all_lsoa_ward_links
 
 
-def ingest_istv(wh: Warehouse, paths: Sequence[str | Path]) -> IngestSummary:
+@dataclass(frozen=True)
+class IstvCheck:
+    """The header facts of an ISTV file, read (and the whole file validated) before loading."""
+
+    site_code: str
+    month: date
+    department: str | None
+
+
+def istv_header(path: str | Path) -> IstvCheck:
+    """Validate an ISTV file with the adapter (the whole-file rules) without loading it.
+
+    Raises
+    ------
+    SourceError, DataValidationError
+        The file is not an ISTV submission or breaks a rule.
+    """
+    frames = read_istv(path)
+    sub = frames.tables["istv_submission"]
+    row = sub.to_pylist()[0] if hasattr(sub, "to_pylist") else sub.iloc[0].to_dict()
+    month = row["month"]
+    if isinstance(month, pd.Timestamp):
+        month = month.date()
+    return IstvCheck(str(row["site_code"]), month, row.get("department_name"))
+
+
+def ingest_istv(
+    wh: Warehouse,
+    paths: Sequence[str | Path],
+    *,
+    gazetteer: Gazetteer | str | Path | None = None,
+    force: bool = False,
+) -> IngestSummary:
     """Load many ISTV submissions in one transaction (``vrkit health ingest-istv``).
 
     Same rules as :func:`vrkit.tasks.ingestion.ingest` (each file validated whole; a refused file
     loads nothing; re-submissions replace earlier files of the same department and month), but
     the good files are written together, which is much faster for thousands of small files.
-    Other files among ``paths`` are loaded one by one.
+    Other files among ``paths`` are loaded one by one. ``gazetteer`` (default the
+    ``VRKIT_GAZETTEER`` setting) is what location texts are matched against, in memory;
+    ``force`` re-reads submissions already loaded (e.g. to match them against a new gazetteer).
     """
     files = expand_paths([Path(p) for p in paths])
-    results = istv_store.ingest_istv(wh, files)
+    gaz = Gazetteer.from_csv(gazetteer) if isinstance(gazetteer, str | Path) else gazetteer
+    results = istv_store.ingest_istv(wh, files, gazetteer=gaz, force=force)
     summary = collect(str(wh.path), files, results)
-    summary.derived_links = derive_lsoa_ward_links(wh)
+    summary.derived_links = derive_all_lsoa_ward_links(wh)
     return summary
 
 
@@ -84,18 +117,15 @@ def istv_quality(wh: Warehouse, **kwargs: Any) -> IstvQuality:
 
 @dataclass
 class LocationMatches(TaskResult):
-    """ISTV free-text locations matched to a gazetteer (``vrkit health match-locations``).
+    """ISTV locations matched to a gazetteer at ingest (``vrkit health match-locations``).
 
     Attributes
     ----------
     summary : per department: ``department, records, matched, unmatched, pct_matched``.
-    matches : per record: ``matched, place, easting, northing, confidence`` (and ``area_code``
-        when the gazetteer has it), aligned with the records.
     threshold : minimum confidence of a match.
     """
 
     summary: pd.DataFrame
-    matches: pd.DataFrame
     threshold: float
 
     FORMATS = ("json", "csv", "xlsx")
@@ -111,23 +141,59 @@ class LocationMatches(TaskResult):
         return super().render(fmt)
 
 
-def match_locations(
-    wh: Warehouse, gazetteer: str | Path | pd.DataFrame, *, threshold: float = 0.85
-) -> LocationMatches:
-    """Match the ISTV location texts in the warehouse to a gazetteer.
+def location_match_summary(
+    wh: Warehouse,
+    *,
+    threshold: float = 0.85,
+    gazetteer: Gazetteer | str | Path | None = None,
+) -> pd.DataFrame:
+    """Matched and unmatched ISTV records per department (site code).
 
     Parameters
     ----------
-    gazetteer : path or DataFrame
-        CSV (or frame) with ``name, easting, northing`` (British National Grid metres).
-    threshold : float
+    wh : Warehouse
+    threshold : float, default 0.85
         Minimum confidence (0–1) of a match.
+    gazetteer : Gazetteer or path, optional
+        The gazetteer the caller expects the records to have been matched against. The text is
+        not stored, so records cannot be matched again here: if any current submission was
+        ingested without it (with another gazetteer, or none), an :class:`InputError` says
+        which and how to match them (ingest again with ``VRKIT_GAZETTEER`` and ``--force``).
+
+    Returns
+    -------
+    DataFrame
+        ``department, records, matched, unmatched, pct_matched`` (records of submissions
+        ingested without a gazetteer count as unmatched; see ``gazetteer``).
     """
-    if not 0 < threshold <= 1:
-        raise InputError(f"threshold must be in (0, 1], got {threshold}")
-    frame = gazetteer if isinstance(gazetteer, pd.DataFrame) else read_gazetteer(gazetteer)
-    where = "gazetteer" if isinstance(gazetteer, pd.DataFrame) else str(gazetteer)
-    gaz = Gazetteer.from_frame(frame, where=where)
-    recs = istv_store.istv_records(wh)
-    matches = match_texts(recs["location_description"], gaz, threshold=threshold)
-    return LocationMatches(match_summary(recs["site_code"], matches), matches, threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise InputError(f"threshold must be between 0 and 1, got {threshold}")
+    matches = istv_store.istv_place_matches(wh)
+    if gazetteer is not None:
+        gaz = gazetteer if isinstance(gazetteer, Gazetteer) else Gazetteer.from_csv(gazetteer)
+        other = matches[matches["gazetteer_sha256"].fillna("") != gaz.sha256]
+        if len(other):
+            months = other[["site_code", "month"]].drop_duplicates()
+            none = int(other["gazetteer_sha256"].isna().sum())
+            raise InputError(
+                f"{len(months):,} department-month(s) ({len(other):,} records) were not matched "
+                f"against this gazetteer at ingest ({none:,} records with no gazetteer at all); "
+                "A&E free text is never stored, so they cannot be matched now",
+                hint="Ingest those files again with VRKIT_GAZETTEER set to this gazetteer and "
+                "--force.",
+            )
+    conf = matches["place_confidence"].astype("Float64").fillna(0.0)
+    matched = (conf >= threshold).to_numpy(dtype=bool)
+    return match_summary(matches["site_code"], pd.DataFrame({"matched": matched}))
+
+
+def match_locations(
+    wh: Warehouse,
+    gazetteer: Gazetteer | str | Path | None = None,
+    *,
+    threshold: float = 0.85,
+) -> LocationMatches:
+    """Matched and unmatched ISTV locations per department (:func:`location_match_summary`)."""
+    return LocationMatches(
+        location_match_summary(wh, threshold=threshold, gazetteer=gazetteer), threshold
+    )

@@ -22,7 +22,7 @@ from vrkit.sources.base import LoadReport, SourceFrames
 from vrkit.sources.registry import detect_adapter, expand_paths
 from vrkit.store import derived
 from vrkit.store.derived import DERIVED_KIND
-from vrkit.store.warehouse import IngestResult, Warehouse
+from vrkit.store.warehouse import IngestResult, Warehouse, result_label
 from vrkit.tasks._result import TaskResult
 
 #: called after each file with its path and outcome (an IngestResult or the error)
@@ -42,6 +42,11 @@ class FileOutcome:
         """True when the file was refused (nothing of it loaded)."""
         return isinstance(self.result, VrkitError)
 
+    @property
+    def label(self) -> str:
+        """How to name the file in outputs (an A&E file by its label, never its own name)."""
+        return result_label(self.path, self.result)
+
 
 @dataclass
 class IngestSummary(TaskResult):
@@ -53,14 +58,15 @@ class IngestSummary(TaskResult):
     files : one :class:`FileOutcome` per file, in load order.
     skipped : files of ``--all`` in formats vrkit does not know, with the reason.
     seconds : wall time of the whole ingest.
-    derived_links : LSOA→ward best-fit links in the warehouse after the post-ingest step.
+    derived_links : ward type → LSOA→ward best-fit links in the warehouse after the post-ingest
+        step (0 where a boundary layer is not loaded).
     """
 
     store: str
     files: list[FileOutcome] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     seconds: float = 0.0
-    derived_links: int = 0
+    derived_links: dict[str, int] = field(default_factory=dict)
 
     FORMATS = ("json", "csv")
 
@@ -83,12 +89,12 @@ class IngestSummary(TaskResult):
         for f in self.files:
             res = f.result
             if isinstance(res, VrkitError):
-                rows.append((f.path.name, "", "error", None, None, None, f.seconds, res.message))
+                rows.append((f.label, "", "error", None, None, None, f.seconds, res.message))
                 continue
             rep = res.report
             rows.append(
                 (
-                    f.path.name,
+                    f.label,
                     res.source_kind,
                     res.status,
                     rep.rows_read if rep else None,
@@ -188,8 +194,8 @@ def ingest(
 
     The format of each file is detected from its header. A file that fails is reported in the
     summary and the other files still load. After the files, links that need several sources
-    (LSOA 2011 → ward best fit, :func:`derive_lsoa_ward_links`) are derived when both boundary
-    layers are loaded.
+    (LSOA 2011 → ward best fit for every ward vintage, :func:`derive_all_lsoa_ward_links`) are
+    derived when both boundary layers are loaded.
 
     Parameters
     ----------
@@ -223,7 +229,7 @@ def ingest(
             on_file(p, res)
 
     wh.ingest_many(targets, force=force, on_file=done)
-    summary.derived_links = derive_lsoa_ward_links(wh)
+    summary.derived_links = derive_all_lsoa_ward_links(wh)
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -339,3 +345,13 @@ def derive_lsoa_ward_links(
         replace_dataset=replace,
     )
     return len(links)
+
+
+def derive_all_lsoa_ward_links(wh: Warehouse) -> dict[str, int]:
+    """:func:`derive_lsoa_ward_links` for every ward vintage whose boundaries are loaded.
+
+    Every ward vintage gets its own LSOA 2011 best fit, so crime counts can be built for any
+    vintage from LSOA counts (the need index's "complete geography"). Returns ward type →
+    number of links (0 where a layer is not loaded).
+    """
+    return {t: derive_lsoa_ward_links(wh, t) for t in WARD_TYPES}

@@ -15,6 +15,7 @@ from vrkit.analysis import hotspots as hs
 from vrkit.catalog.areas import Area, resolve_area
 from vrkit.errors import InputError
 from vrkit.outputs import output_file
+from vrkit.reports.tabular import write_csv
 from vrkit.store import queries
 from vrkit.store.places import load_places
 from vrkit.store.warehouse import Warehouse
@@ -82,7 +83,7 @@ class HotspotsResult(TaskResult):
         elif fmt == "geojson":
             self.layer.to_crs("EPSG:4326").to_file(p, driver="GeoJSON")
         else:
-            self.to_frame().to_csv(p, index=False)
+            write_csv(self.to_frame(), p)
         return p
 
 
@@ -114,7 +115,7 @@ def hotspots(
     area: str = "London",
     cell_size: float | None = None,
     grid_type: str = "square",
-    perms: int = 999,
+    perms: int = hs.DEFAULT_PERMUTATIONS,
     seed: int = 1,
     adjust: str = "fdr",
     alpha: float = 0.05,
@@ -138,7 +139,8 @@ def hotspots(
         Grid cell size in metres (default: sfhotspot's rule, recorded in the summary).
     grid_type : {"square", "hex"}
     perms : int
-        Conditional permutations (0: analytic inference only).
+        Conditional permutations; 0 (default, :data:`vrkit.analysis.hotspots.DEFAULT_INFERENCE`):
+        analytic z-scores with the multiple-comparison adjustment.
     seed : int
         Random seed of the permutations.
     adjust : {"fdr", "holm", "none"}

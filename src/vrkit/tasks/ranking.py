@@ -25,7 +25,7 @@ from vrkit.store.warehouse import IngestResult, Warehouse
 from vrkit.tasks._result import Listing, TaskResult, check_formats
 
 GEOGRAPHIES = ("lsoa", "ward", "borough")
-MISSING = ("reweight", "exclude", "impute_parent", "error")
+MISSING = ("auto", "reweight", "exclude", "impute_parent", "error")
 
 
 @dataclass
@@ -91,7 +91,10 @@ def rank(
     top: int = 20,
     normalisation: str | None = None,
     aggregation: str | None = None,
-    missing: str = "reweight",
+    missing: str = "auto",
+    smoothing: str = "spatial",
+    denominator: str = "residents",
+    crime_year: int | None = None,
     draws: int = 1000,
     spread: float = 0.25,
     bootstrap: bool = True,
@@ -111,8 +114,15 @@ def rank(
         N of "top N" (the table and P(top N)).
     normalisation, aggregation : str, optional
         Default the profile's.
-    missing : {"reweight", "exclude", "impute_parent", "error"}
-        Explicit missing-data policy (never read as zero).
+    missing : {"auto", "reweight", "exclude", "impute_parent", "error"}
+        Explicit missing-data policy (never read as zero); ``auto`` imputes heavily weighted
+        indicators from the borough, flagged.
+    smoothing : {"spatial", "global", "none"}
+        Crime rates: spatial or global empirical Bayes, or crude.
+    denominator : {"residents", "workday"}
+        Crime rates per 1,000 residents or per 1,000 workday population.
+    crime_year : int, optional
+        Year of the crime counts (default the latest complete).
     draws : int
         Monte Carlo draws of the rank intervals.
     spread : float
@@ -154,6 +164,9 @@ def rank(
         seed=seed,
         public=public,
         sdc_rule=sdc_rule,
+        smoothing=smoothing,
+        crime_year=crime_year,
+        denominator=denominator,
     )
     return RankResult(report)
 

@@ -149,7 +149,7 @@ def needs_assessment(
     years: list[int] | str = "2015-2021",
     measure: str = "violence_against_the_person",
     geography: str = "lsoa",
-    permutations: int = 9999,
+    permutations: int = 0,
     seed: int = 1,
     adjust: str = "fdr",
     public: bool = False,
@@ -166,8 +166,8 @@ def needs_assessment(
     measure : str
     geography : {"lsoa", "ward"}
     permutations : int
-        Gi*/LISA conditional permutations (9,999 lets FDR flag strong clusters among thousands
-        of LSOAs).
+        Gi*/LISA conditional permutations; 0 (default): analytic z-scores with FDR
+        (:data:`vrkit.analysis.hotspots.DEFAULT_INFERENCE`).
     seed : int
     adjust : {"fdr", "holm", "none"}
     public : bool

@@ -33,8 +33,6 @@ all of it, so tests can check what ``vrkit ingest`` should do.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -45,6 +43,7 @@ import pandas as pd
 
 from vrkit.errors import InputError
 from vrkit.outputs import output_file, output_folder
+from vrkit.reports.tabular import write_csv, write_csv_rows, write_xlsx_rows
 
 SYNTHETIC_NOTE = (
     "SYNTHETIC DATA written by `vrkit synth`: not real patients, departments or call-outs. "
@@ -303,17 +302,8 @@ def write_submission(path: Path, rows: list[list[str]]) -> Path:
     """Write submission rows as CSV, or as an XLSX sheet ``ISTV submission`` for ``.xlsx``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("ISTV submission")
-        for r in rows:
-            ws.append(r)
-        wb.save(path)
-        return path
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
+        return write_xlsx_rows(path, "ISTV submission", rows)
+    write_csv_rows(rows, path)
     return path
 
 
@@ -381,7 +371,7 @@ def synth_istv(
     rng = np.random.default_rng(seed)
     gaz = synthetic_gazetteer(seed=seed)
     if g is not None:
-        gaz[["name", "easting", "northing"]].to_csv(g, index=False)
+        write_csv(gaz[["name", "easting", "northing"]], g)
     sites = [f"SYN{d + 1:02d}" for d in range(departments)]
     month_list = _month_list(start, months)
     man = SynthManifest(out=out, seed=seed, departments=sites, months=month_list)
@@ -504,13 +494,12 @@ def synth_ambulance(
     means = rng.gamma(0.8, 1.5, size=len(codes))
     path = Path(out) / f"ambulance_assaults_synthetic_{start:%Y-%m}_{months}m.csv"
     output_folder(out, [path.name], force=force)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["lsoa_code", "month", "callouts", "synthetic"])
+    rows: list[list[object]] = [["lsoa_code", "month", "callouts", "synthetic"]]
     for month in _month_list(start, months):
         season = 1 + 0.12 * math.sin(2 * math.pi * (month.month - 4) / 12)
         counts = rng.poisson(means * season)
-        for code, c in zip(codes, counts, strict=True):
-            w.writerow([code, f"{month:%Y-%m}", int(c), "yes"])
-    path.write_text(buf.getvalue(), encoding="utf-8")
+        rows.extend(
+            [code, f"{month:%Y-%m}", int(c), "yes"] for code, c in zip(codes, counts, strict=True)
+        )
+    write_csv_rows(rows, path)
     return path

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from vrkit.analysis import trends
+from vrkit.analysis.breaks import mark_breaks
 from vrkit.catalog.areas import Area, resolve_area
+from vrkit.catalog.breaks import SeriesBreak, series_breaks
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
 from vrkit.store import queries
@@ -59,14 +61,18 @@ class TrendResult(TaskResult):
     measure : measure id.
     area : the area (:class:`~vrkit.catalog.areas.Area`).
     period : ``calendar`` or ``financial``.
-    table : ``period, months, total, change, pct_change`` (a period with a missing month has
-        no total: missing, not zero).
+    table : ``period, months, total, change, pct_change, comparable, break_label,
+        mixes_bases`` (a period with a missing month has no total: missing, not zero; no change
+        is given across a series break unless ``across_breaks``).
+    breaks : the catalogued series breaks of the measure in the MPS borough data.
     """
 
     measure: str
     area: Area
     period: str
     table: pd.DataFrame
+    breaks: list[SeriesBreak] = field(default_factory=list)
+    across_breaks: bool = False
 
     FORMATS = ("json", "csv", "xlsx")
 
@@ -76,9 +82,19 @@ class TrendResult(TaskResult):
 
 
 def trend(
-    wh: Warehouse, measure_id: str, *, area: str = "London", period: trends.Period = "calendar"
+    wh: Warehouse,
+    measure_id: str,
+    *,
+    area: str = "London",
+    period: trends.Period = "calendar",
+    across_breaks: bool = False,
 ) -> TrendResult:
     """Period totals with change and % change on the previous period (``vrkit trend``).
+
+    Catalogued series breaks (``catalog/breaks.toml``) are marked: ``comparable`` is False and
+    ``break_label`` names the break where one lies between a period and the previous one, whose
+    change and % change are then left blank unless ``across_breaks``; ``mixes_bases`` marks a
+    period holding months on both sides of a break.
 
     Parameters
     ----------
@@ -90,6 +106,8 @@ def trend(
     period : {"calendar", "financial", "rolling12"}
         Calendar years, financial years (April–March) or, for each month, the 12 months
         ending with it.
+    across_breaks : bool
+        Give the change across a series break too (flagged, not blank).
 
     Returns
     -------
@@ -102,4 +120,6 @@ def trend(
     prev = totals["total"].shift(1)
     totals["change"] = totals["total"] - prev
     totals["pct_change"] = np.where(prev > 0, 100.0 * totals["change"] / prev, np.nan)
-    return TrendResult(measure_id, resolve_area(area), period, totals)
+    breaks = series_breaks(measure_id, "mps_borough_monthly")
+    marked = mark_breaks(totals, breaks, period=period, across_breaks=across_breaks)
+    return TrendResult(measure_id, resolve_area(area), period, marked, breaks, across_breaks)

@@ -14,10 +14,9 @@ public ranking is computed with the protected rates (:func:`protect_rates`, the 
 
 from __future__ import annotations
 
-import html
-from collections.abc import Hashable, Sequence
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,16 +27,20 @@ from vrkit.analysis.need_index import (
     NeedIndexResult,
     RankUncertaintyResult,
     SensitivityResult,
+    effective_weights,
+    heavy_indicators,
     need_index,
     normalisation_sensitivity,
     rank_uncertainty,
 )
+from vrkit.analysis.smoothing import SMOOTHINGS, smooth_rates
+from vrkit.catalog.areas import borough_names
 from vrkit.catalog.indicators import DERIVED, builtin_indicators
 from vrkit.catalog.profiles import Profile
-from vrkit.errors import InputError
 from vrkit.disclosure.linked import LinkedResult, check_rule, disclosure_record
 from vrkit.disclosure.rates import protect_rates as protect_rates_of_counts
 from vrkit.disclosure.tables import BLANKED_COL
+from vrkit.errors import InputError
 from vrkit.store import indicator_queries as iq
 from vrkit.store.warehouse import Warehouse
 
@@ -53,7 +56,7 @@ CRIME_SOURCES: dict[str, tuple[str, ...]] = {
     "ward": ("mps_ward_monthly", "mps_ward_annual_derived"),
     "borough": ("mps_borough_monthly", "mps_ward_monthly"),
 }
-FORMATS = ("csv", "xlsx", "html", "gpkg")
+FORMATS = ("csv", "xlsx", "html", "gpkg", "json")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,16 @@ class IndicatorInputs:
     counts: dict[str, pd.Series] = field(default_factory=dict)
     #: population of the target areas used for the crime rates
     population: pd.Series | None = None
+    #: crude (unsmoothed) crime rates, shown beside the smoothed ones used in the index
+    raw_rates: dict[str, pd.Series] = field(default_factory=dict)
+    #: per crime indicator and area: how the count was obtained (as published, from LSOAs...)
+    count_how: dict[str, pd.Series] = field(default_factory=dict)
+    #: smoothing of crime rates: spatial, global or none
+    smoothing: str = "none"
+    #: warnings from building the inputs (smoothing, geography)
+    notes: list[str] = field(default_factory=list)
+    #: crime indicator id → calendar year of its counts
+    crime_years: dict[str, int] = field(default_factory=dict)
 
 
 def _target_type(wh: Warehouse, geography: str) -> str:
@@ -170,62 +183,216 @@ def _target_population(wh: Warehouse, target: pd.Index, geography: str) -> tuple
     )
 
 
-def _crime_counts(
-    wh: Warehouse, measure: str, geography: str, target: pd.Index | None = None
-) -> tuple[pd.DataFrame, str]:
-    """Counts per area for the latest complete calendar year that fits the target areas.
+@dataclass(frozen=True)
+class CrimeCounts:
+    """Offence counts of one measure for every target area, with how each was obtained."""
 
-    Sources are tried in :data:`CRIME_SOURCES` order. Ward codes change with boundary reviews
-    (MPS ward files switch to the May 2022 wards), so the year chosen is the latest complete
-    year whose area codes cover at least 80 % of ``target`` (else the best-covered year):
-    counts are never silently matched to a different boundary vintage.
+    counts: pd.Series  # index area_code (target areas); NaN = no data
+    how: pd.Series  # per area: "as published", "sum of LSOA counts", "apportioned ...", "no data"
+    year: int
+    source: str
+    method: str
+
+
+def _complete_year_counts(wh: Warehouse, measure: str, kind: str) -> dict[int, pd.Series]:
+    """Year → counts per area for the years a source covers completely.
+
+    Monthly sources: an area-year counts only with all 12 months present for that area (ward
+    codes change mid-year when MPS re-codes to new boundaries, so a year can be complete for
+    London and yet hold 8 months for some codes). A year is complete when at least 95 % of the
+    areas present that year have all 12 months. Annual derived sources: cells flagged as
+    excluded are NaN; a year whose cells are all excluded is left out.
     """
     from vrkit.store import queries
 
-    def pick(yearly: pd.DataFrame, years: list[int]) -> int:
-        if target is None or target.empty:
-            return max(years)
-        wanted = set(target)
-        cover = {
-            y: len(wanted & set(yearly.loc[yearly["year"] == y, "area_code"].astype(str)))
-            / len(wanted)
-            for y in years
-        }
-        good = [y for y in years if cover[y] >= 0.8]
-        return max(good) if good else max(years, key=lambda y: (cover[y], y))
+    out: dict[int, pd.Series] = {}
+    if kind.endswith("annual_derived"):
+        c = queries.annual_counts(wh, measure, source_kind=kind)
+        for y, g in c.groupby("year"):
+            if g["count"].notna().any():
+                out[int(y)] = g.set_index("area_code")["count"].astype(float)
+        return out
+    c = queries.measure_counts(wh, measure, source_kind=kind)
+    if c.empty:
+        return out
+    c = c[c["area_type"] != "pseudo"]
+    c = c.assign(year=pd.to_datetime(c["month"]).dt.year)
+    per = c.groupby(["year", "area_code"]).agg(n=("month", "nunique"), count=("count", "sum"))
+    for y, g in per.groupby(level="year"):
+        full = g["n"] == 12
+        if full.mean() >= 0.95:
+            out[int(y)] = g.loc[full.to_numpy(), "count"].droplevel("year").astype(float)
+    return out
 
+
+def _lsoa_year_counts(wh: Warehouse, majors: list[str]) -> dict[int, pd.Series]:
+    """Year → LSOA counts of whole offence groups, for the years without excluded cells."""
+    from vrkit.store import queries
+
+    c = queries.annual_major_counts(wh, majors, source_kind="mps_lsoa_annual_derived")
+    out: dict[int, pd.Series] = {}
+    for y, g in c.groupby("year"):
+        if g["count"].notna().all() and len(g):
+            out[int(y)] = g.set_index("area_code")["count"].astype(float)
+    return out
+
+
+def _link_type_for(wh: Warehouse, codes: set[str], *, min_share: float = 0.0) -> str | None:
+    """The ``lsoa11_ward…`` best-fit link type whose wards cover most of ``codes`` (None if
+    none covers at least ``min_share`` of them)."""
+    from vrkit.analysis.geography import WARD_TYPES
+    from vrkit.store import queries
+
+    best, n_best = None, 0
+    for t in WARD_TYPES:
+        links = queries.best_fit_links(wh, f"lsoa11_{t}")
+        n = len(codes & set(links["parent_code"]))
+        if n > n_best:
+            best, n_best = f"lsoa11_{t}", n
+    if not codes or n_best / len(codes) < max(min_share, 1e-12):
+        return None
+    return best
+
+
+def crime_counts_for(
+    wh: Warehouse,
+    measure: str,
+    geography: str,
+    area_type: str,
+    target: pd.Index,
+    *,
+    year: int | None = None,
+) -> CrimeCounts:
+    """Counts of a measure for every ``target`` area, from the finest data available.
+
+    The source is the first of :data:`CRIME_SOURCES` with complete years; the year is ``year``
+    or the latest complete one. Target areas with the source's own code take the published
+    count. For ward vintages the source does not use (e.g. the 2014 wards of boroughs whose
+    wards changed in 2018), counts come from the LSOA annual counts: summed to the target wards
+    through the LSOA best fit where the measure is whole offence groups and that year's LSOA
+    counts are valid, otherwise each published ward count is shared out over its LSOAs in
+    proportion to the LSOA counts of the measure's offence group (the nearest valid year) and
+    summed to the target wards (:func:`vrkit.analysis.harmonise.reallocate_counts`).
+    """
+    from vrkit.analysis.harmonise import reallocate_counts
+    from vrkit.catalog.measures import get_measure
+    from vrkit.store import queries
+
+    m = get_measure(measure)
+    if geography == "lsoa" and not m.whole_groups("mps"):
+        raise InputError(
+            f"{m.label} is not available for LSOAs: the LSOA files carry whole offence groups "
+            f"(major categories) only, and {m.label.lower()} is part of "
+            f"{', '.join(m.majors('mps'))}",
+            hint="Rank at ward or borough level, or use a whole-group measure such as "
+            "violence_against_the_person.",
+        )
     for kind in CRIME_SOURCES[geography]:
-        if kind.endswith("annual_derived"):
-            c = queries.annual_counts(wh, measure, source_kind=kind)
-            c = c[c["year"] != 2020] if kind == "mps_lsoa_annual_derived" else c
-            c = c[c["count"].notna()]
-            if c.empty:
+        years = _complete_year_counts(wh, measure, kind)
+        if kind == "mps_lsoa_annual_derived":
+            years.pop(2020, None)  # the derived LSOA 2020 column is wrong (PROVENANCE)
+        if not years:
+            continue
+        if year is not None and year not in years:
+            continue
+        if geography == "ward":
+            # a year is usable when its ward codes are the target's or can be linked to
+            # LSOAs (the 2022 ward codes have no boundaries here, so no link)
+            usable = [
+                yy
+                for yy in sorted(years, reverse=True)
+                if years[yy].index.isin(target).mean() >= 0.95
+                or _link_type_for(wh, set(years[yy].index.astype(str)), min_share=0.9)
+            ]
+            if year is None and usable:
+                years = {yy: years[yy] for yy in usable}
+            elif year is not None and year not in usable:
                 continue
-            year = pick(c, sorted(int(y) for y in c["year"].unique()))
-            c = c[c["year"] == year]
-            return (
-                c.rename(columns={"count": "value"})[["area_code", "value"]],
-                f"{kind} calendar year {year}",
+        y = year if year is not None else max(years)
+        src = years[y]
+        source = f"{kind} calendar year {y}"
+        source_df = pd.DataFrame({"area_code": src.index.astype(str), "value": src.to_numpy()})
+        if geography != "ward":
+            res = reallocate_counts(
+                source_df, target, child_target=pd.DataFrame(columns=["child_code", "parent_code"])
             )
-        c = queries.measure_counts(wh, measure, source_kind=kind)
-        if c.empty:
-            continue
-        c = c.assign(year=pd.to_datetime(c["month"]).dt.year)
-        months = c.groupby("year")["month"].nunique()
-        full = [int(y) for y in months[months == 12].index]
-        if not full:
-            continue
-        year = pick(c, full)
-        c = c[c["year"] == year].groupby("area_code", as_index=False)["count"].sum()
-        return c.rename(columns={"count": "value"}), f"{kind} calendar year {year}"
+        else:
+            child_target = queries.best_fit_links(wh, f"lsoa11_{area_type}")
+            lsoa = _lsoa_year_counts(wh, m.majors("mps"))
+            if child_target.empty or not lsoa:
+                res = reallocate_counts(
+                    source_df,
+                    target,
+                    child_target=pd.DataFrame(columns=["child_code", "parent_code"]),
+                )
+            elif m.whole_groups("mps") and y in lsoa:
+                res = reallocate_counts(
+                    source_df, target, child_target=child_target, child_counts=lsoa[y]
+                )
+            else:
+                near = min(lsoa, key=lambda a: (abs(a - y), -a))
+                lt = _link_type_for(wh, set(src.index.astype(str)))
+                pop = queries.population(wh, year=near, level="lsoa")
+                res = reallocate_counts(
+                    source_df,
+                    target,
+                    child_target=child_target,
+                    child_source=queries.best_fit_links(wh, lt) if lt else None,
+                    ancillary=lsoa[near],
+                    fallback=pop.set_index("area_code")["population"] if not pop.empty else None,
+                )
+                source += f"; LSOA shares from {', '.join(m.majors('mps'))} {near}"
+        v = res.values.set_index("area_code")
+        return CrimeCounts(
+            counts=v["value"].reindex(target).astype(float),
+            how=v["how"].reindex(target),
+            year=y,
+            source=source,
+            method=res.method,
+        )
+    if year is not None:
+        raise InputError(
+            f"no complete {year} counts of {m.label.lower()} for {geography} areas",
+            hint="Choose another year (--crime-year) or ingest the files covering it.",
+        )
     raise InputError(
         f"no crime counts for {geography} areas in the warehouse",
         hint=f"Ingest one of: {', '.join(CRIME_SOURCES[geography])}.",
     )
 
 
+def _neighbours(wh: Warehouse, area_type: str, target: pd.Index) -> Any:
+    """Contiguity of the target areas (1 m tolerance), rows in ``target`` order; areas without
+    a boundary have no neighbours."""
+    import geopandas as gpd
+    import shapely
+    from scipy import sparse
+
+    from vrkit.analysis.hotspots import contiguity_weights
+
+    g = iq.area_geometries(wh, area_type)
+    g = g[g["area_code"].isin(target)]
+    if len(g) < 3:
+        return sparse.csr_matrix((len(target), len(target)))
+    places = gpd.GeoDataFrame(
+        {"area_code": g["area_code"].to_numpy()},
+        geometry=shapely.from_wkb(g["geometry"].map(bytes).to_numpy()),
+        crs="EPSG:27700",
+    )
+    w = contiguity_weights(places).tocoo()
+    pos = pd.Series(np.arange(len(target)), index=target)
+    rows = pos.reindex(places["area_code"].to_numpy()).to_numpy()
+    return sparse.csr_matrix((w.data, (rows[w.row], rows[w.col])), shape=(len(target), len(target)))
+
+
 def assemble_indicators(
-    wh: Warehouse, indicator_ids: Sequence[str], geography: str
+    wh: Warehouse,
+    indicator_ids: Sequence[str],
+    geography: str,
+    *,
+    crime_year: int | None = None,
+    smoothing: str = "spatial",
+    denominator: str = "residents",
 ) -> IndicatorInputs:
     """Read indicators from the warehouse at ``geography`` (``lsoa``, ``ward``, ``borough``).
 
@@ -251,22 +418,61 @@ def assemble_indicators(
     meta_rows = []
     pop_cache: tuple[pd.Series, str] | None = None
     counts_used: dict[str, pd.Series] = {}
+    raw_rates: dict[str, pd.Series] = {}
+    count_how: dict[str, pd.Series] = {}
+    crime_years: dict[str, int] = {}
+    smoothing_notes: list[str] = []
+    neighbours = None
+    if smoothing not in SMOOTHINGS:
+        raise InputError(f"unknown smoothing {smoothing!r}; use {', '.join(SMOOTHINGS)}")
+    if denominator not in ("residents", "workday"):
+        raise InputError(f"unknown denominator {denominator!r}; use residents or workday")
     for iid in indicator_ids:
         if iid in DERIVED:
             d = DERIVED[iid]
             meta_rows.append((iid, d.name, d.unit, d.polarity, "vrkit (derived)", d.description))
             if d.recipe == "crime_rate":
                 assert d.measure is not None
-                counts, src = _crime_counts(wh, d.measure, geography, target)
-                c, chow = _to_target(wh, counts, target, kind="count", iid=iid, geography=geography)
+                cc = crime_counts_for(wh, d.measure, geography, area_type, target, year=crime_year)
+                c = cc.counts
                 if pop_cache is None:
                     pop_cache = _target_population(wh, target, geography)
+                    if denominator == "workday":
+                        wd = _workday_population(wh, target, pop_cache[0])
+                        if wd is None:
+                            raise InputError(
+                                "--denominator workday needs the ward profiles' jobs (2013) "
+                                "and residents in employment (2011) for these areas",
+                                hint="Ingest other_london/ward-profiles-excel-version.csv, or "
+                                "use the resident denominator (areas it misleads are flagged).",
+                            )
+                        pop_cache = (
+                            wd,
+                            "workday population ≈ residents − residents in employment (2011) "
+                            "+ jobs (2013), ward profiles; " + pop_cache[1],
+                        )
                 pop, phow = pop_cache
-                rate = 1000.0 * c / pop.where(pop > 0)
-                cols[iid] = rate
+                if neighbours is None and smoothing == "spatial":
+                    neighbours = _neighbours(wh, area_type, target)
+                sm = smooth_rates(
+                    c,
+                    pop,
+                    neighbours=neighbours if smoothing == "spatial" else None,
+                    smoothing=smoothing,  # type: ignore[arg-type]
+                )
+                t = sm.table
+                cols[iid] = t["rate"].reindex(target)
+                raw_rates[iid] = t["rate_raw"].reindex(target)
                 counts_used[iid] = c
-                ses[iid] = 1000.0 * np.sqrt(c) / pop.where(pop > 0)
-                how[iid] = f"offences ({src}; {chow}) per 1,000 residents ({phow})"
+                count_how[iid] = cc.how
+                crime_years[iid] = cc.year
+                se_raw = 1000.0 * np.sqrt(c) / pop.where(pop > 0)
+                shrink = t["shrinkage"].reindex(target) if smoothing != "none" else 1.0
+                ses[iid] = se_raw * np.sqrt(shrink)
+                how[iid] = (
+                    f"offences ({cc.source}; {cc.method}) per 1,000 residents ({phow}); {sm.method}"
+                )
+                smoothing_notes += list(sm.warnings)
             else:
                 assert d.numerator is not None and d.denominator is not None
                 parts = []
@@ -316,6 +522,11 @@ def assemble_indicators(
         meta,
         counts_used,
         pop_cache[0] if pop_cache is not None else None,
+        raw_rates=raw_rates,
+        count_how=count_how,
+        smoothing=smoothing,
+        notes=list(dict.fromkeys(smoothing_notes)),
+        crime_years=crime_years,
     )
 
 
@@ -352,7 +563,7 @@ def build_need_index_report(
     top_n: int = 20,
     normalisation: str | None = None,
     aggregation: str | None = None,
-    missing: str = "reweight",
+    missing: str = "auto",
     n_draws: int = 1000,
     perturbation: str = "uniform",
     spread: float = 0.25,
@@ -360,11 +571,19 @@ def build_need_index_report(
     seed: int = 0,
     public: bool = False,
     sdc_rule: str = "lt10",
+    crime_year: int | None = None,
+    smoothing: str = "spatial",
+    denominator: str = "residents",
 ) -> NeedIndexReport:
     """Rank the areas of ``geography`` for ``profile`` (see module docstring).
 
     ``normalisation`` and ``aggregation`` default to the profile's; ``missing`` defaults to
-    ``"reweight"`` (each area scored on the indicators it has; the count is in the table).
+    ``"auto"``: a missing value of a heavily weighted indicator is imputed from the borough
+    with a flag (an area whose borough has none is not ranked), other gaps reweighted with a
+    flag; every area ranked on partial data is listed (``index.partial``, the ``data_note``
+    column). Crime rates are empirical Bayes smoothed (``smoothing``: ``spatial``, ``global`` or
+    ``none``) with the crude rate alongside; ``crime_year`` picks the year of the crime counts
+    (default: the latest complete year).
     ``public=True`` builds the disclosure-controlled edition (:func:`protect_rates`, rule
     ``sdc_rule``: ``lt10`` or ``nhs``).
     """
@@ -372,7 +591,19 @@ def build_need_index_report(
         check_rule(sdc_rule)
     norm = normalisation or profile.normalisation
     agg = aggregation or profile.aggregation
-    inputs = assemble_indicators(wh, profile.indicator_ids, geography)
+    if public and smoothing == "spatial":
+        # a spatially smoothed rate mixes the neighbours' counts, so it could reveal a
+        # suppressed neighbour; the global estimator uses only the area's own count and
+        # London-wide moments
+        smoothing = "global"
+    inputs = assemble_indicators(
+        wh,
+        profile.indicator_ids,
+        geography,
+        crime_year=crime_year,
+        smoothing=smoothing,
+        denominator=denominator,
+    )
     blanked: pd.DataFrame | None = None
     sdc_result = None
     if public:
@@ -391,12 +622,48 @@ def build_need_index_report(
         "domain_weights": profile.domain_weights,
         "missing": missing,
     }
-    if missing == "impute_parent":
-        parent_inputs = assemble_indicators(wh, profile.indicator_ids, "borough")
+    need_parent = missing == "impute_parent"
+    if missing == "auto":
+        heavy = heavy_indicators(
+            profile.indicators, effective_weights(profile.indicators, profile.domain_weights)
+        )
+        need_parent = bool(heavy) and bool(values[heavy].isna().to_numpy().any())
+    if need_parent and geography != "borough":
+        crime_years = sorted({int(y) for y in _crime_years(inputs)})
+        try:
+            parent_inputs = assemble_indicators(
+                wh,
+                profile.indicator_ids,
+                "borough",
+                crime_year=crime_years[0] if crime_years else None,
+                smoothing="none",
+            )
+        except InputError:  # the boroughs lack that year: their latest complete one
+            try:
+                parent_inputs = assemble_indicators(
+                    wh, profile.indicator_ids, "borough", smoothing="none"
+                )
+            except InputError:
+                parent_inputs = None
         kwargs["parent_of"] = inputs.areas.set_index("area_code")["parent_code"]
-        kwargs["parent_values"] = parent_inputs.values
+        if parent_inputs is None and missing == "auto":
+            # no borough values at all: areas missing a heavily weighted indicator are not
+            # ranked (listed with the reason), never reweighted silently
+            kwargs["parent_values"] = pd.DataFrame(
+                np.nan, index=pd.Index([], name="area_code"), columns=values.columns
+            )
+        elif parent_inputs is None:
+            raise InputError(
+                "missing='impute_parent' needs borough values, and none could be assembled",
+                hint="Ingest the borough files, or choose another missing-data policy.",
+            )
+        else:
+            kwargs["parent_values"] = parent_inputs.values
     index = need_index(values, profile.indicators, **kwargs)
     se = inputs.standard_errors if bootstrap and not inputs.standard_errors.empty else None
+    if se is not None:
+        # a value imputed from the borough has no sampling error of its own: held fixed
+        se = se.where(values.reindex(columns=se.columns).notna(), 0.0)
     unc = rank_uncertainty(
         values,
         profile.indicators,
@@ -413,6 +680,8 @@ def build_need_index_report(
         values, profile.indicators, baseline=norm, top_n=top_n, **sens_kwargs
     )
     names = inputs.areas.set_index("area_code")["area_name"]
+    parents = inputs.areas.set_index("area_code")["parent_code"]
+    bnames = borough_names()
     t = index.scores.join(unc.table.drop(columns="rank"))
     table = pd.DataFrame(
         {
@@ -423,15 +692,28 @@ def build_need_index_report(
             "rank_low": t["rank_low"].to_numpy(),
             "rank_high": t["rank_high"].to_numpy(),
             "p_top_n": t["p_top_n"].to_numpy(),
+            "borough_code": parents.reindex(t.index).to_numpy(),
+            "borough_name": parents.reindex(t.index).map(bnames).to_numpy(),
             "indicators_used": t["indicators_used"].to_numpy(),
+            "indicators_imputed": t["indicators_imputed"].to_numpy(),
+            "data_note": _data_notes(index, t.index, inputs),
         }
     )
+    for iid, raw in inputs.raw_rates.items():
+        table[f"rate_{iid}"] = inputs.values[iid].reindex(t.index).to_numpy()
+        table[f"raw_rate_{iid}"] = raw.reindex(t.index).to_numpy()
+    flags = _denominator_flags(wh, inputs)
+    table["denominator_flag"] = flags.reindex(t.index).fillna("").to_numpy()
     contrib = index.contributions.reindex(t.index)
     disclosure = None
     if public:
         assert blanked is not None
         b = blanked.reindex(index=t.index, columns=contrib.columns, fill_value=False)
         contrib = contrib.mask(b)
+        for iid in inputs.raw_rates:
+            if iid in b.columns:
+                for col in (f"rate_{iid}", f"raw_rate_{iid}"):
+                    table[col] = table[col].mask(b[iid].to_numpy())
         n_blank = int(b.to_numpy().sum())
         disclosure = {
             **disclosure_record(sdc_rule, sdc_result),
@@ -444,7 +726,14 @@ def build_need_index_report(
         assert blanked is not None
         b = blanked.reindex(index=t.index, fill_value=False)
         table[BLANKED_COL] = [
-            ",".join(f"contrib_{c}" for c in b.columns[row]) for row in b.to_numpy(dtype=bool)
+            ",".join(
+                f"{pre}{c}"
+                for c in b.columns[row]
+                for pre in (
+                    ("contrib_", "rate_", "raw_rate_") if c in inputs.raw_rates else ("contrib_",)
+                )
+            )
+            for row in b.to_numpy(dtype=bool)
         ]
     return NeedIndexReport(
         profile=profile,
@@ -470,6 +759,67 @@ def build_need_index_report(
         sdc_result=sdc_result,
         geometry=iq.area_geometries(wh, inputs.area_type),
     )
+
+
+def _crime_years(inputs: IndicatorInputs) -> list[int]:
+    return list(inputs.crime_years.values())
+
+
+def _data_notes(index: NeedIndexResult, codes: pd.Index, inputs: IndicatorInputs) -> list[str]:
+    """Per ranked area: what is not as published (imputed, reweighted, counts from LSOAs)."""
+    part = index.partial.set_index("area_code") if not index.partial.empty else None
+    out = []
+    for code in codes:
+        bits = []
+        if part is not None and code in part.index:
+            imp, miss = part.loc[code, "imputed_from_parent"], part.loc[code, "missing_reweighted"]
+            if imp:
+                bits.append(f"imputed from borough: {imp}")
+            if miss:
+                bits.append(f"missing, weights re-normalised: {miss}")
+        moved = sorted(
+            {
+                str(h.get(code))
+                for h in inputs.count_how.values()
+                if str(h.get(code)) not in ("as published", "None", "nan", "no data")
+            }
+        )
+        if moved:
+            bits.append("crime counts " + "; ".join(moved))
+        out.append("; ".join(bits))
+    return out
+
+
+def _denominator_flags(wh: Warehouse, inputs: IndicatorInputs) -> pd.Series:
+    """Flags of areas whose resident denominator misleads (bottom 5 % of residents; workday
+    population > 2 × residents where the ward profiles' jobs and employment are loaded)."""
+    from vrkit.analysis.smoothing import denominator_flags
+
+    if inputs.population is None or not inputs.raw_rates:
+        return pd.Series("", index=inputs.values.index)
+    target = inputs.values.index
+    workday = _workday_population(wh, target, inputs.population)
+    counts = sum(inputs.counts.values()) if inputs.counts else None
+    f = denominator_flags(
+        inputs.population.reindex(target), workday_population=workday, counts=counts
+    )
+    return f["flag"]
+
+
+def _workday_population(wh: Warehouse, target: pd.Index, population: pd.Series) -> pd.Series | None:
+    """Workday population ≈ residents − residents in employment + jobs in the area (the ONS
+    workday-population definition, from the ward profiles' jobs 2013 and employment 2011);
+    None when those are not loaded for these areas."""
+    parts = []
+    for iid in ("wp_jobs_2013", "wp_in_employment_2011"):
+        v = iq.latest_values(wh, iid)
+        if v.empty:
+            return None
+        s = v.set_index("area_code")["value"].reindex(target)
+        if s.notna().mean() < 0.5:
+            return None
+        parts.append(s)
+    return population.reindex(target) - parts[1] + parts[0]
 
 
 #: what the public edition of a ranking does (printed in the report and the spreadsheet)
@@ -502,14 +852,5 @@ def protect_rates(
     res = protect_rates_of_counts(
         inputs.values, inputs.standard_errors, parents, inputs.counts, inputs.population, rule
     )
-    new = IndicatorInputs(
-        res.values,
-        res.standard_errors,
-        inputs.areas,
-        inputs.area_type,
-        inputs.how,
-        inputs.meta,
-        inputs.counts,
-        inputs.population,
-    )
+    new = dataclasses.replace(inputs, values=res.values, standard_errors=res.standard_errors)
     return new, res.mask, res.result

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -146,7 +145,7 @@ def build_needs_assessment(
     years: list[int] | str = "2015-2021",
     measure: str = "violence_against_the_person",
     geography: str = "lsoa",
-    permutations: int = 9999,
+    permutations: int = hs.DEFAULT_PERMUTATIONS,
     seed: int = 1,
     adjust: str = "fdr",
     alpha: float = 0.05,
@@ -157,10 +156,10 @@ def build_needs_assessment(
     The public edition is :func:`vrkit.reports.public.needs_assessment.make_public` of the
     result (the task :func:`vrkit.tasks.needs_assessment` with ``public=True``).
 
-    The default of 9,999 permutations keeps the permutation p-value floor (2/10,000) low enough
-    for an FDR adjustment over thousands of LSOAs to flag strong clusters; with 999 the floor
-    (0.002) lets FDR flag places only when about 200 of them reach it (see
-    :func:`vrkit.analysis._inference.floor_warning`).
+    Hot spot inference is the one default of every hot spot path
+    (:data:`vrkit.analysis.hotspots.DEFAULT_INFERENCE`): analytic z-scores with FDR control;
+    ``permutations > 0`` uses conditional permutations instead (with a warning when their
+    p-value floor makes FDR flagging impossible).
     """
     yrs = parse_years(years) if isinstance(years, str) else sorted(years)
     a = resolve_area(area)
@@ -346,13 +345,28 @@ def build_needs_assessment(
         ),
         (
             "Gi*",
-            f"binary weights, self-weight 1 (Getis & Ord 1992; Ord & Getis 1995); {permutations} conditional permutations, seed {seed}, two-sided",
+            "binary weights, self-weight 1 (Getis & Ord 1992; Ord & Getis 1995); "
+            + (
+                f"{permutations} conditional permutations, seed {seed}, two-sided"
+                if permutations
+                else "analytic z-scores (moments under randomisation), two-sided"
+            ),
         ),
-        ("Local Moran's I", "row-standardised weights (Anselin 1995); same permutations"),
+        (
+            "Local Moran's I",
+            "row-standardised weights (Anselin 1995); "
+            + ("same permutations" if permutations else "analytic z (Sokal et al. 1998)"),
+        ),
         (
             "Multiple testing",
-            f"{adjust} over the {len(places):,} places; alpha {alpha}; permutation p-value floor {gi.params['p_value_floor']:.4g}",
+            f"{adjust} over the {len(places):,} places; alpha {alpha}"
+            + (
+                f"; permutation p-value floor {gi.params['p_value_floor']:.4g}"
+                if permutations
+                else ""
+            ),
         ),
+        ("Inference default", hs.DEFAULT_INFERENCE),
         ("Hot spot classes", "ArcGIS Gi_Bin: ±3 adjusted p ≤ 0.01, ±2 ≤ 0.05, ±1 ≤ 0.10"),
         (
             "Space-time",

@@ -96,7 +96,9 @@ def history_explanation(
     if len(short):
         months = pd.to_datetime(counts["month"])
         start = months[counts["area_code"].isin(short["area_code"])].min()
-        window = pd.date_range(end=target - pd.offsets.MonthBegin(1), periods=FALLBACK_WINDOW, freq="MS")
+        window = pd.date_range(
+            end=target - pd.offsets.MonthBegin(1), periods=FALLBACK_WINDOW, freq="MS"
+        )
         excluded = set(excluded_months())
         present = [m for m in window if pd.notna(start) and m >= start]
         usable = [m for m in present if m not in excluded]
@@ -242,7 +244,10 @@ def alerts_section(wh: Warehouse, *, area_kind: str, area_code: str, year: int) 
     fb = int((t["method"] == "fallback").sum()) if len(t) else 0
     why = history_explanation(counts, sk, target, src)
     if len(t) == 0:
-        base.message = f"Early warning not computed: no {geography} of the report area could be tested. " + (why or "No series.")
+        base.message = (
+            f"Early warning not computed: no {geography} of the report area could be tested. "
+            + (why or "No series.")
+        )
     elif fb or len(sk):
         base.message = (
             f"History short for some areas: {fb} of {len(t)} tested were compared with the "

@@ -14,13 +14,10 @@ with a message saying what is missing and how to load it; nothing is shown as a 
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,9 +25,18 @@ import pandas as pd
 
 from vrkit._json import flag_public, is_missing, jsonable, records
 from vrkit._version import __version__
+from vrkit.analysis.changes import METHOD as CHANGE_METHOD
+from vrkit.analysis.changes import change_sentence as honest_sentence
+from vrkit.analysis.changes import compare_count_frame, compare_counts
 from vrkit.analysis.homicide import homicide_table
 from vrkit.analysis.trends import add_rank, change, rates_per_1000
-from vrkit.catalog.areas import CITY_OF_LONDON, LONDON, LONDON_CODE, Area, borough_names, resolve_area
+from vrkit.catalog.areas import (
+    CITY_OF_LONDON,
+    LONDON,
+    Area,
+    borough_names,
+    resolve_area,
+)
 from vrkit.catalog.events import events_frame
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
@@ -162,6 +168,14 @@ class ViolentCrimeReport:
                 "rate_lower": r["rate_lower"],
                 "rate_upper": r["rate_upper"],
                 "commentary": r["commentary"],
+                "change_test": {
+                    "method": "exact conditional test of two Poisson counts",
+                    "p_value": r.get("p_value"),
+                    "significant": r.get("significant"),
+                    "change_class": r.get("change_class"),
+                    "pct_change_lower": r.get("pct_lower"),
+                    "pct_change_upper": r.get("pct_upper"),
+                },
             }
             for r in self.headline.to_dict("records")
         ]
@@ -213,51 +227,22 @@ def report_stem(area_name: str, year: int) -> str:
 # -- sentences ----------------------------------------------------------------------------------
 
 
-def _fmt_int(x: float) -> str:
-    return f"{round(float(x)):,}"
-
-
-def _fmt_pct(p: float) -> str:
-    a = abs(p)
-    if a >= 10:
-        return f"{a:.0f} %"
-    if a >= 0.05:
-        return f"{a:.1f} %"
-    return "less than 0.1 %"
-
-
 def change_sentence(label: str, current: float, previous: float, year: int, compare: int) -> str:
-    """One sentence describing the change in a count between two years.
+    """One honest sentence about the change in a count between two years.
+
+    The change is tested (:func:`vrkit.analysis.changes.compare_counts`: exact conditional test
+    of two Poisson counts); a rise or fall is claimed only when the test is significant at 5 %,
+    with the 95 % interval of the % change; otherwise the sentence says "no significant
+    change".
 
     Examples
     --------
-    >>> change_sentence("Violence with injury", 69252, 77500, 2020, 2019)
-    'Violence with injury fell by 11 % (8,248 fewer offences) in 2020 compared with 2019.'
-    >>> change_sentence("Homicide", 5, 4, 2020, 2019)
-    'Homicide rose by 25 % (1 more offence) in 2020 compared with 2019.'
+    >>> change_sentence("Homicide", 8, 7, 2020, 2019)
+    'Homicide: no significant change in 2020 compared with 2019 (8 offences against 7; p = 1.00).'
     """
     if current is None or previous is None or is_missing(current) or is_missing(previous):
         return f"{label}: figures for {year} or {compare} are not available."
-    diff = current - previous
-    n = _fmt_int(abs(diff))
-    noun = "offence" if abs(diff) == 1 else "offences"
-    if diff == 0:
-        total = "offence" if current == 1 else "offences"
-        return (
-            f"{label} was unchanged in {year} compared with {compare} "
-            f"({_fmt_int(current)} {total} in both years)."
-        )
-    verb = "rose" if diff > 0 else "fell"
-    more = "more" if diff > 0 else "fewer"
-    if previous == 0:
-        return (
-            f"{label} {verb} from 0 to {_fmt_int(current)} offences in {year} compared with "
-            f"{compare}."
-        )
-    pct = 100.0 * diff / previous
-    return (
-        f"{label} {verb} by {_fmt_pct(pct)} ({n} {more} {noun}) in {year} compared with {compare}."
-    )
+    return honest_sentence(label, compare_counts(current, previous), year, compare)
 
 
 # -- months ---------------------------------------------------------------------------------------
@@ -396,7 +381,7 @@ def _compare_table(per_year: pd.DataFrame, year: int, compare: int, key: list[st
     out["change"] = out["current"] - out["previous"]
     prev = out["previous"].where(out["previous"] > 0)
     out["pct_change"] = 100.0 * out["change"] / prev
-    return out.reset_index()
+    return compare_count_frame(out.reset_index())
 
 
 def build_violent_crime_report(
@@ -451,7 +436,9 @@ def build_violent_crime_report(
     generated = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     labels = {m: get_measure(m).label for m in HEADLINE_MEASURES}
     counts = _measure_counts(wh, b)
-    mine = {m: (c if b.area.is_london else c[c["area_code"] == b.area.code]) for m, c in counts.items()}
+    mine = {
+        m: (c if b.area.is_london else c[c["area_code"] == b.area.code]) for m, c in counts.items()
+    }
     for c in mine.values():
         b.use(c["dataset_id"], "headline and monthly figures")
     pop = _population(wh, b)
@@ -547,7 +534,8 @@ def _population(wh: Warehouse, b: _Build) -> _Population:
                     f"mid-{period.year} population."
                 )
     mps_boroughs = borough_pop[
-        borough_pop["area_code"].str.startswith("E09") & (borough_pop["area_code"] != CITY_OF_LONDON)
+        borough_pop["area_code"].str.startswith("E09")
+        & (borough_pop["area_code"] != CITY_OF_LONDON)
     ]
     area_pop = (
         float(mps_boroughs["population"].sum())
@@ -584,7 +572,12 @@ def _headline(
                 "commentary": change_sentence(labels[m], cur, prev, b.year, b.compare),
             }
         )
-    return rates_per_1000(pd.DataFrame(rows), count="current")
+    headline = rates_per_1000(compare_count_frame(pd.DataFrame(rows)), count="current")
+    b.notes.append(
+        f"Changes: {CHANGE_METHOD}. A rise or fall is reported only when significant; "
+        "maps colour only significant changes."
+    )
+    return headline
 
 
 def _monthly(b: _Build, mine: dict[str, pd.DataFrame], labels: dict[str, str]) -> pd.DataFrame:
@@ -635,6 +628,10 @@ def _borough_table(
             "previous",
             "change",
             "pct_change",
+            "pct_lower",
+            "pct_upper",
+            "p_value",
+            "change_class",
             "population",
             "rate",
             "rate_lower",
@@ -1000,13 +997,17 @@ def _ward_rates(
         "previous",
         "change",
         "pct_change",
+        "pct_lower",
+        "pct_upper",
+        "p_value",
+        "change_class",
         "population",
         "rate",
         "rate_lower",
         "rate_upper",
         "rank",
     ]
-    return out[cols], note
+    return out[[c for c in cols if c in out.columns]], note
 
 
 def _homicide(wh: Warehouse, area_code: str | None) -> tuple[pd.DataFrame, list[int], str | None]:

@@ -57,7 +57,18 @@ CRIME_PARTS = (V, R, S, P)
 #: derived columns blanked when the current-year count is suppressed
 FROM_CURRENT = ("rate", "rate_lower", "rate_upper", "rank")
 #: derived columns blanked when either year's count is suppressed
-FROM_BOTH = ("change", "pct_change")
+FROM_BOTH = (
+    "change",
+    "pct_change",
+    "ratio",
+    "ratio_lower",
+    "ratio_upper",
+    "pct_lower",
+    "pct_upper",
+    "p_value",
+    "significant",
+    "change_class",
+)
 NOT_LOCATED = "_not_located"
 
 KeyFn = Callable[[Hashable, str], Hashable | None]

@@ -83,6 +83,9 @@ CATALOGUE: dict[str, Column] = {
     "note": _c("Note", "text"),
     "warning": _c("Warning", "text"),
     "reason": _c("Reason", "text"),
+    "data_note": _c("Data note", "text"),
+    "change_class": _c("Change (exact test, 5 %)", "text"),
+    "denominator_flag": _c("Denominator flag", "text"),
     "description": _c("Description", "text"),
     "method": _c("Method", "text"),
     "commentary": _c("Commentary", "text"),
@@ -137,6 +140,7 @@ CATALOGUE: dict[str, Column] = {
     "top_n_overlap": _c("Places in both top 5 %", "count", "places"),
     "areas_with_value": _c("Areas with a value", "count", "areas"),
     "indicators_used": _c("Indicators used", "count", "indicators"),
+    "indicators_imputed": _c("Indicators imputed", "count", "indicators"),
     "count_most": _c("Offences, most deprived", "count", "offences"),
     "count_least": _c("Offences, least deprived", "count", "offences"),
     "pop_most": _c("Population, most deprived", "count", "residents"),
@@ -213,6 +217,12 @@ CATALOGUE: dict[str, Column] = {
     "p_top_n": _c("P(stays in top)", "share"),
     # percent points
     "pct_change": _c("% change", "pct", "%"),
+    "pct_lower": _c("% change, lower 95 %", "pct", "%"),
+    "pct_upper": _c("% change, upper 95 %", "pct", "%"),
+    "significant": _c("Significant (5 %)", "text"),
+    "ratio": _c("Ratio to the compared year", "stat"),
+    "ratio_lower": _c("Rate ratio, lower 95 %", "stat"),
+    "ratio_upper": _c("Rate ratio, upper 95 %", "stat"),
     # p-values
     "p_value": _c("p-value", "p_value"),
     "p_adjusted": _c("p-value (adjusted)", "p_value"),
@@ -296,6 +306,10 @@ def column(col: str, series: pd.Series | None = None) -> Column:
         return CATALOGUE[c]
     if c.startswith("contrib_"):
         return Column(f"Contribution: {humanise(c.removeprefix('contrib_'))}", "stat")
+    if c.startswith("raw_rate_"):
+        return Column(f"Crude rate: {humanise(c.removeprefix('raw_rate_'))}", "rate")
+    if c.startswith("rate_"):
+        return Column(f"Rate used: {humanise(c.removeprefix('rate_'))}", "rate")
     if c.endswith("_share"):
         return Column(humanise(c), "share")
     if c.endswith(("_p", "_pvalue", "_p_value")):
@@ -304,8 +318,9 @@ def column(col: str, series: pd.Series | None = None) -> Column:
 
 
 def is_catalogued(col: str) -> bool:
-    """True when ``col`` has its own catalogue entry (or is a ``contrib_`` column)."""
-    return str(col) in CATALOGUE or str(col).startswith("contrib_")
+    """True when ``col`` has its own catalogue entry (or is a ``contrib_``, ``rate_`` or
+    ``raw_rate_`` column of an indicator)."""
+    return str(col) in CATALOGUE or str(col).startswith(("contrib_", "rate_", "raw_rate_"))
 
 
 def _guess_kind(series: pd.Series | None) -> Kind:

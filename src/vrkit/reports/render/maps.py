@@ -7,6 +7,7 @@ Vega-Lite projects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
@@ -75,8 +76,8 @@ def geojson_features(
         for f in fields:
             v = row[f]
             if numeric:
-                missing = v is None or (isinstance(v, float) and np.isnan(v))
-                props[f] = None if missing else float(v)
+                missing = v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                props[f] = None if missing else (v if isinstance(v, str) else float(v))
             else:
                 props[f] = None if pd.isna(v) else str(v)
         feats.append(
@@ -100,6 +101,7 @@ def choropleth(
     suppressed_field: str | None = None,
     classes: int | None = None,
     outlines: bool = False,
+    categories: Sequence[tuple[str, str]] | None = None,
 ) -> alt.LayerChart:
     """A choropleth of ``properties[field]``; areas without a value are light grey.
 
@@ -113,6 +115,8 @@ def choropleth(
     wash out every other: see :func:`quantile_breaks`. Every area carries an SVG ``<title>``
     tooltip ("Area: value"). With ``outlines``, the parent areas (boroughs) attached by
     :func:`map_svg` as ``outlines`` are drawn over the map and labelled at a point inside each.
+    With ``categories`` (``(value, colour)`` pairs, e.g. counts-aware change classes), the
+    field is categorical and each value has its fixed colour.
     """
     # The features are attached as a named top-level dataset by :func:`map_svg`, so altair
     # never walks (or validates) thousands of coordinates.
@@ -123,7 +127,17 @@ def choropleth(
         fill=NO_DATA, stroke="#ffffff", strokeWidth=0.4, aria=False
     )
     vals = [f["properties"][field] for f in features if f["properties"][field] is not None]
-    if diverging:
+    color: Any = None
+    if categories:
+        # categorical classes (e.g. counts-aware change classes) with fixed colours
+        color = alt.Color(
+            f"{prop}:N",
+            scale=alt.Scale(domain=[c for c, _ in categories], range=[h for _, h in categories]),
+            legend=alt.Legend(title=legend_title, orient="right", direction="vertical"),
+        )
+    if categories:
+        scale = None
+    elif diverging:
         # symmetric about 0; a few extreme small-area changes must not wash out the rest
         a = np.abs(np.asarray(vals, dtype=float))
         m = float(np.quantile(a, 0.95)) if a.size else 1.0
@@ -138,7 +152,9 @@ def choropleth(
         alt.Chart(data)
         .mark_geoshape(stroke="#ffffff", strokeWidth=0.4)
         .encode(
-            color=alt.Color(
+            color=color
+            if categories
+            else alt.Color(
                 f"{prop}:Q",
                 scale=scale,
                 legend=alt.Legend(
@@ -152,12 +168,16 @@ def choropleth(
             description=alt.Description("desc:N"),
             tooltip=[
                 alt.Tooltip("properties.area_name:N", title="Area"),
-                alt.Tooltip(f"{prop}:Q", title=legend_title, format=value_format),
+                alt.Tooltip(f"{prop}:N", title=legend_title)
+                if categories
+                else alt.Tooltip(f"{prop}:Q", title=legend_title, format=value_format),
             ],
         )
         .transform_filter(f"isValid(datum.properties.{field})")
         .transform_calculate(
-            desc=f"datum.properties.area_name + ': ' + format(datum.properties.{field}, "
+            desc=f"datum.properties.area_name + ': ' + datum.properties.{field}"
+            if categories
+            else f"datum.properties.area_name + ': ' + format(datum.properties.{field}, "
             f"'{value_format}')"
         )
     )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from vrkit.catalog.areas import borough_names
 from vrkit.disclosure.linked import rule_description
 from vrkit.errors import InputError
 from vrkit.reports.build.need_index import FORMATS, PUBLIC_METHOD, NeedIndexReport
@@ -35,9 +40,14 @@ def write_need_index(
     out.mkdir(parents=True, exist_ok=True)
     stem = f"need_index_{report.profile.profile_id}_{report.geography}"
     paths = []
+    full = output_table(report)
     if "csv" in formats:
         p = out / f"{stem}.csv"
-        write_csv(report.table, p)
+        write_csv(full, p)
+        paths.append(p)
+    if "json" in formats:
+        p = out / f"{stem}.json"
+        p.write_text(json.dumps(_json(report, full), indent=2, ensure_ascii=False), "utf-8")
         paths.append(p)
     if "xlsx" in formats:
         p = out / f"{stem}.xlsx"
@@ -53,7 +63,7 @@ def write_need_index(
         import geopandas as gpd
         import shapely
 
-        g = geoms.merge(report.table.drop(columns="area_name"), on="area_code", how="left")
+        g = geoms.merge(full.drop(columns="area_name"), on="area_code", how="left")
         gdf = gpd.GeoDataFrame(
             g.drop(columns="geometry"),
             geometry=shapely.from_wkb(g["geometry"].map(bytes).to_numpy()),
@@ -61,6 +71,11 @@ def write_need_index(
         )
         p = out / f"{stem}.gpkg"
         gdf.to_file(p, layer="need_index", driver="GPKG")
+        for layer, frame in (
+            ("not_ranked", not_ranked(report)),
+            ("partial_data", partial_data(report)),
+        ):
+            gpd.GeoDataFrame(frame.astype(str)).to_file(p, layer=layer, driver="GPKG")
         paths.append(p)
     if "html" in formats:
         p = out / f"{stem}.html"
@@ -99,7 +114,8 @@ def _with_borough(report: NeedIndexReport, frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_xlsx(report: NeedIndexReport, path: Path) -> Path:
     """The ranking workbook in the house style: ranking (with borough), sensitivity,
-    indicators, excluded and imputed areas, method, disclosure control (public edition)."""
+    indicators, areas not ranked, areas ranked on partial data, imputed values, method,
+    disclosure control (public edition)."""
     from vrkit.reports.render.workbook import Table, write_workbook
 
     p = report.profile
@@ -122,11 +138,18 @@ def write_xlsx(report: NeedIndexReport, path: Path) -> Path:
             "Profile " + p.profile_id,
         ),
         Table(
-            "excluded",
-            "Areas not ranked",
-            _with_borough(report, report.index.excluded),
+            "not_ranked",
+            "Areas not ranked, and why",
+            not_ranked(report),
             src,
             empty_reason="every area was ranked",
+        ),
+        Table(
+            "partial_data",
+            "Areas ranked on partial data",
+            partial_data(report),
+            src,
+            empty_reason="every ranked area has every indicator",
         ),
         Table(
             "imputed",
@@ -179,6 +202,67 @@ CAVEATS = (
     "A ranking shows relative need among these areas only; it is a starting point for local "
     "knowledge, not a decision.",
 )
+
+
+def not_ranked(report: NeedIndexReport) -> pd.DataFrame:
+    """``area_code, area_name, borough_code, borough_name, reason`` of areas not ranked."""
+    ex = report.index.excluded
+    a = report.inputs.areas.set_index("area_code")
+    bn = borough_names()
+    return pd.DataFrame(
+        {
+            "area_code": ex["area_code"].to_numpy(),
+            "area_name": a["area_name"].reindex(ex["area_code"]).to_numpy(),
+            "borough_code": a["parent_code"].reindex(ex["area_code"]).to_numpy(),
+            "borough_name": a["parent_code"].reindex(ex["area_code"]).map(bn).to_numpy(),
+            "reason": ex["reason"].to_numpy(),
+        }
+    )
+
+
+def partial_data(report: NeedIndexReport) -> pd.DataFrame:
+    """Areas ranked on partial data: ``rank, area_code, area_name, borough_name, data_note``."""
+    t = report.table
+    sel = t[t["data_note"].astype(str).str.contains("imputed|missing", regex=True)]
+    return sel[["rank", "area_code", "area_name", "borough_code", "borough_name", "data_note"]]
+
+
+def output_table(report: NeedIndexReport) -> pd.DataFrame:
+    """The ranking followed by the areas not ranked (rank blank, ``data_note`` says why)."""
+    nr = not_ranked(report)
+    if nr.empty:
+        return report.table
+    extra = nr.rename(columns={"reason": "data_note"})
+    extra["data_note"] = "not ranked: " + extra["data_note"].astype(str)
+    out = pd.concat([report.table, extra], ignore_index=True)
+    out["rank"] = out["rank"].astype("Int64")
+    return out
+
+
+def _json(report: NeedIndexReport, full: pd.DataFrame) -> dict[str, Any]:
+    def rec(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        f = frame.astype(object).where(frame.notna(), None)
+        return [
+            {k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
+            for r in f.to_dict("records")
+        ]
+
+    return {
+        "report": "need_index",
+        "profile": report.profile.profile_id,
+        "profile_version": report.profile.version,
+        "geography": report.geography,
+        "area_type": report.inputs.area_type,
+        "method": report.index.method,
+        "uncertainty": report.uncertainty.method,
+        "smoothing": report.inputs.smoothing,
+        "crime_years": report.inputs.crime_years,
+        "indicators": rec(_indicator_table(report)),
+        "areas_not_ranked": rec(not_ranked(report)),
+        "ranked_on_partial_data": rec(partial_data(report)),
+        "notes": list(report.inputs.notes),
+        "ranking": rec(full),
+    }
 
 
 def _indicator_table(report: NeedIndexReport) -> pd.DataFrame:
@@ -266,6 +350,63 @@ def _charts(report: NeedIndexReport, geoms: pd.DataFrame | None) -> tuple[str, s
     )
 
 
+def _partial_html(report: NeedIndexReport) -> str:
+    part = partial_data(report)
+    if part.empty:
+        return "<p>None: every ranked area has every indicator.</p>"
+    heavy = report.params.get("heavy_indicators") or []
+    lead = (
+        f"<p>{len(part):,} areas are ranked with one or more indicators not as published. "
+        + (
+            "A missing value of a heavily weighted indicator ("
+            + html.escape(", ".join(heavy))
+            + ") is replaced by the borough's value; other missing values are left out and "
+            "the weights of the area's other indicators scaled up. "
+            if heavy
+            else ""
+        )
+        + "</p>"
+    )
+    return lead + table_html(part, missing="—", caption="Areas ranked on partial data")
+
+
+def _rates_html(report: NeedIndexReport) -> str:
+    inp = report.inputs
+    if not inp.raw_rates:
+        return "<p>This profile has no crime rate.</p>"
+    how = {
+        "spatial": "empirical Bayes smoothed towards the rate of the area and its neighbours "
+        "(spatial EB; Marshall 1991, computed with PySAL esda)",
+        "global": "empirical Bayes smoothed towards the overall rate (global EB; Marshall 1991, "
+        "computed with PySAL esda)",
+        "none": "crude (offences ÷ residents), not smoothed",
+    }[inp.smoothing]
+    flags = report.table[report.table["denominator_flag"].astype(str) != ""]
+    years = ", ".join(f"{k}: {v}" for k, v in inp.crime_years.items())
+    out = (
+        f"<p>Crime rates in the index are {how}. A rate per resident of an area with few "
+        "residents rests on few offences and swings by chance; smoothing pulls such rates "
+        "towards their surroundings in proportion to how unreliable they are, and leaves "
+        "rates of populous areas almost unchanged. The table and the spreadsheet show the "
+        f"crude rate (“Crude rate: …”) beside the rate used (“Rate used: …”). Years of the counts: "
+        f"{html.escape(years)}.</p>"
+        "<p>Rates per resident also mislead where most people present are not residents "
+        "(central London: workers and visitors). Areas whose resident population is in the "
+        "bottom 5 %, or whose workday population (residents − residents in work + jobs, from "
+        "the ward profiles where loaded) is more than twice the residents, are flagged in "
+        "the “Denominator flag” column.</p>"
+    )
+    if not flags.empty:
+        out += table_html(
+            flags[["rank", "area_name", "borough_name", "denominator_flag"]].head(40),
+            missing="—",
+            caption="Areas whose rates per resident may mislead",
+        )
+    for n in inp.notes:
+        out += f'<p class="small">{html.escape(n)}</p>'
+    return out
+
+
 def render_html(
     report: NeedIndexReport,
     geoms: pd.DataFrame | None = None,
@@ -281,8 +422,20 @@ def render_html(
     p = report.profile
     prm = report.params
     map_svg_html, bar_svg = _charts(report, geoms)
-    cols = ["rank", "area_name", "area_code", "score", "rank_low", "rank_high", "p_top_n"]
-    top = _with_borough(report, report.table.head(report.top_n)[[*cols, "indicators_used"]])
+    top = report.table.head(report.top_n)[
+        [
+            "rank",
+            "area_name",
+            "borough_name",
+            "area_code",
+            "score",
+            "rank_low",
+            "rank_high",
+            "p_top_n",
+            "indicators_used",
+            "data_note",
+        ]
+    ]
     norm_text = {
         "zscore": "each indicator is turned into a z-score: how many standard deviations an "
         "area is above or below the average area",
@@ -301,6 +454,11 @@ def render_html(
         "partly made up for by high values on others"
     )
     miss_text = {
+        "auto": "where an area lacks an indicator the profile weights heavily (a domain with at "
+        "least a quarter of the weight), the borough's value is used and the area is listed "
+        "under 'Ranked on partial data'; an area whose borough has no value either is not "
+        "ranked; a missing lightly weighted indicator is left out and the others' weights "
+        "scaled up (also listed)",
         "reweight": "where an area lacks an indicator, its score uses the indicators it has, "
         "with their weights scaled up; the table shows how many each area has",
         "exclude": "areas missing any indicator are left out (listed below)",
@@ -356,7 +514,16 @@ def render_html(
             f"{int(leader['rank_low'])} to {int(leader['rank_high'])})."
         )
     if not report.index.excluded.empty:
-        points.append(f"{len(report.index.excluded):,} areas could not be ranked (listed below).")
+        points.append(
+            f"{len(report.index.excluded):,} areas could not be ranked (listed under "
+            "“Areas not ranked”)."
+        )
+    n_partial = len(partial_data(report))
+    if n_partial:
+        points.append(
+            f"{n_partial:,} areas are ranked on partial data: one or more indicators not as "
+            "published (listed under “Ranked on partial data”)."
+        )
     page = Page(
         kind="Need index · Ranking",
         title=f"Where would {p.name.lower()} help most?",
@@ -398,10 +565,12 @@ def render_html(
         ),
         indicator_table=table_html(ind, missing="—", caption="Indicators of the profile"),
         excluded_table=table_html(
-            _with_borough(report, report.index.excluded),
+            not_ranked(report),
             missing="—",
-            empty="<p>None.</p>",
+            empty="<p>None: every area was ranked.</p>",
             caption="Areas not ranked",
         ),
+        partial_html=_partial_html(report),
+        rates_html=_rates_html(report),
         caveats=CAVEATS,
     )

@@ -30,6 +30,13 @@ from vrkit.reports.build.violent_crime import (
 from vrkit.reports.render.labels import format_p
 from vrkit.reports.render.page import Page, downloads_for, render
 
+#: counts-aware change classes of the change maps: only a significant change has a colour
+CHANGE_COLOURS: tuple[tuple[str, str], ...] = (
+    ("significant fall", "#2166ac"),
+    ("no significant change", "#f0f0f0"),
+    ("significant rise", "#e66101"),
+)
+
 
 def write_report(
     report: ViolentCrimeReport,
@@ -173,7 +180,9 @@ def _map_measure_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of the mapped measure with ``suppressed_map`` (1 where a count behind the value is
     suppressed: the map shows "suppressed", not a colour)."""
     if frame is None or frame.empty:
-        return pd.DataFrame(columns=["area_code", "rate", "pct_change", "suppressed_map"])
+        return pd.DataFrame(
+            columns=["area_code", "rate", "pct_change", "change_class", "suppressed_map"]
+        )
     f = frame[frame["measure"] == MAP_MEASURE]
     sup = (
         f["suppressed"].astype(str).str.len().gt(0).astype(float)
@@ -211,7 +220,10 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
     src = "Source: MPS recorded crime; ONS population; GLA boundaries (OGL)."
     for level, geom, vals, tol in layers:
         feats = geojson_features(
-            geom, vals, fields=("rate", "pct_change", "suppressed_map"), tolerance=tol
+            geom,
+            vals,
+            fields=("rate", "pct_change", "change_class", "suppressed_map"),
+            tolerance=tol,
         )
         n_sup = sum(1 for f in feats if f["properties"]["suppressed_map"])
         has_rate = any(f["properties"]["rate"] is not None for f in feats)
@@ -228,11 +240,11 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
             )
         specs.append(
             (
-                "pct_change",
-                f"{label}: % change, {report.compare_year} to {report.year}",
-                "% change",
+                "change_class",
+                f"{label}: change, {report.compare_year} to {report.year}",
+                "Change (exact test, 5 %)",
                 True,
-                "+,.0f",
+                "",
             )
         )
         rates = [f["properties"]["rate"] for f in feats if f["properties"]["rate"] is not None]
@@ -255,7 +267,11 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 f"By {level}, {report.area_name}"
                 + (src_txt.get(report.ward_source or "", "") if level == "ward" else ""),
                 "Grey: no data"
-                + ("; colours capped at the 95th percentile" if div else "")
+                + (
+                    "; only changes that an exact test finds significant are coloured"
+                    if div
+                    else ""
+                )
                 + ("; 5 quantile classes (skewed rates)" if classes else "")
                 + (f"; dark grey: suppressed ({n_sup})" if n_sup else ""),
             ]
@@ -265,8 +281,8 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 title=title,
                 subtitle=sub,
                 legend_title=legend,
-                diverging=div,
-                value_format=fmt,
+                categories=CHANGE_COLOURS if fld == "change_class" else None,
+                value_format=fmt or ",.1f",
                 source=src,
                 suppressed_field="suppressed_map" if n_sup else None,
                 classes=classes,
@@ -302,6 +318,20 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
     return out
 
 
+def _sig(r: dict[str, Any]) -> str:
+    """``rise``/``fall`` for a significant change (coloured), else ``""``."""
+    cls = r.get("change_class")
+    return {"significant rise": "rise", "significant fall": "fall"}.get(str(cls), "")
+
+
+def _pct_cell(r: dict[str, Any]) -> str:
+    """% change with "n.s." where its exact test is not significant."""
+    txt = _signed(r["pct_change"], 1, " %")
+    if r.get("change_class") == "no significant change" and txt not in ("", "–"):
+        txt += " (n.s.)"
+    return txt
+
+
 def _table_rows(frame: pd.DataFrame, measure: str, kind_col: str | None = None) -> list[dict]:
     if frame is None or frame.empty:
         return []
@@ -317,7 +347,8 @@ def _table_rows(frame: pd.DataFrame, measure: str, kind_col: str | None = None) 
                 "current": _star(r, "current", _num(r["current"])),
                 "previous": _star(r, "previous", _num(r["previous"])),
                 "change": _signed(r["change"]),
-                "pct": _signed(r["pct_change"], 1, " %"),
+                "pct": _pct_cell(r),
+                "sig": _sig(r),
                 "rate": _rate(r["rate"]),
                 "ci": _ci(r["rate_lower"], r["rate_upper"], r["rate"]),
                 "rank": "–" if is_missing(r["rank"]) else str(int(r["rank"])),
@@ -401,7 +432,8 @@ def render_html(report: ViolentCrimeReport, *, downloads: Sequence[str] = ()) ->
                 "current": _star(r, "current", _num(r["current"])),
                 "previous": _star(r, "previous", _num(r["previous"])),
                 "change": _signed(r["change"]),
-                "pct": _signed(r["pct_change"], 1, " %"),
+                "pct": _pct_cell(r),
+                "sig": _sig(r),
                 "rate": _rate(r["rate"]),
                 "ci": _ci(r["rate_lower"], r["rate_upper"], r["rate"]),
                 "commentary": r["commentary"],
@@ -426,7 +458,7 @@ def render_html(report: ViolentCrimeReport, *, downloads: Sequence[str] = ()) ->
                 "current": _star(hd, "current", _num(h["current"])),
                 "previous": _star(hd, "previous", _num(h["previous"])),
                 "change": _signed(h["change"]),
-                "pct": _signed(h["pct_change"], 1, " %"),
+                "pct": _pct_cell(hd),
                 "rate": _rate(h["rate"]),
                 "ci": _ci(h["rate_lower"], h["rate_upper"], h["rate"]),
                 "rank": "",

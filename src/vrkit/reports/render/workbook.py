@@ -78,7 +78,8 @@ def with_area_names(
     if "area_name" not in out.columns:
         out.insert(pos, "area_name", out["area_code"].map(dict(names)))
     pos = list(out.columns).index("area_name") + 1
-    if parents is not None and parent_names is not None and "borough" not in out.columns:
+    has_borough = "borough" in out.columns or "borough_name" in out.columns
+    if parents is not None and parent_names is not None and not has_borough:
         codes = out["area_code"].map(dict(parents))
         out.insert(pos, "borough", codes.map(dict(parent_names)))
     return out

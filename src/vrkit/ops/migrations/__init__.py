@@ -1,0 +1,1 @@
+"""Alembic migrations of the operational database (script location ``vrkit.ops:migrations``)."""

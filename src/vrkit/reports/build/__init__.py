@@ -1,0 +1,1 @@
+"""Report objects built from named warehouse queries and pure analysis."""
