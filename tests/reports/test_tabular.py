@@ -23,6 +23,8 @@ from typer.testing import CliRunner
 import vrkit
 from vrkit.cli import app
 from vrkit.reports import build_violent_crime_report, write_report
+from vrkit.reports.render.labels import label
+from vrkit.reports.render.workbook import read_rows
 from vrkit.reports.tabular import (
     XLSX_MAX_CELL,
     csv_text,
@@ -172,13 +174,12 @@ def test_report_xlsx_has_no_formula(hostile: tuple[Path, Path]) -> None:
     assert any(str(n).startswith("=") for n in rep.datasets["file_name"])
     (xlsx,) = write_report(rep, tmp / "report", ["xlsx"])
     assert _formula_cells(xlsx) == []
-    wb = openpyxl.load_workbook(xlsx)
-    wards = [c.value for c in wb["wards"][1]]
-    names = {r[wards.index("area_name")].value for r in wb["wards"].iter_rows(min_row=2)}
+    # the house workbook layout: title, units and source rows above a labelled header
+    head, *rows = read_rows(xlsx, "wards")
+    names = {r[head.index(label("area_name"))] for r in rows}
     assert EVIL in names  # kept as the text it is
-    datasets = [r[0].value for r in wb["datasets"].iter_cols()]
-    col = datasets.index("file_name")
-    files = {r[col].value for r in wb["datasets"].iter_rows(min_row=2)}
+    head, *rows = read_rows(xlsx, "datasets")
+    files = {r[head.index(label("file_name"))] for r in rows}
     assert '=HYPERLINK("x","y") wards.csv' in files
 
 

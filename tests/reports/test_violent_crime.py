@@ -261,14 +261,22 @@ def test_degraded_sections_are_explicit(london) -> None:
 
 
 def test_xlsx_opens_with_sheets(london_files: dict[str, Path]) -> None:
-    wb = openpyxl.load_workbook(london_files["xlsx"], read_only=True)
-    for sheet in ("headline", "monthly", "boroughs", "wards", "homicide", "datasets", "caveats"):
+    from vrkit.reports.render.workbook import HEADER_ROW
+
+    wb = openpyxl.load_workbook(london_files["xlsx"])
+    assert wb.sheetnames[0] == "Contents" and wb.sheetnames[-1] == "Notes"
+    for sheet in ("headline", "monthly_grid", "monthly", "boroughs", "wards", "datasets"):
         assert sheet in wb.sheetnames
     ws = wb["headline"]
-    rows = list(ws.iter_rows(min_row=1, max_row=2, values_only=True))
-    header, first = rows[0], rows[1]
-    assert first[header.index("current")] == 220_134
-    assert isinstance(first[header.index("pct_change")], float)
+    assert ws["A1"].value.startswith("Headline figures, London") and ws.freeze_panes == "A6"
+    header = [c.value for c in ws[HEADER_ROW]]
+    first = {h: c for h, c in zip(header, ws[HEADER_ROW + 1], strict=True)}
+    assert first["Offences, report year"].value == 220_134
+    # % change stored as a fraction with a % format (the review read −0.869 as a number)
+    pct = first["% change"]
+    assert pct.number_format == "0.0%" and pct.value == pytest.approx(-1930 / 222_064, abs=1e-6)
+    grid = wb["monthly_grid"]
+    assert [c.value for c in grid[HEADER_ROW]][:4] == ["Measure", "Year", "Jan", "Feb"]
 
 
 def test_unknown_area(wh: vrkit.Warehouse) -> None:

@@ -86,8 +86,32 @@ def spec_to_svg(spec: dict[str, Any], *, description: str) -> str:
     return _finish_svg(svg, description)
 
 
+_ITEM = re.compile(r'<(path|text|line|circle|rect)\b([^>]*?\baria-label="([^"]*)"[^>]*?)(/?)>')
+
+
+def _add_titles(svg: str) -> str:
+    """A ``<title>`` (the browser's tooltip) inside every data item Vega labelled.
+
+    Vega writes each item's ``description`` encoding (or its encoded fields) as an
+    ``aria-label``; a static SVG has no tooltip handler, so the same text becomes the item's
+    ``<title>``. Axes, legends and titles are groups and are left alone.
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        tag, attrs, text, closed = m.group(1), m.group(2), m.group(3), m.group(4)
+        if 'role="graphics-symbol"' not in attrs:
+            return m.group(0)
+        attrs = attrs.rstrip()
+        if closed:
+            return f"<{tag}{attrs}><title>{text}</title></{tag}>"
+        return f"<{tag}{attrs}><title>{text}</title>"
+
+    return _ITEM.sub(sub, svg)
+
+
 def _finish_svg(svg: str, description: str) -> str:
     prefix = f"c{next(_ids)}-"
+    svg = _add_titles(svg)
     svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
     ids = set(re.findall(r'\bid="([^"]+)"', svg))
     for i in sorted(ids, key=len, reverse=True):
@@ -109,18 +133,26 @@ def _dummy(d: date | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(_DUMMY_YEAR, d.month, d.day)
 
 
+#: marker geometry: diameter of a numbered event marker and the vertical step between lanes
+MARKER_PX = 16
+LANE_PX = 19
+
+
 def _event_layers(
     events: pd.DataFrame, year: int, compare: int, width: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Bands, rules and labels for events that fall in either year, on the Jan–Dec axis.
+    """Bands, rules and numbered markers for events that fall in either year, on the Jan–Dec
+    axis.
 
-    Labels are placed in rows above the plot so they never overlap: each label goes into the
-    first row where it does not collide with the labels already there.
+    Each report-year event gets a numbered marker above the plot at its start (the numbers are
+    keyed in :func:`event_key`); markers go into stacked lanes, each in the lowest lane where it
+    does not touch a marker already there, so no two markers ever overlap whatever the events.
+    Compare-year events are shaded lighter and not numbered.
     """
     bands, rules, labels = [], [], []
-    rows_end: list[float] = []
+    lanes_end: list[float] = []
     days = 366.0
-    char_px = 6.2
+    n = 0
     for y in sorted({year, compare}, key=lambda v: (v != year, v)):
         lo, hi = pd.Timestamp(y, 1, 1), pd.Timestamp(y, 12, 31)
         for e in events.itertuples():
@@ -131,49 +163,71 @@ def _event_layers(
             suffix = "" if y == year else f" ({y})"
             s_c = max(s, lo)
             text = f"{e.label}{suffix}"
+            if y == year:
+                n += 1
+            number = str(n) if y == year else ""
             if en is not None:
                 e_c = min(en, hi)
                 bands.append(
                     {
                         "start": _dummy(s_c),
-                        "end": _dummy(e_c) + pd.Timedelta(days=1),
+                        # to the start of the last day: adjacent periods keep a visible gap
+                        "end": _dummy(e_c) + pd.Timedelta(hours=2 if e_c == s_c else 0),
                         "label": text,
+                        "number": number,
                         "kind": e.kind,
                         "current": y == year,
                     }
                 )
             else:
                 rules.append(
-                    {"date": _dummy(s_c), "label": text, "kind": e.kind, "current": y == year}
+                    {
+                        "date": _dummy(s_c),
+                        "label": text,
+                        "number": number,
+                        "kind": e.kind,
+                        "current": y == year,
+                    }
                 )
             if y != year:
-                continue  # compare-year events: lighter shading, no label (see subtitle)
+                continue  # compare-year events: lighter shading, no marker (see subtitle)
             x0 = (_dummy(s_c) - pd.Timestamp(_DUMMY_YEAR, 1, 1)).days / days * width
-            w = len(text) * char_px + 6
-            align = "left"
-            x_text = x0 + 2
-            if x0 + w > width:
-                align, x_text = "right", min(width, x0 + 2)
-                left_edge = x_text - w
+            x = min(max(x0, MARKER_PX / 2), width - MARKER_PX / 2)
+            left = x - MARKER_PX / 2
+            lane = next((i for i, end in enumerate(lanes_end) if left > end + 2), len(lanes_end))
+            if lane == len(lanes_end):
+                lanes_end.append(left + MARKER_PX)
             else:
-                left_edge = x0
-            right_edge = left_edge + w
-            row = next((i for i, end in enumerate(rows_end) if left_edge > end), len(rows_end))
-            if row == len(rows_end):
-                rows_end.append(right_edge)
-            else:
-                rows_end[row] = right_edge
+                lanes_end[lane] = left + MARKER_PX
             labels.append(
                 {
-                    "x": x_text,
-                    "row": row,
+                    "x": x,
+                    "row": lane,
+                    "n": n,
+                    "number": number,
                     "label": text,
-                    "align": align,
-                    "current": y == year,
                     "x0": x0,
+                    "start": s_c.date(),
+                    "end": min(en, hi).date() if en is not None else None,
+                    "current": True,
                 }
             )
     return pd.DataFrame(bands), pd.DataFrame(rules), pd.DataFrame(labels)
+
+
+def event_key(events: pd.DataFrame | None, year: int, compare: int) -> list[dict[str, Any]]:
+    """The key of the numbered event markers of :func:`monthly_chart`: ``n`` and ``text``
+    ("Rule of six, 14 September" or "Second national lockdown, 5 November to 2 December")."""
+    if events is None or events.empty:
+        return []
+    _, _, labels = _event_layers(events, year, compare, 660)
+    out = []
+    for r in labels.itertuples():
+        when = f"{r.start.day} {r.start:%B}"
+        if r.end is not None and r.end != r.start:
+            when += f" to {r.end.day} {r.end:%B}"
+        out.append({"n": int(r.n), "text": f"{r.label}, {when}"})
+    return out
 
 
 def monthly_chart(
@@ -206,13 +260,18 @@ def monthly_chart(
     d["date"] = [pd.Timestamp(_DUMMY_YEAR, int(m), 15) for m in d["month_num"]]
     d["Year"] = d["year"].astype(int).astype(str)
     d["count"] = d["count"].astype(float)
+    d["desc"] = [
+        f"{pd.Timestamp(_DUMMY_YEAR, int(m), 1):%B} {int(y)}: "
+        + ("no data" if pd.isna(c) else f"{c:,.0f} offences")
+        for m, y, c in zip(d["month_num"], d["year"], d["count"], strict=True)
+    ]
     order = [str(compare), str(year)]
     colour = alt.Color(
         "Year:N",
         scale=alt.Scale(domain=order, range=[OKABE_ITO["orange"], OKABE_ITO["blue"]]),
         legend=alt.Legend(
             title=None,
-            orient="top",
+            orient="bottom",
             direction="horizontal",
             symbolType="stroke",
             symbolStrokeWidth=3,
@@ -263,6 +322,7 @@ def monthly_chart(
             alt.Chart(bands)
             .mark_rect(opacity=0.55)
             .encode(
+                description=alt.Description("label:N"),
                 x="start:T",
                 x2="end:T",
                 color=alt.Color(
@@ -277,6 +337,7 @@ def monthly_chart(
             alt.Chart(rules)
             .mark_rule(strokeDash=[3, 3], color=GREY)
             .encode(
+                description=alt.Description("label:N"),
                 x="date:T",
                 strokeWidth=alt.StrokeWidth(
                     "current:N",
@@ -293,33 +354,48 @@ def monthly_chart(
     layers.append(
         alt.Chart(d)
         .mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=40, filled=True))
-        .encode(x=x, y=y, color=colour, strokeDash=dash, tooltip=tooltip)
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            strokeDash=dash,
+            tooltip=tooltip,
+            description=alt.Description("desc:N"),
+        )
     )
     if not labels.empty:
-        # label rows above the plot area, with a tick down to the event
-        lab = labels.assign(ty=[-8 - 15 * (n_rows - 1 - r) for r in labels["row"]])
-        for align in ("left", "right"):
-            part = lab[lab["align"] == align]
-            if part.empty:
-                continue
-            layers.append(
-                alt.Chart(part)
-                .mark_text(align=align, baseline="bottom", fontSize=11, color=TEXT, dx=0)
-                .encode(x=alt.X("x:Q", scale=None), y=alt.value(0), text="label:N")
-                .transform_calculate(dummy="0")
-                .encode(y=alt.Y("ty:Q", scale=None))
+        # numbered markers in lanes above the plot, with a tick down to the event
+        lab = labels.drop(columns=["start", "end"]).assign(
+            ty=[-MARKER_PX / 2 - 4 - LANE_PX * r for r in labels["row"]],
+            tip=[
+                f"{k['n']}. {k['text']}"
+                for k in event_key(events, year, compare)  # same order as labels
+            ],
+        )
+        pos = {"x": alt.X("x:Q", scale=None), "y": alt.Y("ty:Q", scale=None)}
+        layers.append(
+            alt.Chart(lab, name="event_marker_circles")
+            .mark_circle(size=MARKER_PX**2 * 0.9, color="#ffffff", stroke=TEXT, strokeWidth=1.2)
+            .encode(**pos, description=alt.Description("tip:N"))
+        )
+        layers.append(
+            alt.Chart(lab, name="event_markers")
+            .mark_text(
+                align="center", baseline="middle", fontSize=10, fontWeight="bold", color=TEXT
             )
+            .encode(**pos, text="number:N", description=alt.Description("tip:N"))
+        )
     layers.append(
-        alt.Chart(pd.DataFrame({"t": [source]}))
+        alt.Chart(pd.DataFrame({"t": [source]}), name="source_note")
         .mark_text(align="left", baseline="top", fontSize=11, color=GREY)
-        .encode(x=alt.value(0), y=alt.value(height + 28), text="t:N")
+        .encode(x=alt.value(0), y=alt.value(height + 58), text="t:N")
     )
     title = alt.Title(
         f"{label}, {area}: {compare} and {year}",
         subtitle=["Offences recorded per month, January to December"]
         + (
             [
-                f"Events in {year}: shaded = periods, dashed lines = single dates"
+                f"Events in {year} (numbered, see the key): shaded = periods, dashed = single dates"
                 + (f"; lighter = events in {compare}" if has_compare_events else "")
             ]
             if n_rows or has_compare_events
@@ -343,26 +419,38 @@ def monthly_chart(
 def forecast_chart(res: Any, *, label: str, measure_label: str) -> alt.LayerChart:
     """History (last five years), forecast mean and 80 %/95 % intervals of one area.
 
-    ``res`` is a :class:`vrkit.analysis.forecast.ForecastResult`; the title names the measure
-    by its label and the area.
+    ``res`` is a :class:`vrkit.analysis.forecast.ForecastResult`; ``label`` names the area and
+    ``measure_label`` the measure (its catalogue label, never its id). Every axis is titled.
     """
     hist = res.history.dropna().tail(60).assign(kind="observed")
     fc = res.table
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y"))
+    y_title = "Offences per month"
     base = alt.Chart(fc)
     band95 = base.mark_area(opacity=0.2, color="#1d70b8").encode(
-        x=alt.X("month:T", title=None), y="lower_95:Q", y2="upper_95:Q"
+        x=x, y=alt.Y("lower_95:Q", title=y_title), y2="upper_95:Q"
     )
     band80 = base.mark_area(opacity=0.35, color="#1d70b8").encode(
-        x="month:T", y="lower_80:Q", y2="upper_80:Q"
+        x=x, y=alt.Y("lower_80:Q", title=y_title), y2="upper_80:Q"
     )
-    line = base.mark_line(color="#1d70b8", strokeDash=[4, 2]).encode(x="month:T", y="mean:Q")
+    line = base.mark_line(color="#1d70b8", strokeDash=[4, 2]).encode(
+        x=x, y=alt.Y("mean:Q", title=y_title)
+    )
     obs = (
         alt.Chart(hist)
-        .mark_line(color="#0b0c0c")
-        .encode(x="month:T", y=alt.Y("count:Q", title="offences per month"))
+        .mark_line(color=TEXT)
+        .encode(x=x, y=alt.Y("count:Q", title=y_title, axis=alt.Axis(format=",d")))
     )
-    return (obs + band95 + band80 + line).properties(
-        title=f"{measure_label} — {label}: history and forecast (80 % and 95 % intervals)",
-        width=640,
-        height=280,
+    return (
+        alt.layer(obs, band95, band80, line)
+        .properties(
+            title=alt.Title(
+                f"{measure_label}, {label}: history and forecast",
+                subtitle="Black: offences recorded; dashed blue: forecast, with 80 % and 95 % "
+                "intervals shaded",
+            ),
+            width=640,
+            height=280,
+        )
+        .configure(**base_config())
     )

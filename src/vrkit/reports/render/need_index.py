@@ -16,7 +16,8 @@ from vrkit.disclosure.linked import rule_description
 from vrkit.errors import InputError
 from vrkit.reports.build.need_index import FORMATS, PUBLIC_METHOD, NeedIndexReport
 from vrkit.reports.render.html import table_html
-from vrkit.reports.tabular import write_csv, write_xlsx
+from vrkit.reports.render.page import Page, render
+from vrkit.reports.tabular import write_csv
 
 
 def write_need_index(
@@ -50,42 +51,7 @@ def write_need_index(
         paths.append(p)
     if "xlsx" in formats:
         p = out / f"{stem}.xlsx"
-        sheets = {
-            "ranking": report.table,
-            "sensitivity": report.sensitivity.table,
-            "indicators": _indicator_table(report),
-            "not_ranked": not_ranked(report),
-            "partial_data": partial_data(report),
-            "imputed": report.index.imputed,
-            "method": pd.DataFrame(
-                {
-                    "item": [
-                        "method",
-                        "uncertainty",
-                        "reference",
-                        *list(report.params),
-                        *(["disclosure_control"] if report.public else []),
-                    ],
-                    "value": [
-                        report.index.method,
-                        report.uncertainty.method,
-                        report.index.reference,
-                    ]
-                    + [str(v) for v in report.params.values()]
-                    + (
-                        [f"{rule_description(report.sdc_rule or 'lt10')} {PUBLIC_METHOD}"]
-                        if report.public
-                        else []
-                    ),
-                }
-            ),
-        }
-        if report.public and report.disclosure:
-            d = report.disclosure
-            sheets["disclosure_control"] = pd.DataFrame(
-                {"item": list(d), "value": [str(v) for v in d.values()]}
-            )
-        write_xlsx(p, sheets, empty_note=None)
+        write_xlsx(report, p)
         paths.append(p)
     geoms = report.geometry if not report.geometry.empty else None
     if "gpkg" in formats:
@@ -113,9 +79,129 @@ def write_need_index(
         paths.append(p)
     if "html" in formats:
         p = out / f"{stem}.html"
-        p.write_text(render_html(report, geoms), encoding="utf-8")
+        downloads = [f"{stem}.{f}" for f in formats if f != "html"]
+        p.write_text(render_html(report, geoms, downloads=downloads), encoding="utf-8")
         paths.append(p)
     return paths
+
+
+def _method_rows(report: NeedIndexReport) -> pd.DataFrame:
+    items = ["method", "uncertainty", "reference", *list(report.params)]
+    values = [report.index.method, report.uncertainty.method, report.index.reference] + [
+        str(v) for v in report.params.values()
+    ]
+    if report.public:
+        items.append("disclosure_control")
+        values.append(f"{rule_description(report.sdc_rule or 'lt10')} {PUBLIC_METHOD}")
+    return pd.DataFrame({"item": items, "value": values})
+
+
+def _with_borough(report: NeedIndexReport, frame: pd.DataFrame) -> pd.DataFrame:
+    from vrkit.catalog.areas import borough_names
+    from vrkit.reports.render.workbook import with_area_names
+
+    areas = report.inputs.areas
+    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
+    parents = dict(zip(areas["area_code"], areas["parent_code"], strict=True))
+    has_parent = report.inputs.area_type not in ("lad", "borough")
+    return with_area_names(
+        frame,
+        names,
+        parents=parents if has_parent else None,
+        parent_names=borough_names() if has_parent else None,
+    )
+
+
+def write_xlsx(report: NeedIndexReport, path: Path) -> Path:
+    """The ranking workbook in the house style: ranking (with borough), sensitivity,
+    indicators, areas not ranked, areas ranked on partial data, imputed values, method,
+    disclosure control (public edition)."""
+    from vrkit.reports.render.workbook import Table, write_workbook
+
+    p = report.profile
+    geo = report.geography
+    src = "Indicators as listed on the indicators sheet"
+    tables = [
+        Table(
+            "ranking",
+            f"Need index: {p.name}, {geo} areas ranked",
+            _with_borough(report, report.table),
+            src,
+        ),
+        Table(
+            "sensitivity", "Sensitivity to the normalisation method", report.sensitivity.table, src
+        ),
+        Table(
+            "indicators",
+            "Indicators, weights and sources",
+            _indicator_table(report),
+            "Profile " + p.profile_id,
+        ),
+        Table(
+            "not_ranked",
+            "Areas not ranked, and why",
+            not_ranked(report),
+            src,
+            empty_reason="every area was ranked",
+        ),
+        Table(
+            "partial_data",
+            "Areas ranked on partial data",
+            partial_data(report),
+            src,
+            empty_reason="every ranked area has every indicator",
+        ),
+        Table(
+            "imputed",
+            "Values imputed from the borough",
+            _with_borough(report, report.index.imputed),
+            src,
+            empty_reason="no value was imputed",
+        ),
+        Table(
+            "method",
+            "Method and parameters",
+            _method_rows(report),
+            "vrkit",
+            units="Units: as labelled",
+        ),
+    ]
+    if report.public and report.disclosure:
+        d = report.disclosure
+        tables.append(
+            Table(
+                "disclosure_control",
+                "Disclosure control applied to this public edition",
+                pd.DataFrame({"item": list(d), "value": [str(v) for v in d.values()]}),
+                "vrkit",
+                units="Units: as labelled",
+            )
+        )
+    about = [
+        ("Report", "Need index ranking"),
+        ("Profile", f"{p.name} ({p.profile_id}, version {p.version})"),
+        ("Areas", f"{report.params.get('n_areas', len(report.table)):,} {geo} areas"),
+        ("Edition", f"public (rule {report.sdc_rule})" if report.public else "full"),
+        ("Licence", "Open Government Licence v3.0; contains OS data © Crown copyright"),
+    ]
+    return write_workbook(
+        path,
+        title=f"Need index: {p.name} by {geo}",
+        about=about,
+        tables=tables,
+        notes=[("caveat", c) for c in CAVEATS],
+    )
+
+
+#: caveats of every ranking
+CAVEATS = (
+    "Indicators come from different years (see the periods); ward profile indicators date from "
+    "2009 to 2015.",
+    "Recorded crime counts offences where they were recorded, not where victims or offenders "
+    "live; busy centres have high rates per resident.",
+    "A ranking shows relative need among these areas only; it is a starting point for local "
+    "knowledge, not a decision.",
+)
 
 
 def not_ranked(report: NeedIndexReport) -> pd.DataFrame:
@@ -264,20 +350,6 @@ def _charts(report: NeedIndexReport, geoms: pd.DataFrame | None) -> tuple[str, s
     )
 
 
-def _public_note(report: NeedIndexReport) -> str:
-    if not report.public or not report.disclosure:
-        return ""
-    d = report.disclosure
-    return (
-        '<div class="notice" id="disclosure-note" style="border:4px solid #d4351c;'
-        'padding:.5em 1em"><p><b>Public edition.</b> '
-        f"{html.escape(str(d['description']))} {html.escape(PUBLIC_METHOD)} "
-        f"{d['cells_suppressed_primary']} area counts are suppressed as small counts and "
-        f"{d['cells_suppressed_secondary']} more to protect them; {d['values_blanked']} "
-        "indicator values are blank.</p></div>"
-    )
-
-
 def _partial_html(report: NeedIndexReport) -> str:
     part = partial_data(report)
     if part.empty:
@@ -295,7 +367,7 @@ def _partial_html(report: NeedIndexReport) -> str:
         )
         + "</p>"
     )
-    return lead + table_html(part, float_format="{:,.3f}", missing="—")
+    return lead + table_html(part, missing="—", caption="Areas ranked on partial data")
 
 
 def _rates_html(report: NeedIndexReport) -> str:
@@ -316,27 +388,37 @@ def _rates_html(report: NeedIndexReport) -> str:
         "residents rests on few offences and swings by chance; smoothing pulls such rates "
         "towards their surroundings in proportion to how unreliable they are, and leaves "
         "rates of populous areas almost unchanged. The table and the spreadsheet show the "
-        f"crude rate (raw_rate_…) beside the rate used (rate_…). Years of the counts: "
+        f"crude rate (“Crude rate: …”) beside the rate used (“Rate used: …”). Years of the counts: "
         f"{html.escape(years)}.</p>"
         "<p>Rates per resident also mislead where most people present are not residents "
         "(central London: workers and visitors). Areas whose resident population is in the "
         "bottom 5 %, or whose workday population (residents − residents in work + jobs, from "
         "the ward profiles where loaded) is more than twice the residents, are flagged in "
-        "the denominator_flag column.</p>"
+        "the “Denominator flag” column.</p>"
     )
     if not flags.empty:
         out += table_html(
             flags[["rank", "area_name", "borough_name", "denominator_flag"]].head(40),
-            float_format="{:,.3f}",
             missing="—",
+            caption="Areas whose rates per resident may mislead",
         )
     for n in inp.notes:
-        out += f'<p class="note">{html.escape(n)}</p>'
+        out += f'<p class="small">{html.escape(n)}</p>'
     return out
 
 
-def render_html(report: NeedIndexReport, geoms: pd.DataFrame | None = None) -> str:
-    """The self-contained HTML report (inline CSS and SVG; opens offline)."""
+def render_html(
+    report: NeedIndexReport,
+    geoms: pd.DataFrame | None = None,
+    *,
+    downloads: Sequence[str] = (),
+) -> str:
+    """The self-contained HTML report (inline CSS and SVG; opens offline).
+
+    ``downloads``: the report's other files written beside the page (linked).
+    """
+    from vrkit._version import __version__
+
     p = report.profile
     prm = report.params
     map_svg_html, bar_svg = _charts(report, geoms)
@@ -390,67 +472,105 @@ def render_html(report: NeedIndexReport, geoms: pd.DataFrame | None = None) -> s
         if prm["bootstrap"]
         else ""
     )
-    excluded = report.index.excluded
-    css = (
-        "body{font-family:system-ui,-apple-system,'Segoe UI',Arial,sans-serif;max-width:980px;"
-        "margin:2em auto;padding:0 1em;color:#0b0c0c;line-height:1.45}"
-        "table{border-collapse:collapse;font-size:.85em;margin:1em 0}"
-        "th,td{border-bottom:1px solid #b1b4b6;padding:.3em .6em;text-align:left}"
-        "th{background:#f3f2f1}.note{color:#505a5f;font-size:.9em}svg{max-width:100%;height:auto}"
+    steps = [
+        (
+            "Indicators.",
+            "The profile picks the indicators below and says why. Each is turned round where "
+            "needed so that a higher value always means more need (for example, lower life "
+            "expectancy counts as more need).",
+        ),
+        ("Making indicators comparable.", f"Indicators have different units, so {norm_text}."),
+        (
+            "Weights.",
+            "Each indicator has a weight, and indicators are grouped into domains with their "
+            "own weights; the effective weights are in the indicator table.",
+        ),
+        ("Combining.", f"{agg_text[0].upper()}{agg_text[1:]}."),
+        (
+            "Missing data.",
+            f"{miss_text[0].upper()}{miss_text[1:]}. A missing value is never counted as zero.",
+        ),
+        (
+            "How sure is the ranking?",
+            f"Weights are a judgement. The index was recomputed {prm['n_draws']:,} times with "
+            f"every weight randomly changed by up to ±{prm['spread']:.0%} (seed {prm['seed']}, "
+            f"so the figures can be reproduced).{boot}",
+        ),
+        (
+            "Does the method matter?",
+            "The sensitivity table recomputes the ranking with each way of making indicators "
+            "comparable and compares it with the one used.",
+        ),
+    ]
+    n_areas = prm["n_areas"]
+    leader = report.table.iloc[0] if not report.table.empty else None
+    points = [
+        f"{n_areas:,} {report.geography} areas ({report.inputs.area_type}) ranked on "
+        f"{len(p.indicators)} indicators of the profile {p.name} (version {p.version}).",
+    ]
+    if leader is not None:
+        points.append(
+            f"{leader['area_name']} ranks first (score {leader['score']:.3f}; rank interval "
+            f"{int(leader['rank_low'])} to {int(leader['rank_high'])})."
+        )
+    if not report.index.excluded.empty:
+        points.append(
+            f"{len(report.index.excluded):,} areas could not be ranked (listed under "
+            "“Areas not ranked”)."
+        )
+    n_partial = len(partial_data(report))
+    if n_partial:
+        points.append(
+            f"{n_partial:,} areas are ranked on partial data: one or more indicators not as "
+            "published (listed under “Ranked on partial data”)."
+        )
+    page = Page(
+        kind="Need index · Ranking",
+        title=f"Where would {p.name.lower()} help most?",
+        meta=[
+            ("Profile", f"{p.name} ({p.profile_id}, version {p.version})"),
+            ("Areas", f"{n_areas:,} {report.geography} areas"),
+            ("Method", f"{prm['normalisation']}, {prm['aggregation']}"),
+            ("Edition", f"Public (rule {report.sdc_rule})" if report.public else "Full"),
+        ],
+        sections=[
+            ("map", "Map"),
+            ("top", f"Top {report.top_n}"),
+            ("why", "Why these areas rank high"),
+            ("methods", "Methods"),
+            ("sources", "Sources and caveats"),
+        ],
+        downloads=list(downloads),
+        version=__version__,
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Need index: {html.escape(p.name)} by {report.geography}</title>
-<style>{css}</style></head><body>
-<h1>Where would {html.escape(p.name.lower())} help most?</h1>
-{_public_note(report)}
-<p>{html.escape(p.description)} Ranking of {prm["n_areas"]:,} {report.geography} areas
-({html.escape(report.inputs.area_type)}) on {len(p.indicators)} indicators, profile
-<code>{html.escape(p.profile_id)}</code> version {p.version}.</p>
-<h2>Map</h2>{map_svg_html}
-<h2>Top {report.top_n}</h2>
-<p class="note">Rank 1 = most need. The rank interval holds {report.uncertainty.interval:.0%} of
-the ranks seen when the weights are varied; "P(top {report.top_n})" is the share of those
-variations in which the area stays in the top {report.top_n}. Areas whose intervals overlap
-cannot be told apart with confidence.</p>
-{table_html(top, float_format="{:,.3f}", missing="—")}
-<h2>Why these areas rank high</h2>{bar_svg}
-<h2>How the index is made</h2>
-<ol>
-<li><b>Indicators.</b> The profile picks the indicators below and says why. Each is turned round
-where needed so that a higher value always means more need (for example, lower life expectancy
-counts as more need).</li>
-<li><b>Making indicators comparable.</b> Indicators have different units, so {norm_text}.</li>
-<li><b>Weights.</b> Each indicator has a weight, and indicators are grouped into domains with their
-own weights; the effective weights are in the indicator table.</li>
-<li><b>Combining.</b> {agg_text}.</li>
-<li><b>Missing data.</b> {miss_text}. A missing value is never counted as zero.</li>
-<li><b>How sure is the ranking?</b> Weights are a judgement. The index was recomputed
-{prm["n_draws"]:,} times with every weight randomly changed by up to
-±{prm["spread"]:.0%} (seed {prm["seed"]}, so the figures can be reproduced).{boot}</li>
-<li><b>Does the method matter?</b> The table below recomputes the ranking with each way of making
-indicators comparable and compares it with the one used.</li>
-</ol>
-<p class="note">Method: {html.escape(report.index.method)} {html.escape(report.uncertainty.method)}
-Reference: {html.escape(report.index.reference)}</p>
-<h3>Sensitivity to the normalisation method</h3>
-{table_html(report.sensitivity.table, float_format="{:,.3f}", missing="—")}
-<h3>Indicators</h3>
-{table_html(_indicator_table(report).drop(columns=["unit"]), float_format="{:,.4g}", missing="—")}
-<h3>Why this profile</h3><p>{html.escape(p.rationale)}</p>
-<ul>{"".join(f"<li>{html.escape(s)}</li>" for s in p.sources)}</ul>
-<h3 id="not-ranked">Areas not ranked</h3>
-{table_html(not_ranked(report), float_format="{:,.3f}", missing="—") if not excluded.empty else "<p>None.</p>"}
-<h3 id="partial-data">Ranked on partial data</h3>
-{_partial_html(report)}
-<h3 id="stable-rates">Crime rates: smoothing and denominators</h3>
-{_rates_html(report)}
-<h3>Caveats</h3><ul>
-<li>Indicators come from different years (see the periods); ward profile indicators date from
-2009 to 2015.</li>
-<li>Recorded crime counts offences where they were recorded, not where victims or offenders live;
-busy centres have high rates per resident.</li>
-<li>A ranking shows relative need among these areas only; it is a starting point for local
-knowledge, not a decision.</li></ul>
-</body></html>
-"""
+    ind = _indicator_table(report).drop(columns=["unit"])
+    return render(
+        "need_index.html.j2",
+        page,
+        r=report,
+        points=[p.description, *points],
+        public_method=PUBLIC_METHOD,
+        map_svg=map_svg_html,
+        map_caption=(
+            f"Need index scores for {p.name} by {report.geography}; darker = more need."
+            if geoms is not None and not geoms.empty
+            else ""
+        ),
+        bar_svg=bar_svg,
+        interval=f"{report.uncertainty.interval:.0%}",
+        top_table=table_html(top, missing="—", caption=f"Top {report.top_n} areas by need"),
+        steps=steps,
+        sensitivity_table=table_html(
+            report.sensitivity.table, missing="—", caption="Ranking by normalisation method"
+        ),
+        indicator_table=table_html(ind, missing="—", caption="Indicators of the profile"),
+        excluded_table=table_html(
+            not_ranked(report),
+            missing="—",
+            empty="<p>None: every area was ranked.</p>",
+            caption="Areas not ranked",
+        ),
+        partial_html=_partial_html(report),
+        rates_html=_rates_html(report),
+        caveats=CAVEATS,
+    )

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vrkit.disclosure import sdc
 from vrkit.disclosure.tables import SUPPRESSED_COL
 from vrkit.errors import InputError
 from vrkit.reports.build.needs_assessment import FORMATS, NeedsAssessment
 from vrkit.reports.render.html import table_html
-from vrkit.reports.tabular import write_xlsx as write_tables
+from vrkit.reports.render.labels import Kind, format_value
+from vrkit.reports.render.page import Page, render
 
 
 def write_needs_assessment(
@@ -33,7 +33,8 @@ def write_needs_assessment(
         paths.append(write_xlsx(report, out_dir / "needs-assessment.xlsx"))
     if "html" in formats:
         p = out_dir / "needs-assessment.html"
-        p.write_text(render_html(report), encoding="utf-8")
+        downloads = [f"needs-assessment.{f}" for f in FORMATS if f in formats and f != "html"]
+        p.write_text(render_html(report, downloads=downloads), encoding="utf-8")
         paths.append(p)
     return paths
 
@@ -73,25 +74,88 @@ def disclosure_table(report: NeedsAssessment) -> pd.DataFrame:
     return pd.DataFrame({"item": list(d), "value": [str(v) for v in d.values()]})
 
 
-def _starred(frame: pd.DataFrame) -> pd.DataFrame:
-    """A public table for files: suppressed counts as ``"*"``."""
-    if SUPPRESSED_COL not in frame.columns or not (frame[SUPPRESSED_COL] != "").any():
-        return frame
-    f = frame.astype({c: object for c in frame.columns if c != SUPPRESSED_COL})
-    for i, sup in zip(f.index, frame[SUPPRESSED_COL], strict=True):
-        for col in filter(None, str(sup).split(",")):
-            f.at[i, col] = sdc.SUPPRESSED
-    return f
-
-
 def write_xlsx(report: NeedsAssessment, path: Path) -> Path:
-    """All tables, one sheet each; missing values are blank cells."""
-    sheets = {
-        name: (_starred(frame) if report.public else frame)
-        for name, frame in tables(report).items()
+    """All tables in the house workbook style (Contents, titled sheets, Notes); area names and
+    boroughs beside area codes; missing values are blank cells; suppressed counts ``*``."""
+    from vrkit.catalog.areas import borough_names
+    from vrkit.reports.render.workbook import Table, with_area_names, write_workbook
+
+    places = report.data.places
+    names = dict(zip(places["area_code"], places["area_name"], strict=True))
+    parents = (
+        dict(zip(places["area_code"], places["parent_code"], strict=True))
+        if "parent_code" in places.columns
+        else None
+    )
+    boroughs = borough_names()
+    geo = report.geography.upper()
+    span = f"{report.data.years[0]}–{report.latest_year}"
+    src = (
+        "Metropolitan Police Service recorded crime; ONS; MHCLG English Indices of Deprivation 2019"
+    )
+    titles = {
+        "disclosure_control": "Disclosure control applied to this public edition",
+        "methods": "Methods and parameters",
+        "concentration": f"Concentration of {report.measure_label.lower()} by year",
+        "lorenz": f"Lorenz curve, {report.latest_year}",
+        "persistence": "Do the same places stay in the top 5 %?",
+        "hotspots": f"Gi* and Local Moran hot spots by {geo}, {report.latest_year}",
+        "spacetime": f"Persistent and emerging hot spots by {geo}, {span}",
+        "top_places": f"Top 5 % of {geo}s, {report.latest_year}",
+        "deprivation": f"{report.measure_label} by IMD 2019 decile, {report.latest_year}",
+        "deprivation_domains": "By domain of deprivation (decile 1 vs decile 10)",
+        "deprivation_gap_trend": "The deprivation gap over time",
+        "counts": f"{report.measure_label}: counts by {geo} and year",
+        "warnings": "Warnings",
+        "datasets": "Files behind this report",
     }
-    write_tables(path, sheets, empty_note=None)
-    return path
+    sheets = []
+    for name, frame in tables(report).items():
+        if name == "warnings":
+            continue  # in Notes
+        f = frame
+        if name in ("hotspots", "spacetime", "top_places", "counts"):
+            f = with_area_names(f, names, parents=parents, parent_names=boroughs)
+        kinds: dict[str, Kind] = {}
+        if name == "counts":
+            kinds = {str(c): "count" for c in f.columns if str(c).isdigit()}
+        sheets.append(
+            Table(
+                name,
+                titles.get(name, name),
+                f,
+                "vrkit warehouse registry" if name == "datasets" else src,
+                kinds=kinds,
+                units={
+                    "methods": "Units: as labelled",
+                    "disclosure_control": "Units: as labelled",
+                    "counts": "Units: offences recorded in the year",
+                }.get(name, ""),
+            )
+        )
+    about = [
+        ("Report", "Needs assessment"),
+        ("Area", f"{report.area_name} ({report.area_code})"),
+        ("Measure", report.measure_label),
+        ("Geography", f"{geo} ({len(places):,} places)"),
+        ("Years", span),
+        ("Edition", f"public (rule {report.sdc_rule})" if report.public else "full"),
+        ("Licence", "Open Government Licence v3.0; contains OS data © Crown copyright"),
+    ]
+    notes = [("warning", w) for w in report.warnings] + [
+        (
+            "caveat",
+            "Recorded crime counts offences where they were recorded, not where victims "
+            "or offenders live; busy centres have high rates per resident.",
+        ),
+    ]
+    return write_workbook(
+        path,
+        title=f"{report.measure_label} in {report.area_name}: needs assessment, {span}",
+        about=about,
+        tables=sheets,
+        notes=notes,
+    )
 
 
 def write_gpkg(report: NeedsAssessment, path: Path) -> Path:
@@ -173,7 +237,9 @@ def _category_map(
                 scale=alt.Scale(domain=list(colours), range=list(colours.values())),
                 legend=alt.Legend(orient="right"),
             ),
+            description=alt.Description("desc:N"),
         )
+        .transform_calculate(desc=f"datum.properties.area_name + ': ' + datum.properties.{field}")
         .properties(
             width=620,
             height=470,
@@ -320,17 +386,49 @@ def _charts(report: NeedsAssessment) -> dict[str, str]:
     return out
 
 
-def render_html(report: NeedsAssessment) -> str:
-    """The self-contained HTML report (inline SVG, no scripts, no external references)."""
-    import jinja2
+def _counts_table(counts: dict[str, Any], caption: str, what: str) -> str:
+    frame = pd.DataFrame({"category": list(counts), "places": list(counts.values())})
+    return table_html(frame, caption=caption, labels={"category": what})
 
+
+def _points(report: NeedsAssessment, hot_counts: dict[str, int]) -> list[str]:
+    """The main points, in words, numbers formatted by kind."""
+    latest = report.concentration.iloc[-1]
+    gd = 2 if report.public else 3
+    geo = report.geography.upper()
+    pts = [
+        f"In {report.latest_year}, the {format_value(latest['top_5pct_places'], 'count')} "
+        f"{geo}s with most {report.measure_label.lower()} (the top 5 % of "
+        f"{format_value(latest['places'], 'count')}) recorded "
+        f"{format_value(latest['top_5pct_share'], 'share')} of it; half of it happened in "
+        f"{format_value(latest['places_for_50pct'], 'share')} of places.",
+        f"Gini coefficient {latest['gini']:.{gd}f} (generalised {latest['gini_adjusted']:.{gd}f}, "
+        f"95 % interval {latest['gini_ci_lower']:.{gd}f} to {latest['gini_ci_upper']:.{gd}f}).",
+        f"{hot_counts['Hot spot, 99 %'] + hot_counts['Hot spot, 95 %']:,} places are Gi* hot "
+        "spots at 95 % confidence or more after adjustment for multiple testing.",
+    ]
+    gap = report.gap_summary
+    if "rate_ratio" in gap:
+        s = (
+            f"The rate in the most deprived tenth of LSOAs was {gap['rate_ratio']:.2f} times that "
+            f"in the least deprived (95 % CI {gap['rr_lower']:.2f} to {gap['rr_upper']:.2f})"
+        )
+        if "annual_change" in gap:
+            s += (
+                f"; the ratio changed by a factor {gap['annual_change']:.3f} a year "
+                f"({gap['change_lower']:.3f} to {gap['change_upper']:.3f})"
+            )
+        pts.append(s + ".")
+    return pts
+
+
+def render_html(report: NeedsAssessment, *, downloads: list[str] | tuple[str, ...] = ()) -> str:
+    """The self-contained HTML report (inline CSS and SVG, no scripts, no external references).
+
+    ``downloads``: the report's other files written beside the page (linked).
+    """
     from vrkit._version import __version__
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("vrkit.reports", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-    )
-    tpl = env.get_template("needs_assessment.html.j2")
     charts = _charts(report)
     c = report.concentration
     conc_cols = [
@@ -346,46 +444,73 @@ def render_html(report: NeedsAssessment) -> str:
         "gini_ci_lower",
         "gini_ci_upper",
     ]
-    top = report.top_places.copy()
-    return tpl.render(
-        r=report,
+    hot_counts = (
+        report.hotspots["gi_class"].value_counts().reindex(list(GI_COLOURS)).fillna(0).astype(int)
+    ).to_dict()
+    ehsa = (
+        report.spacetime["ehsa_category"].value_counts().to_dict()
+        if "ehsa_category" in report.spacetime
+        else {}
+    )
+    sfh = (
+        report.spacetime["hotspot_category"].value_counts().to_dict()
+        if "hotspot_category" in report.spacetime
+        else {}
+    )
+    geo = report.geography.upper()
+    span = f"{report.data.years[0]}–{report.latest_year}"
+    page = Page(
+        kind="Strategic needs assessment analytics · Needs assessment",
+        title=(
+            f"{report.measure_label} in {report.area_name}: where it concentrates, persists and "
+            f"who it affects, {span}"
+        ),
+        meta=[
+            ("Area", f"{report.area_name} ({report.area_code})"),
+            ("Years", span),
+            ("Places", f"{len(report.data.places):,} {geo}s"),
+            ("Edition", f"Public (rule {report.sdc_rule})" if report.public else "Full"),
+        ],
+        sections=[
+            ("concentration", "Concentration"),
+            ("hotspots", "Hot spots"),
+            ("spacetime", "Persistent and emerging hot spots"),
+            ("top", f"Top places, {report.latest_year}"),
+            ("deprivation", "Deprivation"),
+            ("methods", "Methods"),
+            ("sources", "Sources and caveats"),
+        ],
+        downloads=list(downloads),
         version=__version__,
+    )
+    top = report.top_places
+    return render(
+        "needs_assessment.html.j2",
+        page,
+        r=report,
+        geo=geo,
         charts=charts,
-        latest=c.iloc[-1].to_dict(),
-        gd=2 if report.public else 3,
+        points=_points(report, hot_counts),
         conc_table=table_html(
             c[[x for x in [*conc_cols, SUPPRESSED_COL] if x in c.columns]],
-            pct=(
-                "top_1pct_share",
-                "top_5pct_share",
-                "top_10pct_share",
-                "places_for_25pct",
-                "places_for_50pct",
-            ),
+            caption=f"Concentration of {report.measure_label.lower()} by year",
         ),
-        persistence_table=table_html(report.persistence, pct=("overlap", "jaccard")),
-        top_table=table_html(top, pct=("share", "cumulative_share")),
-        hot_counts=report.hotspots["gi_class"]
-        .value_counts()
-        .reindex(list(GI_COLOURS))
-        .fillna(0)
-        .astype(int)
-        .to_dict(),
-        ehsa_counts=(
-            report.spacetime["ehsa_category"].value_counts().to_dict()
-            if "ehsa_category" in report.spacetime
-            else {}
+        persistence_table=table_html(
+            report.persistence, caption="Persistence of the top 5 % between years"
         ),
-        sfh_counts=(
-            report.spacetime["hotspot_category"].value_counts().to_dict()
-            if "hotspot_category" in report.spacetime
-            else {}
+        hot_table=_counts_table(hot_counts, "Places by Gi* class", "Gi* class"),
+        ehsa_table=_counts_table(ehsa, "Emerging Hot Spot Analysis", "Category"),
+        sfh_table=_counts_table(sfh, "sfhotspot classes", "Class"),
+        top_table=table_html(top, caption=f"Top 5 % of {geo}s, {report.latest_year}").replace(
+            'class="table-wrap', 'class="table-wrap scroll', 1
         ),
-        dep_table=table_html(report.deprivation, pct=("share_of_count", "share_of_population")),
-        domain_table=table_html(report.deprivation_domains),
-        gap_table=table_html(report.gap_trend),
-        gap=report.gap_summary,
+        dep_table=table_html(report.deprivation, caption="Rate by IMD 2019 decile"),
+        domain_table=table_html(
+            report.deprivation_domains, caption="Most vs least deprived decile by domain"
+        ),
+        gap_table=table_html(report.gap_trend, caption="The deprivation gap by year"),
         datasets_table=table_html(
-            report.datasets if report.datasets is not None else pd.DataFrame()
+            report.datasets if report.datasets is not None else pd.DataFrame(),
+            caption="Files behind this report",
         ),
     )

@@ -27,6 +27,8 @@ from vrkit.reports.build.violent_crime import (
     WARD_MONTHLY,
     ViolentCrimeReport,
 )
+from vrkit.reports.render.labels import format_p
+from vrkit.reports.render.page import Page, downloads_for, render
 
 #: counts-aware change classes of the change maps: only a significant change has a colour
 CHANGE_COLOURS: tuple[tuple[str, str], ...] = (
@@ -75,7 +77,8 @@ def write_report(
 
             write_xlsx(report, p)
         else:
-            p.write_text(render_html(report), encoding="utf-8")
+            downloads = downloads_for(report.file_stem, formats)
+            p.write_text(render_html(report, downloads=downloads), encoding="utf-8")
         paths.append(p)
     return paths
 
@@ -127,8 +130,8 @@ def _ci(lo: Any, hi: Any, ref: Any = None) -> str:
     return f"{float(lo):,.{d}f} to {float(hi):,.{d}f}"
 
 
-def _charts(report: ViolentCrimeReport) -> list[dict[str, str]]:
-    from vrkit.reports.render.charts import monthly_chart, to_svg
+def _charts(report: ViolentCrimeReport) -> list[dict[str, Any]]:
+    from vrkit.reports.render.charts import event_key, monthly_chart, to_svg
 
     out = []
     src = _source_line(report)
@@ -146,7 +149,7 @@ def _charts(report: ViolentCrimeReport) -> list[dict[str, str]]:
         )
         h = report.headline.set_index("measure").loc[m]
         desc = (
-            f"Line chart of monthly {label.lower()} offences in {report.area_name}, "
+            f"Line chart of {offences_phrase(label)} recorded each month in {report.area_name}, "
             f"{report.compare_year} and {report.year}. {h['commentary']}"
         )
         out.append(
@@ -155,6 +158,7 @@ def _charts(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 "label": label,
                 "svg": to_svg(chart, description=desc),
                 "description": desc,
+                "key": event_key(report.events, report.year, report.compare_year),
             }
         )
     return out
@@ -189,7 +193,13 @@ def _map_measure_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
-    from vrkit.reports.render.maps import choropleth, geojson_features, map_svg
+    from vrkit.reports.render.maps import (
+        choropleth,
+        geojson_features,
+        is_skewed,
+        map_svg,
+        outline_data,
+    )
 
     label = get_measure(MAP_MEASURE).label
     out: list[dict[str, str]] = []
@@ -237,7 +247,18 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 "",
             )
         )
+        rates = [f["properties"]["rate"] for f in feats if f["properties"]["rate"] is not None]
+        # London ward maps: borough outlines and names over the wards
+        outlines = (
+            outline_data(report.borough_geometry)
+            if level == "ward"
+            and report.area_kind == "london"
+            and not report.borough_geometry.empty
+            else None
+        )
+        quantiles = 5 if is_skewed(rates) else None
         for fld, title, legend, div, fmt in specs:
+            classes = quantiles if fld == "rate" else None
             src_txt = {
                 WARD_MONTHLY: " (MPS ward monthly data)",
                 WARD_ANNUAL: " (derived ward-annual file)",
@@ -251,6 +272,7 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                     if div
                     else ""
                 )
+                + ("; 5 quantile classes (skewed rates)" if classes else "")
                 + (f"; dark grey: suppressed ({n_sup})" if n_sup else ""),
             ]
             chart = choropleth(
@@ -259,10 +281,12 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                 title=title,
                 subtitle=sub,
                 legend_title=legend,
-                classes=CHANGE_COLOURS if fld == "change_class" else None,
+                categories=CHANGE_COLOURS if fld == "change_class" else None,
                 value_format=fmt or ",.1f",
                 source=src,
                 suppressed_field="suppressed_map" if n_sup else None,
+                classes=classes,
+                outlines=outlines is not None,
             )
             desc = f"Map of {title.lower()} by {level} in {report.area_name}." + (
                 f" {n_sup} areas are marked suppressed (disclosure control)." if n_sup else ""
@@ -273,7 +297,7 @@ def _maps(report: ViolentCrimeReport) -> list[dict[str, str]]:
                     "field": fld,
                     "title": title,
                     "description": desc,
-                    "svg": map_svg(chart, feats, description=desc),
+                    "svg": map_svg(chart, feats, description=desc, outlines=outlines),
                 }
             )
         if not has_rate:
@@ -334,17 +358,71 @@ def _table_rows(frame: pd.DataFrame, measure: str, kind_col: str | None = None) 
     return rows
 
 
-def render_html(report: ViolentCrimeReport) -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG, no external reference)."""
-    import jinja2
+def offences_phrase(label: str) -> str:
+    """``"sexual offences"`` for "Sexual offences", ``"robbery offences"`` for "Robbery": a
+    measure label as a noun phrase that never says "offences offences"."""
+    low = label.lower()
+    return low if low.endswith(("offences", "offence", "crime", "crimes")) else f"{low} offences"
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("vrkit.reports", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
+
+def _page(report: ViolentCrimeReport, downloads: Sequence[str], headline: list[dict]) -> Page:
+    """The masthead, metadata strip and numbered sections of the report."""
+    generated = report.generated_at.strftime("%d %B %Y %H:%M UTC")
+    meta = [
+        ("Area", f"{report.area_name} ({report.area_code})"),
+        ("Period", f"Jan–Dec {report.year} vs Jan–Dec {report.compare_year}"),
+        ("Generated", generated),
+        (
+            "Population",
+            f"mid-{report.population_year} estimates" if report.population_year else "not loaded",
+        ),
+    ]
+    if report.public:
+        meta.append(("Edition", f"Public (disclosure controlled, rule {report.sdc_rule})"))
+    al, lk = report.alerts, report.linkage
+    homicide_years = (
+        f", {int(report.homicide['year'].min())} to {int(report.homicide['year'].max())}"
+        if not report.homicide.empty
+        else ""
     )
-    tpl = env.get_template("violent_crime.html.j2")
+    sections = [
+        ("headline", "Headline figures"),
+        ("monthly", "Month by month"),
+        ("areas", "Boroughs" if report.area_kind == "london" else f"Wards of {report.area_name}"),
+        ("maps", "Maps"),
+        ("homicide", f"Homicide victims{homicide_years}"),
+        (
+            "alerts",
+            "Early warning: violence with injury"
+            + (f", {al.month.strftime('%B %Y')}" if al is not None and al.month else ""),
+        ),
+        (
+            "linkage",
+            "Hidden violence: police, A&E and ambulance"
+            + (" — SYNTHETIC health data" if lk is not None and lk.synthetic else ""),
+        ),
+        ("methods", "Methods"),
+        ("sources", "Sources and caveats"),
+    ]
+    return Page(
+        kind="Analysis of police recorded crime · Violent Crime Report",
+        title=(
+            f"Violent crime in {report.area_name}: {report.year} compared with "
+            f"{report.compare_year}"
+        ),
+        meta=meta,
+        sections=sections,
+        downloads=list(downloads),
+        generated=generated,
+        version=__version__,
+    )
+
+
+def render_html(report: ViolentCrimeReport, *, downloads: Sequence[str] = ()) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG, no external reference).
+
+    ``downloads``: names of the report's other files written beside the page (linked).
+    """
     headline = []
     for r in report.headline.to_dict("records"):
         headline.append(
@@ -436,8 +514,8 @@ def render_html(report: ViolentCrimeReport) -> str:
                     "observed": _star(a, "observed", _num(a["observed"])),
                     "expected": _num(a["expected"], 1),
                     "threshold": _num(a["threshold"]),
-                    "p": "" if is_missing(a["p_value"]) else f"{float(a['p_value']):.4f}",
-                    "q": "" if is_missing(a["q_value"]) else f"{float(a['q_value']):.3f}",
+                    "p": format_p(a["p_value"]),
+                    "q": format_p(a["q_value"]),
                     "fdr": bool(a["alert_fdr"]) if not is_missing(a["q_value"]) else False,
                     "method": a["method"],
                 }
@@ -454,7 +532,9 @@ def render_html(report: ViolentCrimeReport) -> str:
                     "amb_ratio": _num(y["ambulance_per_police"], 2),
                 }
             )
-    return tpl.render(
+    return render(
+        "violent_crime.html.j2",
+        _page(report, downloads, headline),
         r=report,
         alerts_rows=alerts_rows,
         link_rows=link_rows,
@@ -466,6 +546,4 @@ def render_html(report: ViolentCrimeReport) -> str:
         datasets=datasets,
         ward_source_txt=ward_source_txt,
         map_label=get_measure(MAP_MEASURE).label,
-        generated=report.generated_at.strftime("%d %B %Y %H:%M UTC"),
-        version=__version__,
     )
