@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from vrkit import get_settings
-from vrkit.cli import app
+from vrkit.cli import app, output
 from vrkit.outputs import is_duckdb_file
 
 runner = CliRunner()
@@ -491,3 +491,12 @@ def test_history_explanation_counts_restriction_months_as_unusable() -> None:
     assert f"{len(lockdown)} months of COVID-19 restrictions are left out as unusual" in text
     assert "fallback needs" not in text and "≥" not in text
     assert history_explanation(counts, skipped.iloc[0:0], pd.Timestamp("2020-12-01"), "x") is None
+
+
+def test_output_follows_the_terminal_width_at_each_print(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The consoles are created at import; a later COLUMNS (another command run in the same
+    process, as the portal's jobs and these tests do) must still decide the width."""
+    monkeypatch.setenv("COLUMNS", "50")
+    assert (output.out.width, output.err.width) == (50, 50)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert (output.out.width, output.err.width) == (200, 200)

@@ -24,8 +24,17 @@ _CONTROL = re.compile(
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 )
 
-out = Console(highlight=False, markup=False, emoji=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+def _console(*, stderr: bool, soft_wrap: bool) -> Console:
+    c = Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=soft_wrap)
+    # Rich fixes the width from COLUMNS when the console is created (here: at import); follow
+    # the terminal (COLUMNS/LINES) at each print instead, as a command run in-process expects.
+    c._width = c._height = None
+    return c
+
+
+out = _console(stderr=False, soft_wrap=False)
+err = _console(stderr=True, soft_wrap=True)
 
 
 def clean(value: object) -> str:
