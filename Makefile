@@ -28,6 +28,7 @@ demo: $(STAMP)
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb report needs-assessment --area London --years 2015-2021 --out $(OUT)/needs-assessment-london --force
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb rank --profile sports --geography ward --top 20 --out $(OUT)/rank-sports --force
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb alerts --measure violence_with_injury --geography borough --month 2021-06 --format json --out $(OUT)/alerts-2021-06.json --force
+	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb cost-of-violence --year 2019 --area London --format json --out $(OUT)/cost-of-violence-london-2019.json --force
 	$(BIN)/vrkit programmes import $(VRKIT_DATA_DIR)/london_vru_2020_21 --database-url $(DELIVERY_DB)
 	$(BIN)/vrkit programmes report --year 2020/21 --format html,xlsx,json --out $(OUT)/delivery-2020-21 --database-url $(DELIVERY_DB)
 	@echo "Outputs:"; find $(OUT) -type f ! -name '*.duckdb*' ! -name '*.sqlite3*' | sort
