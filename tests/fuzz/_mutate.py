@@ -205,7 +205,9 @@ def cut_workbook(path: Path, rows: int) -> bytes:
     out = Workbook(write_only=True)
     for name in src.sheetnames:
         ws = out.create_sheet(name)
-        for k, row in enumerate(src[name].iter_rows(values_only=True)):
+        sheet = src[name]
+        sheet.reset_dimensions()  # stored dimensions can be wrong (GLA State of London says 1 row)
+        for k, row in enumerate(sheet.iter_rows(values_only=True)):
             if k >= rows:
                 break
             ws.append(list(row))

@@ -76,6 +76,10 @@ CSV_SEEDS: dict[str, tuple[str, int]] = {
         "lookups/LSOA_(2021)_to_Electoral_Ward_(2025)_to_LAD_(2025)_Best_Fit_Lookup_in_EW_v2.csv.gz",
         30,
     ),
+    # the rest of the core data set (issue #20)
+    "las_ambulance_borough_monthly": ("las_ambulance/assaults-women.csv", 40),
+    "mopac_pas_borough": ("mopac_pas/PAS_Dashboard_Borough.csv", 40),
+    "population_lad_single_year": ("population/la_pop_estimates.csv", 30),
     "lookup_ward23_lad23": (
         "lookups/Ward_to_Local_Authority_District_(December_2023)_Lookup_in_the_United_Kingdom.csv",
         30,
@@ -94,6 +98,14 @@ WORKBOOK_SEEDS: dict[str, tuple[str, int, str]] = {
         "wards_id_summary",
     ),
 }
+WORKBOOK_SEEDS.update(
+    {
+        "mps_knife_borough_monthly": ("mps_knife_crime/Borough Monthly 2018-20.xlsx", 40, "Sheet1"),
+        "gla_state_of_london_monthly": ("mps_knife_crime/State_Of_London_Crime.xlsx", 30, "TNO"),
+    }
+)
+#: the DfE exclusions come as a zip of one large CSV; the seed is its first lines as a plain CSV
+DFE_SEED = ("dfe_exclusions/exclusions_by_geographic_level.zip", 40)
 BOUNDARY_SEED = "boundaries/statistical-gis-boundaries-london/ESRI/London_Borough_Excluding_MHW.shp"
 KINDS = [k for k, _ in known_formats()]
 
@@ -153,6 +165,23 @@ def seed(kind: str, tmp: Path) -> Seed:
 
         p = synth_ambulance(tmp, lsoas=6, months=3, seed=1)
         return Seed(kind, p.name, p.read_bytes())
+    if kind == "dfe_exclusions":
+        import zipfile
+
+        rel, lines = DFE_SEED
+        with zipfile.ZipFile(DATA / rel) as zf:
+            name = next(n for n in zf.namelist() if not n.endswith(".meta.csv"))
+            with zf.open(name) as fh:  # the header and the first national/regional/LA rows
+                header = fh.readline()
+                level = header.decode().strip().split(",").index("geographic_level")
+                rows = []
+                for raw in fh:
+                    if raw.decode().split(",")[level] != "School":
+                        rows.append(raw)
+                    if len(rows) == lines:
+                        break
+                head = header + b"".join(rows)
+        return Seed(kind, Path(name).name, head)
     if kind == "lookup_lsoa11_lsoa21_lad22":
         # not in the shared data (ONS download): eight best-fit rows in the published layout,
         # including a 2011 LSOA that was renumbered in 2021

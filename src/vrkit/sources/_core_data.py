@@ -59,7 +59,16 @@ def read_rows(path: Path, *, encodings: tuple[str, ...] = ("utf-8-sig",)) -> lis
     if not raw.strip():
         raise SourceError(path, "the file is empty", hint="Download it again.")
     text = decode_text(path, raw, encodings)
-    return list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as exc:  # e.g. an unclosed quote running into a field over the limit
+        raise DataValidationError(
+            path,
+            f"not a readable CSV: {exc}",
+            row=reader.line_num,
+            hint="A quote is probably not closed; use the published file.",
+        ) from exc
 
 
 def month_end(d: date) -> date:

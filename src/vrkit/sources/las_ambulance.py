@@ -274,10 +274,16 @@ class LasAmbulanceAdapter(SourceAdapter):
             period_end=[month_end(m) for _ in boroughs for m in months],
             value=[float(v) for b in boroughs for v in b[3]],
         )
+        if data_lines > len(boroughs):  # the Total row (checked above) and empty lines
+            notes.append(
+                f"{data_lines - len(boroughs)} line(s) that are not a borough (the Total row, "
+                "empty lines) read and not stored"
+            )
         report = LoadReport(
             path=path,
             source_kind=KIND,
-            rows_read=data_lines,
+            # the area rows: every one is loaded or the whole file is refused
+            rows_read=len(boroughs),
             rows_loaded=len(boroughs),
             covers_from=months[0],
             covers_to=months[-1],
