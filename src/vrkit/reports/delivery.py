@@ -10,7 +10,6 @@ written as text, never as a formula.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -110,14 +109,11 @@ def write_sheets(
 # -- HTML ----------------------------------------------------------------------------------------
 @cache
 def house_css() -> str:
-    """The house stylesheet: the Violent Crime Report template's ``<style>`` block."""
-    import importlib.resources as ilr
+    """The house stylesheet (``templates/house.css``, issue #13) and what the delivery pages
+    add to it."""
+    from vrkit.reports.render.page import stylesheet
 
-    text = (ilr.files("vrkit.reports") / "templates" / "violent_crime.html.j2").read_text("utf-8")
-    m = re.search(r"<style>(.*?)</style>", text, re.DOTALL)
-    if m is None:  # pragma: no cover - the template always has one
-        raise RuntimeError("the house stylesheet was not found in violent_crime.html.j2")
-    return m.group(1) + _EXTRA_CSS
+    return stylesheet() + _EXTRA_CSS
 
 
 #: what the delivery pages add to the house style (risk flags, bars)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import vrkit.ops.delivery.models
+import vrkit.ops.directory.models
+import vrkit.ops.plans.models  # noqa: F401 - every feature's tables, for autogenerate
 from vrkit.ops.models import Base
 
 config = context.config
