@@ -29,23 +29,23 @@ TASK_ORIGIN = "task"
 
 
 @dataclass(frozen=True)
-class CoreDataIndicator:
-    """One row of ``core_data_indicators.csv``."""
+class IndicatorDef:
+    """Metadata of one indicator (a row of the warehouse ``indicator`` table), as both indicator
+    catalogues (``indicators.csv``, ``core_data_indicators.csv``) write it."""
 
     indicator_id: str
     name: str
     unit: str
-    polarity: str
+    polarity: str  # "higher_is_worse" | "higher_is_better" | "neutral"
     source: str
     description: str
-    origin: str
+    origin: str = "user"
 
 
-@cache
-def core_data_indicators() -> dict[str, CoreDataIndicator]:
-    """Every core-data indicator by id, in catalogue order."""
+def read_indicator_catalogue(name: str) -> dict[str, IndicatorDef]:
+    """The rows of an indicator catalogue CSV (columns as :class:`IndicatorDef`) by id."""
     return {
-        r["indicator_id"]: CoreDataIndicator(
+        r["indicator_id"]: IndicatorDef(
             r["indicator_id"],
             r["name"],
             r["unit"],
@@ -54,11 +54,17 @@ def core_data_indicators() -> dict[str, CoreDataIndicator]:
             r["description"],
             r["origin"],
         )
-        for r in load_csv("core_data_indicators.csv")
+        for r in load_csv(name)
     }
 
 
-def core_data_indicator(indicator_id: str) -> CoreDataIndicator:
+@cache
+def core_data_indicators() -> dict[str, IndicatorDef]:
+    """Every core-data indicator by id, in catalogue order."""
+    return read_indicator_catalogue("core_data_indicators.csv")
+
+
+def core_data_indicator(indicator_id: str) -> IndicatorDef:
     """Metadata of one core-data indicator; ``KeyError`` names the catalogue gap (a bug)."""
     try:
         return core_data_indicators()[indicator_id]
@@ -68,6 +74,6 @@ def core_data_indicator(indicator_id: str) -> CoreDataIndicator:
         ) from None
 
 
-def indicators_of(origin: str) -> list[CoreDataIndicator]:
+def indicators_of(origin: str) -> list[IndicatorDef]:
     """Core-data indicators of one origin (e.g. ``"mopac_pas"``), in catalogue order."""
     return [d for d in core_data_indicators().values() if d.origin == origin]

@@ -23,7 +23,12 @@ from functools import cache
 import pandas as pd
 
 from vrkit.catalog import load_csv, load_toml
-from vrkit.catalog.core_data import TASK_ORIGIN, core_data_indicators
+from vrkit.catalog.core_data import (
+    TASK_ORIGIN,
+    IndicatorDef,
+    core_data_indicators,
+    read_indicator_catalogue,
+)
 
 #: polarities an indicator may have in the catalogue
 POLARITIES = ("higher_is_worse", "higher_is_better", "neutral")
@@ -114,19 +119,6 @@ DERIVED: dict[str, DerivedIndicator] = _derived()
 
 
 @dataclass(frozen=True)
-class IndicatorDef:
-    """Metadata of one indicator (a row of the warehouse ``indicator`` table)."""
-
-    indicator_id: str
-    name: str
-    unit: str
-    polarity: str  # "higher_is_worse" | "higher_is_better" | "neutral"
-    source: str
-    description: str
-    origin: str = "user"
-
-
-@dataclass(frozen=True)
 class WardProfileColumn:
     """How one column of the GLA ward profiles maps to an indicator and its period."""
 
@@ -142,18 +134,7 @@ class WardProfileColumn:
 @cache
 def loaded_indicators() -> dict[str, IndicatorDef]:
     """Indicators read from files by the source adapters, by id (``catalog/indicators.csv``)."""
-    return {
-        r["indicator_id"]: IndicatorDef(
-            r["indicator_id"],
-            r["name"],
-            r["unit"],
-            r["polarity"],
-            r["source"],
-            r["description"],
-            r["origin"],
-        )
-        for r in load_csv("indicators.csv")
-    }
+    return read_indicator_catalogue("indicators.csv")
 
 
 def indicator_def(indicator_id: str) -> IndicatorDef:
@@ -192,11 +173,7 @@ def builtin_indicators() -> pd.DataFrame:
     loaded = pd.DataFrame(
         [
             (d.indicator_id, d.name, d.unit, d.polarity, d.source, d.description, d.origin)
-            for d in loaded_indicators().values()
-        ]
-        + [
-            (d.indicator_id, d.name, d.unit, d.polarity, d.source, d.description, d.origin)
-            for d in core_data_indicators().values()
+            for d in [*loaded_indicators().values(), *core_data_indicators().values()]
             if d.origin != TASK_ORIGIN
         ],
         columns=CATALOGUE_COLUMNS,
