@@ -200,18 +200,30 @@ def spatial_extension_path() -> Path:
     return Path(str(root / "spatial.duckdb_extension"))
 
 
+class _Deferred:
+    """In place of frames: the file is read when its group is written (the native street path,
+    see :mod:`vrkit.store.street_native`)."""
+
+
+_DEFERRED = _Deferred()
+
+#: the adapter kind the native write path serves
+_NATIVE_KIND = "police_uk_street"
+
 #: what the read-ahead worker hands back per file: path, job (or detection error), frames
-#: (``None`` when the file is already loaded and not forced) or the read error
-_Read = tuple[Path, "_Job | VrkitError", "SourceFrames | VrkitError | None"]
+#: (``None`` when the file is already loaded and not forced; ``_DEFERRED`` for the native
+#: path) or the read error
+_Read = tuple[Path, "_Job | VrkitError", "SourceFrames | VrkitError | _Deferred | None"]
 
 
 def _read_group(
     group: list[tuple[Path, SourceAdapter | VrkitError]],
     force: bool,
     reader: duckdb.DuckDBPyConnection,
+    native: bool = False,
 ) -> list[_Read]:
     """Worker thread: hash a group's files, look them up and read those to load, all at once
-    with the adapter's ``read_many``."""
+    with the adapter's ``read_many`` (with ``native``, street files are left to the writer)."""
     out: list[_Read] = []
     for path, adapter in group:
         if isinstance(adapter, VrkitError):
@@ -233,13 +245,23 @@ def _read_group(
         first = out[todo[0]][1]
         assert isinstance(first, _Job)
         paths = [out[k][0] for k in todo]
-        try:
-            frames = first.adapter.read_many(paths)
-        except Exception:  # a bug in a batch reader: read the files one by one to isolate it
-            frames = [_guarded_read(first.adapter, p) for p in paths]
+        if native and first.kind == _NATIVE_KIND:
+            for k in todo:
+                out[k] = (out[k][0], out[k][1], _DEFERRED)
+            return out
+        frames = _read_many(first.adapter, paths)
         for k, fr in zip(todo, frames, strict=True):
             out[k] = (out[k][0], out[k][1], fr)
     return out
+
+
+def _read_many(adapter: SourceAdapter, paths: list[Path]) -> list[SourceFrames | VrkitError]:
+    """``adapter.read_many(paths)``; a bug in a batch reader reads the files one by one to
+    isolate it."""
+    try:
+        return adapter.read_many(paths)
+    except Exception:
+        return [_guarded_read(adapter, p) for p in paths]
 
 
 def _guarded_read(adapter: SourceAdapter, path: Path) -> SourceFrames | VrkitError:
@@ -453,6 +475,9 @@ class Warehouse:
         self.batch_rows = 1_000_000
         #: read the next group of files while one is written (see :meth:`ingest_many`)
         self.read_ahead = True
+        #: write street files straight from a DuckDB scan in this connection, with the Python
+        #: reader only for files that fail a rule (see :mod:`vrkit.store.street_native`)
+        self.native_street = True
         if not read_only:
             # Commits append to the write-ahead log; the data file is checkpointed on close or
             # when the log passes this size, not after every small file (DuckDB's default 16 MB
@@ -571,7 +596,10 @@ class Warehouse:
         whole group) while the previous group is written; each group is written in one
         transaction. Every file is still its own dataset and is stored whole or not at all; if
         a group fails to load, its files are loaded one by one so the error names the file.
-        Aggregate files are read and loaded one per transaction. Results and ``on_file`` calls
+        Plain street files take the native path (:mod:`vrkit.store.street_native`: scanned
+        and validated in this connection, written from the scan, the Python reader only for
+        files that fail a rule; :attr:`native_street`). Aggregate files are read and loaded one
+        per transaction. Results and ``on_file`` calls
         come in input order; an error in one file never affects the others. A file listed
         twice is loaded once (the second is ``"unchanged"``).
         """
@@ -587,7 +615,15 @@ class Warehouse:
 
                 def submit(g: int) -> None:
                     if g < len(groups) and g == len(futures):
-                        futures.append(pool.submit(_read_group, groups[g], force, reader))
+                        futures.append(
+                            pool.submit(
+                                _read_group,
+                                groups[g],
+                                force,
+                                reader,
+                                self.native_street and not stop_on_error,
+                            )
+                        )
 
                 for g in range(len(groups)):
                     submit(g)
@@ -651,7 +687,7 @@ class Warehouse:
         With ``stop_on_error``, nothing after the first error is written or reported.
         """
         out: list[IngestResult | VrkitError | None] = [None] * len(items)
-        todo: list[tuple[int, _Job, SourceFrames]] = []
+        todo: list[tuple[int, _Job, Any]] = []  # frames, or _DEFERRED for the native path
         first: dict[tuple[str, str], int] = {}  # (kind, sha) -> position of its first file
         stop = len(items)
         for i, (_path, job, res) in enumerate(items):
@@ -674,6 +710,22 @@ class Warehouse:
             else:
                 todo.append((i, job, res))
                 first[key] = i
+        if todo and isinstance(todo[0][2], _Deferred):
+            native = self._load_native([(i, job) for i, job, _ in todo])
+            if native is not None:
+                for i, done in native.items():
+                    out[i] = done
+                todo = []
+            else:  # the native path could not take this group: read it as before
+                jobs = [job for _, job, _ in todo]
+                frames = _read_many(jobs[0].adapter, [job.path for job in jobs])
+                todo_read: list[tuple[int, _Job, SourceFrames]] = []
+                for (i, job, _), fr in zip(todo, frames, strict=True):
+                    if isinstance(fr, VrkitError):
+                        out[i] = fr
+                    else:
+                        todo_read.append((i, job, fr))
+                todo = todo_read
         if todo and todo[0][1].adapter.record_level:
             try:
                 ids = self.load_many([(fr, job.sha, job.existing) for _, job, fr in todo])
@@ -707,6 +759,69 @@ class Warehouse:
                     )
         return [(items[i][0], r) for i, r in enumerate(out[:stop]) if r is not None]
 
+    def _load_native(
+        self, todo: list[tuple[int, _Job]]
+    ) -> dict[int, IngestResult | VrkitError] | None:
+        """Write a group of street files through the native path (one transaction); results by
+        position, or None when the group must be read and written as before.
+
+        Files the staged scan takes whole are inserted from it; the others are read by the
+        adapter's Python reader and written in the same transaction. When two files' keys
+        (force, month) meet, the later file must replace the earlier: the group then goes the
+        ordinary way, which orders such writes.
+        """
+        from vrkit.store import street_native
+
+        jobs = [job for _, job in todo]
+        try:
+            stage = street_native.stage_street(self.con, [job.path for job in jobs])
+        except (duckdb.Error, VrkitError):
+            with contextlib.suppress(duckdb.Error):
+                street_native.drop_stage(self.con)
+            return None
+        try:
+            left = stage.left
+            read = _read_many(jobs[0].adapter, [jobs[k].path for k in left]) if left else []
+            results: dict[int, IngestResult | VrkitError] = {}
+            frames: dict[int, SourceFrames] = {}
+            for k, fr in zip(left, read, strict=True):
+                if isinstance(fr, VrkitError):
+                    results[todo[k][0]] = fr
+                else:
+                    frames[k] = fr
+            seen: set[tuple[Any, ...]] = set()
+            for keys in [
+                *stage.keys.values(),
+                *(_key_tuples("crime_record", f.tables["crime_record"]) for f in frames.values()),
+            ]:
+                if keys & seen:
+                    return None
+                seen |= keys
+            loaded = sorted([*stage.reports, *frames])
+            what = "this file" if len(loaded) == 1 else f"these {len(loaded)} files"
+            with self.transaction(what):
+                next_id = self._next_dataset_id()
+                ids = {k: next_id + n for n, k in enumerate(loaded)}
+                for k in loaded:
+                    if jobs[k].existing is not None:
+                        self._drop_dataset(int(jobs[k].existing or 0))
+                native_ids = {k: ids[k] for k in stage.reports}
+                self._delete_keys("crime_record", set().union(*stage.keys.values()))
+                street_native.insert_staged(self.con, stage, native_ids)
+                self._write_frames(
+                    [(ids[k], frames[k], jobs[k].sha) for k in sorted(frames)],
+                    [(ids[k], stage.reports[k], jobs[k].sha) for k in stage.reports],
+                )
+        except (duckdb.Error, VrkitError):
+            return None
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                street_native.drop_stage(self.con)
+        for k in loaded:
+            report = stage.reports[k] if k in stage.reports else frames[k].report
+            results[todo[k][0]] = jobs[k].result(ids[k], "loaded", report)
+        return results
+
     def _prepare(self, path: Path, force: bool, adapter: SourceAdapter | None = None) -> _Job:
         if adapter is None:
             adapter = detect_adapter(path)
@@ -738,49 +853,58 @@ class Warehouse:
         file in the batch still replaces an earlier one with the same key: on overlap the
         staged rows are written first and then replaced.
         """
-        con = self.con
         what = "this file" if len(items) == 1 else f"these {len(items)} files"
         with self.transaction(what):
-            (next_id,) = con.execute(
-                "SELECT coalesce(max(dataset_id), 0) + 1 FROM dataset"
-            ).fetchone() or (1,)
-            ids: list[int] = []
-            registry: list[tuple[int, LoadReport, str]] = []
-            staged: dict[str, list[pd.DataFrame | pa.Table]] = {}
-            pending: dict[str, set[tuple[Any, ...]]] = {}
-            rebuild: set[str] = set()
-            for frames, sha, replace in items:
-                rep = frames.report
+            next_id = self._next_dataset_id()
+            for _, _, replace in items:
                 if replace is not None:
                     self._drop_dataset(replace)
-                dataset_id = int(next_id)
-                next_id += 1
-                registry.append((dataset_id, rep, sha or sha256_file(rep.path)))
-                for table, frame in frames.tables.items():
-                    if table not in TABLES or table in (
-                        "dataset",
-                        "rejection",
-                        "meta",
-                        "crime_count",
-                    ):
-                        raise StorageError(
-                            f"adapter {rep.source_kind} returned unknown table {table!r}"
-                        )
-                    keys = _key_tuples(table, frame)
-                    if keys & pending.get(table, set()):
-                        # an earlier file of this batch has rows this file replaces
-                        self._write_table(table, pending.pop(table), staged.pop(table, []))
-                    pending.setdefault(table, set()).update(keys)
-                    staged.setdefault(table, []).append(_with_dataset_id(frame, dataset_id))
-                if "crime_count_release" in frames.tables:
-                    rebuild.add(rep.source_kind)
-                ids.append(dataset_id)
-            self._register_datasets(registry)
-            for table in list(staged):
-                self._write_table(table, pending.pop(table, set()), staged.pop(table))
-            for kind in sorted(rebuild):
-                self._rebuild_crime_count(kind)
+            ids = list(range(next_id, next_id + len(items)))
+            self._write_frames([(d, fr, sha) for d, (fr, sha, _) in zip(ids, items, strict=True)])
         return ids
+
+    def _next_dataset_id(self) -> int:
+        row = self.con.execute("SELECT coalesce(max(dataset_id), 0) + 1 FROM dataset").fetchone()
+        return int(row[0]) if row else 1
+
+    def _write_frames(
+        self,
+        items: Sequence[tuple[int, SourceFrames, str | None]],
+        extra_registry: Sequence[tuple[int, LoadReport, str]] = (),
+    ) -> None:
+        """Register and write ``(dataset id, frames, sha256)`` inside the caller's transaction
+        (``extra_registry``: datasets whose rows the caller writes itself)."""
+        registry: list[tuple[int, LoadReport, str]] = list(extra_registry)
+        staged: dict[str, list[pd.DataFrame | pa.Table]] = {}
+        pending: dict[str, set[tuple[Any, ...]]] = {}
+        rebuild: set[str] = set()
+        for dataset_id, frames, sha in items:
+            rep = frames.report
+            registry.append((dataset_id, rep, sha or sha256_file(rep.path)))
+            for table, frame in frames.tables.items():
+                if table not in TABLES or table in (
+                    "dataset",
+                    "rejection",
+                    "meta",
+                    "crime_count",
+                ):
+                    raise StorageError(
+                        f"adapter {rep.source_kind} returned unknown table {table!r}"
+                    )
+                keys = _key_tuples(table, frame)
+                if keys & pending.get(table, set()):
+                    # an earlier file of this batch has rows this file replaces
+                    self._write_table(table, pending.pop(table), staged.pop(table, []))
+                pending.setdefault(table, set()).update(keys)
+                staged.setdefault(table, []).append(_with_dataset_id(frame, dataset_id))
+            if "crime_count_release" in frames.tables:
+                rebuild.add(rep.source_kind)
+        registry.sort(key=lambda r: r[0])
+        self._register_datasets(registry)
+        for table in list(staged):
+            self._write_table(table, pending.pop(table, set()), staged.pop(table))
+        for kind in sorted(rebuild):
+            self._rebuild_crime_count(kind)
 
     @contextlib.contextmanager
     def transaction(self, what: str = "this load") -> Iterator[None]:
