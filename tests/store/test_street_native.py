@@ -53,8 +53,13 @@ def _files(tmp: Path) -> list[Path]:
     def malformed(lines: list[str]) -> list[str]:
         return [*lines[:5], "a,b,c\n", *lines[5:]]
 
+    same = tmp / "same"
+    same.mkdir()
+    shutil.copy(plain[4], same / plain[4].name)  # the same bytes under another path
     return [
         *files,
+        plain[3],  # listed twice
+        same / plain[4].name,
         copy(plain[0], bad_lon),
         copy(plain[1], blank_and_repeat),
         copy(plain[2], malformed),

@@ -34,8 +34,9 @@ from vrkit.sources.police_uk import (
     to_british_national_grid,
 )
 
-#: the staging table (temporary: lives in the connection, never in the warehouse file)
-STAGE = "_street_stage"
+#: an in-memory database attached to the warehouse's DuckDB instance: the read-ahead worker
+#: stages the next group there while the writer inserts the current one (never in the file)
+STAGE_DB = "_vrkit_stage"
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrkit-street-lines")
 
 #: crime_record columns the scan gives, in order (easting/northing are joined in)
@@ -60,32 +61,47 @@ class StreetStage:
     """What the staged scan holds: per input position, a report (files written natively) and
     their (falls_within, month) keys; ``left`` are the positions for the Python reader."""
 
+    table: str  # the staging table, qualified
     reports: dict[int, LoadReport] = field(default_factory=dict)
     keys: dict[int, set[tuple[Any, ...]]] = field(default_factory=dict)
     scan_position: dict[int, int] = field(default_factory=dict)  # input position -> _f
     left: list[int] = field(default_factory=list)
 
 
-def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove the staging and reject tables (idempotent)."""
-    for name in (STAGE, "_street_rej", "_street_rej_scan"):
+def attach_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Attach the in-memory staging database (idempotent)."""
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {STAGE_DB}")
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Remove a staging table (idempotent)."""
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _drop_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("_street_rej", "_street_rej_scan"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def stage_street(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> StreetStage:
-    """Scan ``paths`` into the staging table and decide which files are written natively."""
+def stage_street(con: duckdb.DuckDBPyConnection, paths: list[Path], name: str) -> StreetStage:
+    """Scan ``paths`` into the staging table ``name`` (in :data:`STAGE_DB`, which must be
+    attached) and decide which files are written natively. ``con`` may be any connection to
+    the warehouse's instance (the read-ahead worker's)."""
     scan, left = plan_street_scan(paths)
-    out = StreetStage(left=list(left))
-    drop_stage(con)
+    table = f"{STAGE_DB}.{name}"
+    out = StreetStage(table=table, left=list(left))
+    drop_stage(con, table)
+    _drop_rejects(con)
     if scan is None:
         return out
     position = [k for k in range(len(paths)) if k not in set(left)]
     counting = _POOL.submit(count_physical_lines, list(scan.paths))
     try:
-        con.execute(f"CREATE TEMP TABLE {STAGE} AS {scan.sql}")
+        con.execute(f"CREATE TABLE {table} AS {scan.sql}")
     except duckdb.Error:
         counting.result()
-        drop_stage(con)
+        drop_stage(con, table)
+        _drop_rejects(con)
         out.left = list(range(len(paths)))  # the Python reader names the failing file
         return out
     lines = counting.result()
@@ -94,7 +110,7 @@ def stage_street(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> StreetSta
                 count(*) FILTER (longitude IS NULL AND latitude IS NULL),
                 count(*) FILTER (crime_id IS NULL AND crime_type = 'Anti-social behaviour'),
                 count(*) FILTER (crime_id IS NULL), min(month), max(month)
-            FROM {STAGE} GROUP BY _f"""
+            FROM {table} GROUP BY _f"""
     ).fetchall()
     parse_bad = {
         str(p)
@@ -108,7 +124,7 @@ def stage_street(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> StreetSta
     repeats = {
         int(f)
         for (f,) in con.execute(
-            f"""SELECT DISTINCT _f FROM {STAGE} WHERE crime_id IS NOT NULL
+            f"""SELECT DISTINCT _f FROM {table} WHERE crime_id IS NOT NULL
                 GROUP BY _f, crime_id HAVING count(*) > 1"""
         ).fetchall()
     }
@@ -143,11 +159,12 @@ def stage_street(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> StreetSta
     out.left.sort()
     if out.reports:
         for f, falls, month in con.execute(
-            f"SELECT DISTINCT _f, falls_within, month FROM {STAGE}"
+            f"SELECT DISTINCT _f, falls_within, month FROM {table}"
         ).fetchall():
             k = position[int(f)]
             if k in out.reports:
                 out.keys.setdefault(k, set()).add((falls, month))
+    _drop_rejects(con)
     return out
 
 
@@ -164,7 +181,7 @@ def insert_staged(
     keep = f"_f < {n} AND {ids}[_f + 1] IS NOT NULL"
     lon, lat = con.execute(
         f"""SELECT list(longitude), list(latitude) FROM (
-                SELECT DISTINCT longitude, latitude FROM {STAGE}
+                SELECT DISTINCT longitude, latitude FROM {stage.table}
                 WHERE {keep} AND longitude IS NOT NULL AND latitude IS NOT NULL)"""
     ).fetchone() or ([], [])
     x = np.asarray(lon or [], dtype=np.float64)
@@ -177,7 +194,7 @@ def insert_staged(
         con.execute(
             f"""INSERT INTO crime_record (dataset_id, {", ".join(_COLUMNS)}, easting, northing)
                 SELECT {ids}[s._f + 1], {cols}, p.easting, p.northing
-                FROM {STAGE} s LEFT JOIN _street_points p
+                FROM {stage.table} s LEFT JOIN _street_points p
                   ON s.longitude = p.lon AND s.latitude = p.lat
                 WHERE {keep}
                 ORDER BY s.lsoa_code"""

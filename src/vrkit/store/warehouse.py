@@ -29,6 +29,7 @@ from vrkit.config import Settings, get_settings
 from vrkit.errors import SourceError, StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
 from vrkit.sources.registry import detect_adapter, detect_adapters
+from vrkit.store import street_native
 from vrkit.store.schema import (
     CLUSTER_KEYS,
     INDEXES,
@@ -200,20 +201,24 @@ def spatial_extension_path() -> Path:
     return Path(str(root / "spatial.duckdb_extension"))
 
 
-class _Deferred:
-    """In place of frames: the file is read when its group is written (the native street path,
-    see :mod:`vrkit.store.street_native`)."""
+@dataclass
+class _Staged:
+    """In place of frames for a group of street files on the native path: the scan staged by
+    the read-ahead worker (:mod:`vrkit.store.street_native`) and the Python reader's result for
+    each file the scan could not take whole (by position in the group)."""
 
+    paths: list[Path]  # the group's files to read, in order (stage positions)
+    stage: street_native.StreetStage
+    frames: dict[int, SourceFrames | VrkitError]
 
-_DEFERRED = _Deferred()
 
 #: the adapter kind the native write path serves
 _NATIVE_KIND = "police_uk_street"
 
 #: what the read-ahead worker hands back per file: path, job (or detection error), frames
-#: (``None`` when the file is already loaded and not forced; ``_DEFERRED`` for the native
-#: path) or the read error
-_Read = tuple[Path, "_Job | VrkitError", "SourceFrames | VrkitError | _Deferred | None"]
+#: (``None`` when the file is already loaded and not forced; a shared ``_Staged`` for the
+#: native path) or the read error
+_Read = tuple[Path, "_Job | VrkitError", "SourceFrames | VrkitError | _Staged | None"]
 
 
 def _read_group(
@@ -221,6 +226,7 @@ def _read_group(
     force: bool,
     reader: duckdb.DuckDBPyConnection,
     native: bool = False,
+    name: str = "g",
 ) -> list[_Read]:
     """Worker thread: hash a group's files, look them up and read those to load, all at once
     with the adapter's ``read_many`` (with ``native``, street files are left to the writer)."""
@@ -246,13 +252,28 @@ def _read_group(
         assert isinstance(first, _Job)
         paths = [out[k][0] for k in todo]
         if native and first.kind == _NATIVE_KIND:
-            for k in todo:
-                out[k] = (out[k][0], out[k][1], _DEFERRED)
-            return out
+            staged = _stage_group(first.adapter, paths, reader, name)
+            if staged is not None:
+                for k in todo:
+                    out[k] = (out[k][0], out[k][1], staged)
+                return out
         frames = _read_many(first.adapter, paths)
         for k, fr in zip(todo, frames, strict=True):
             out[k] = (out[k][0], out[k][1], fr)
     return out
+
+
+def _stage_group(
+    adapter: SourceAdapter, paths: list[Path], reader: duckdb.DuckDBPyConnection, name: str
+) -> _Staged | None:
+    """Worker thread: stage a group of street files for the native path (None: read them as
+    before)."""
+    try:
+        stage = street_native.stage_street(reader, paths, name)
+    except (duckdb.Error, VrkitError):
+        return None
+    left = _read_many(adapter, [paths[k] for k in stage.left]) if stage.left else []
+    return _Staged(paths, stage, dict(zip(stage.left, left, strict=True)))
 
 
 def _read_many(adapter: SourceAdapter, paths: list[Path]) -> list[SourceFrames | VrkitError]:
@@ -608,7 +629,11 @@ class Warehouse:
         results: list[IngestResult | VrkitError] = []
         groups = self._groups([Path(p) for p in paths])
         seen: dict[tuple[str, str], int] = {}  # (kind, sha256) -> dataset id, this run
-        reader = self.con.cursor()  # the worker's own connection, for registry look-ups
+        reader = self.con.cursor()  # the worker's own connection: look-ups and native scans
+        native = self.native_street and not stop_on_error
+        if native:
+            reader.execute("SET enable_progress_bar = false")
+            street_native.attach_stage(self.con)
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrkit-read") as pool:
                 futures: list[Future[list[_Read]]] = []
@@ -621,7 +646,8 @@ class Warehouse:
                                 groups[g],
                                 force,
                                 reader,
-                                self.native_street and not stop_on_error,
+                                native,
+                                f"g{g}",
                             )
                         )
 
@@ -687,7 +713,7 @@ class Warehouse:
         With ``stop_on_error``, nothing after the first error is written or reported.
         """
         out: list[IngestResult | VrkitError | None] = [None] * len(items)
-        todo: list[tuple[int, _Job, Any]] = []  # frames, or _DEFERRED for the native path
+        todo: list[tuple[int, _Job, Any]] = []  # frames, or a _Staged group (native path)
         first: dict[tuple[str, str], int] = {}  # (kind, sha) -> position of its first file
         stop = len(items)
         for i, (_path, job, res) in enumerate(items):
@@ -710,8 +736,8 @@ class Warehouse:
             else:
                 todo.append((i, job, res))
                 first[key] = i
-        if todo and isinstance(todo[0][2], _Deferred):
-            native = self._load_native([(i, job) for i, job, _ in todo])
+        if todo and isinstance(todo[0][2], _Staged):
+            native = self._load_native([(i, job) for i, job, _ in todo], todo[0][2])
             if native is not None:
                 for i, done in native.items():
                     out[i] = done
@@ -760,44 +786,49 @@ class Warehouse:
         return [(items[i][0], r) for i, r in enumerate(out[:stop]) if r is not None]
 
     def _load_native(
-        self, todo: list[tuple[int, _Job]]
+        self, todo: list[tuple[int, _Job]], staged: _Staged
     ) -> dict[int, IngestResult | VrkitError] | None:
-        """Write a group of street files through the native path (one transaction); results by
-        position, or None when the group must be read and written as before.
+        """Write a group of street files staged for the native path (one transaction); results
+        by position, or None when the group must be read and written as before.
 
-        Files the staged scan takes whole are inserted from it; the others are read by the
-        adapter's Python reader and written in the same transaction. When two files' keys
-        (force, month) meet, the later file must replace the earlier: the group then goes the
-        ordinary way, which orders such writes.
+        Files the staged scan takes whole are inserted from it; the others, already read by
+        the Python reader, are written in the same transaction. When two files' keys (force,
+        month) meet, the later file must replace the earlier: the group then goes the ordinary
+        way, which orders such writes.
         """
-        from vrkit.store import street_native
-
-        jobs = [job for _, job in todo]
-        try:
-            stage = street_native.stage_street(self.con, [job.path for job in jobs])
-        except (duckdb.Error, VrkitError):
+        stage = staged.stage
+        # stage position of each file to write (a file repeated in the group, or whose bytes
+        # were loaded earlier in this run, is staged but not written)
+        where: dict[Path, int] = {}
+        for k, p in enumerate(staged.paths):
+            where.setdefault(p, k)
+        at = {where[job.path]: (i, job) for i, job in todo}
+        if len(at) != len(todo):
             with contextlib.suppress(duckdb.Error):
-                street_native.drop_stage(self.con)
+                street_native.drop_stage(self.con, stage.table)
             return None
+        jobs = {k: job for k, (_, job) in at.items()}
         try:
-            left = stage.left
-            read = _read_many(jobs[0].adapter, [jobs[k].path for k in left]) if left else []
             results: dict[int, IngestResult | VrkitError] = {}
             frames: dict[int, SourceFrames] = {}
-            for k, fr in zip(left, read, strict=True):
+            for k, fr in staged.frames.items():
+                if k not in at:
+                    continue
                 if isinstance(fr, VrkitError):
-                    results[todo[k][0]] = fr
+                    results[at[k][0]] = fr
                 else:
                     frames[k] = fr
+            native = {k: r for k, r in stage.reports.items() if k in at}
+            native_keys = {k: stage.keys.get(k, set()) for k in native}
             seen: set[tuple[Any, ...]] = set()
             for keys in [
-                *stage.keys.values(),
+                *native_keys.values(),
                 *(_key_tuples("crime_record", f.tables["crime_record"]) for f in frames.values()),
             ]:
                 if keys & seen:
                     return None
                 seen |= keys
-            loaded = sorted([*stage.reports, *frames])
+            loaded = sorted([*native, *frames])
             what = "this file" if len(loaded) == 1 else f"these {len(loaded)} files"
             with self.transaction(what):
                 next_id = self._next_dataset_id()
@@ -805,21 +836,20 @@ class Warehouse:
                 for k in loaded:
                     if jobs[k].existing is not None:
                         self._drop_dataset(int(jobs[k].existing or 0))
-                native_ids = {k: ids[k] for k in stage.reports}
-                self._delete_keys("crime_record", set().union(*stage.keys.values()))
-                street_native.insert_staged(self.con, stage, native_ids)
+                self._delete_keys("crime_record", set().union(*native_keys.values()))
+                street_native.insert_staged(self.con, stage, {k: ids[k] for k in native})
                 self._write_frames(
                     [(ids[k], frames[k], jobs[k].sha) for k in sorted(frames)],
-                    [(ids[k], stage.reports[k], jobs[k].sha) for k in stage.reports],
+                    [(ids[k], native[k], jobs[k].sha) for k in native],
                 )
         except (duckdb.Error, VrkitError):
             return None
         finally:
             with contextlib.suppress(duckdb.Error):
-                street_native.drop_stage(self.con)
+                street_native.drop_stage(self.con, stage.table)
         for k in loaded:
-            report = stage.reports[k] if k in stage.reports else frames[k].report
-            results[todo[k][0]] = jobs[k].result(ids[k], "loaded", report)
+            report = native[k] if k in native else frames[k].report
+            results[at[k][0]] = jobs[k].result(ids[k], "loaded", report)
         return results
 
     def _prepare(self, path: Path, force: bool, adapter: SourceAdapter | None = None) -> _Job:
