@@ -105,11 +105,17 @@ def stage_street(con: duckdb.DuckDBPyConnection, paths: list[Path], name: str) -
         out.left = list(range(len(paths)))  # the Python reader names the failing file
         return out
     lines = counting.result()
+    # one pass over the staged rows gives every per-file figure. A non-empty Crime ID twice in
+    # a file may be an exact repeat (a rule): such files go to the Python reader, which decides
+    # with the line numbers; Crime IDs are compared by hash (a collision only sends a file
+    # there too). The keys (falls_within, month) are what a file replaces.
     stats = con.execute(
         f"""SELECT _f, count(*), count(_reason),
                 count(*) FILTER (longitude IS NULL AND latitude IS NULL),
                 count(*) FILTER (crime_id IS NULL AND crime_type = 'Anti-social behaviour'),
-                count(*) FILTER (crime_id IS NULL), min(month), max(month)
+                count(*) FILTER (crime_id IS NULL), min(month), max(month),
+                count(crime_id) - count(DISTINCT hash(crime_id)) FILTER (crime_id IS NOT NULL),
+                list(DISTINCT {{'f': falls_within, 'm': month}})
             FROM {table} GROUP BY _f"""
     ).fetchall()
     parse_bad = {
@@ -119,22 +125,14 @@ def stage_street(con: duckdb.DuckDBPyConnection, paths: list[Path], name: str) -
             f"JOIN {scan.rejects_scan} s USING (scan_id, file_id)"
         ).fetchall()
     }
-    # a non-empty Crime ID twice in a file may be an exact repeat (a rule): the Python reader
-    # decides, with the line numbers
-    repeats = {
-        int(f)
-        for (f,) in con.execute(
-            f"""SELECT DISTINCT _f FROM {table} WHERE crime_id IS NOT NULL
-                GROUP BY _f, crime_id HAVING count(*) > 1"""
-        ).fetchall()
-    }
     clean: dict[int, LoadReport] = {}
-    for f, rows, bad, no_loc, asb, no_id, lo, hi in stats:
+    keys: dict[int, set[tuple[Any, ...]]] = {}
+    for f, rows, bad, no_loc, asb, no_id, lo, hi, repeats, pairs in stats:
         f = int(f)
         info = lines[f]
         if (
             bad
-            or f in repeats
+            or repeats
             or str(scan.paths[f]) in parse_bad
             or info is None
             or info[1]  # a NUL byte: rejected row by row by the Python reader
@@ -150,20 +148,15 @@ def stage_street(con: duckdb.DuckDBPyConnection, paths: list[Path], name: str) -
             asb_without_id=int(asb),
             other_without_id=int(no_id) - int(asb),
         )
+        keys[f] = {(pair["f"], pair["m"]) for pair in pairs}
     for f, k in enumerate(position):
         if f in clean:
             out.reports[k] = clean[f]
+            out.keys[k] = keys[f]
             out.scan_position[k] = f
         else:
             out.left.append(k)
     out.left.sort()
-    if out.reports:
-        for f, falls, month in con.execute(
-            f"SELECT DISTINCT _f, falls_within, month FROM {table}"
-        ).fetchall():
-            k = position[int(f)]
-            if k in out.reports:
-                out.keys.setdefault(k, set()).add((falls, month))
     _drop_rejects(con)
     return out
 
