@@ -26,6 +26,12 @@ Run (the default writes ~13 GB of CSV for 65 M rows; ``--scale`` shrinks every f
     .venv/bin/python bench/national.py                  # realistic sizes, ~65 M rows
     .venv/bin/python bench/national.py --scale 0.25     # quarter-size files, ~16 M rows
     .venv/bin/python bench/national.py --keep           # reuse generated files
+    .venv/bin/python bench/national.py --generate-only  # write the files and stop
+    .venv/bin/python bench/national.py --no-lake        # skip steps 7-8 (Parquet lake)
+
+Files are generated fast: DuckDB synthesises two template months per force (before and after
+the LSOA change) and each monthly file is a byte prefix of its template with the month
+rewritten (see ``generate``).
 
 Results are printed and written to ``bench/_work/national.json``.
 """
