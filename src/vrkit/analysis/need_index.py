@@ -287,6 +287,7 @@ def _prepare(
     parent_of: pd.Series | None,
     parent_values: pd.DataFrame | None,
     heavy_share: float = HEAVY_SHARE,
+    parent_level: Sequence[str] = (),
 ) -> _Prepared:
     _choice(missing, MISSING_POLICIES, "missing-data policy")
     w = effective_weights(indicators, domain_weights)
@@ -298,6 +299,28 @@ def _prepare(
     imputed_count = np.zeros(len(codes), dtype=np.int64)
     reasons: list[tuple[str, str]] = []
     keep = np.ones(len(codes), dtype=bool)
+    unknown = [i for i in parent_level if i not in ids]
+    if unknown:
+        raise InputError(f"parent_level names indicators not in the index: {', '.join(unknown)}")
+    if parent_level and (parent_of is None or parent_values is None):
+        raise InputError(
+            f"indicators {', '.join(parent_level)} are published for parent areas only and no "
+            "parent values were given",
+            hint="Pass parent_of and parent_values.",
+        )
+    if parent_level:
+        assert parent_of is not None and parent_values is not None
+        pv = _numeric_frame(parent_values, list(parent_level), "parent_values")
+        parents = parent_of.astype(str).reindex(codes)
+        for iid in parent_level:
+            j = ids.index(iid)
+            for r in np.flatnonzero(np.isnan(x[:, j])):
+                p = parents.iloc[r]
+                val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
+                if np.isfinite(val):  # a parent without a value: the missing policy decides
+                    x[r, j] = val
+                    imputed_count[r] += 1
+                    imputed_rows.append((codes[r], iid, str(p), float(val)))
     if missing == "auto":
         heavy = heavy_indicators(indicators, w, heavy_share)
         holes = np.isnan(x[:, [ids.index(h) for h in heavy]]) if heavy else np.zeros((0, 0))
@@ -474,6 +497,7 @@ def need_index(
     top_share: float = 0.15,
     geometric_floor: float = 1.0,
     heavy_share: float = HEAVY_SHARE,
+    parent_level: Sequence[str] = (),
 ) -> NeedIndexResult:
     """Score and rank areas on a weighted composite of indicators.
 
@@ -496,6 +520,12 @@ def need_index(
         ``area_code → parent area_code`` (e.g. ward → borough), for ``impute_parent``.
     parent_values : DataFrame, optional
         Wide frame of the parents' values (same columns), for ``impute_parent``.
+    parent_level : sequence of str, optional
+        Indicators published for the parent areas only (e.g. school exclusion rates by local
+        authority in a ward ranking): under every missing-data policy each area takes its
+        parent's value, recorded cell by cell in ``imputed`` like any value imputed from the
+        parent; an area whose parent has no value is then handled by ``missing``. Needs
+        ``parent_of`` and ``parent_values``.
     top_share : float, default 0.15
         Share of areas earning a point under ``top_share`` normalisation.
     geometric_floor : float, default 1.0
@@ -532,6 +562,7 @@ def need_index(
         parent_of=parent_of,
         parent_values=parent_values,
         heavy_share=heavy_share,
+        parent_level=parent_level,
     )
     y = _normalise(prep, prep.x, normalisation, top_share)
     terms, shifts = _terms(y, aggregation, geometric_floor)
@@ -581,6 +612,7 @@ def need_index(
             "geometric_shifts": dict(zip(prep.ids, shifts.tolist(), strict=True)),
             "domain_weights": dict(domain_weights) if domain_weights else None,
             "heavy_share": heavy_share,
+            "parent_level": list(parent_level),
             "heavy_indicators": heavy_indicators(
                 indicators, pd.Series(prep.weights, index=prep.ids), heavy_share
             )
@@ -606,6 +638,7 @@ def rank_uncertainty(
     top_share: float = 0.15,
     geometric_floor: float = 1.0,
     heavy_share: float = HEAVY_SHARE,
+    parent_level: Sequence[str] = (),
     n_draws: int = 1000,
     perturbation: Perturbation = "uniform",
     spread: float = 0.25,
@@ -641,7 +674,7 @@ def rank_uncertainty(
     Parameters
     ----------
     values, indicators, normalisation, aggregation, domain_weights, missing, parent_of,
-    parent_values, top_share, geometric_floor
+    parent_values, top_share, geometric_floor, heavy_share, parent_level
         As for :func:`need_index`.
     n_draws : int, default 1000
         Monte Carlo draws.
@@ -690,6 +723,7 @@ def rank_uncertainty(
         top_share=top_share,
         geometric_floor=geometric_floor,
         heavy_share=heavy_share,
+        parent_level=parent_level,
     )
     prep = _prepare(
         values,
@@ -699,6 +733,7 @@ def rank_uncertainty(
         parent_of=parent_of,
         parent_values=parent_values,
         heavy_share=heavy_share,
+        parent_level=parent_level,
     )
     rng = np.random.default_rng(seed)
     weights = K.weight_draws(prep.weights, n_draws, rng, perturbation, spread, concentration)

@@ -189,7 +189,7 @@ def write_xlsx(report: NeedIndexReport, path: Path) -> Path:
         title=f"Need index: {p.name} by {geo}",
         about=about,
         tables=tables,
-        notes=[("caveat", c) for c in CAVEATS],
+        notes=[*(("note", n) for n in report.inputs.notes), *(("caveat", c) for c in CAVEATS)],
     )
 
 
@@ -260,6 +260,7 @@ def _json(report: NeedIndexReport, full: pd.DataFrame) -> dict[str, Any]:
         "indicators": rec(_indicator_table(report)),
         "areas_not_ranked": rec(not_ranked(report)),
         "ranked_on_partial_data": rec(partial_data(report)),
+        "statements": list(report.statements),
         "notes": list(report.inputs.notes),
         "ranking": rec(full),
     }
@@ -355,8 +356,16 @@ def _partial_html(report: NeedIndexReport) -> str:
     if part.empty:
         return "<p>None: every ranked area has every indicator.</p>"
     heavy = report.params.get("heavy_indicators") or []
+    by_borough = list(report.inputs.parent_level)
     lead = (
         f"<p>{len(part):,} areas are ranked with one or more indicators not as published. "
+        + (
+            "Indicators published for boroughs only ("
+            + html.escape(", ".join(by_borough))
+            + ") take the borough's value in every area of the borough. "
+            if by_borough
+            else ""
+        )
         + (
             "A missing value of a heavily weighted indicator ("
             + html.escape(", ".join(heavy))
@@ -518,6 +527,7 @@ def render_html(
             f"{len(report.index.excluded):,} areas could not be ranked (listed under "
             "“Areas not ranked”)."
         )
+    points += list(report.statements)
     n_partial = len(partial_data(report))
     if n_partial:
         points.append(
