@@ -1,8 +1,10 @@
-"""Issue #20: the school-exclusion and mentoring profiles rank on the real DfE exclusion rates.
+"""Issue #20 outside the Violent Crime Report, on the real shared files.
 
-The rates are published by local authority; in a ward ranking every ward takes its borough's
-rate, flagged as imputed from the borough (#12's parent-area policy). Checked against the raw
-zip read here with the standard library, and without the DfE file the ranking says so.
+The school-exclusion and mentoring profiles rank on the real DfE exclusion rates: published by
+local authority, so in a ward ranking every ward takes its borough's rate, flagged as imputed
+from the borough (#12's parent-area policy); checked against the raw zip read here with the
+standard library, and without the DfE file the ranking says so. The needs assessment's borough
+profile shows the PAS measures (latest quarter, London alongside) and the exclusion rates.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -35,6 +38,7 @@ FILES = (
     "mps_crime_borough/2010-04_to_2023-09_historical/MPS Borough Level Crime (Historical).csv",
 )
 DFE = "dfe_exclusions/exclusions_by_geographic_level.zip"
+PAS = "mopac_pas/PAS_Dashboard_Borough.csv"
 RATES = ("dfe_perm_excl_rate", "dfe_fixed_excl_rate")
 
 
@@ -44,12 +48,12 @@ def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from vrkit.tasks.ingestion import derive_all_lsoa_ward_links
 
     data = get_settings().data_dir
-    paths = [data / f for f in (*FILES, DFE)]
+    paths = [data / f for f in (*FILES, PAS, DFE)]
     missing = [str(p) for p in paths if not p.exists()]
     assert not missing, f"shared data missing: {missing}"
     path = tmp_path_factory.mktemp("excl") / "base.duckdb"
     with Warehouse(path) as wh:
-        for p in paths[:-1]:
+        for p in paths[:-2]:
             wh.ingest(p)
         derive_all_lsoa_ward_links(wh)
     return path
@@ -57,11 +61,12 @@ def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def dfe_store(base_store: Path) -> Path:
-    """The same warehouse with the DfE exclusions zip loaded."""
+    """The same warehouse with the DfE exclusions zip and the PAS file loaded."""
     path = base_store.with_name("dfe.duckdb")
     shutil.copy(base_store, path)
     with Warehouse(path) as wh:
         wh.ingest(get_settings().data_dir / DFE)
+        wh.ingest(get_settings().data_dir / PAS)
     return path
 
 
@@ -162,3 +167,56 @@ def test_ranking_without_the_dfe_file_says_so(base_store: Path, tmp_path: Path) 
     assert "NOT IN THIS RANKING: Permanent exclusion rate" in html
     js = (tmp_path / "need_index_school_exclusion_ward.json").read_text(encoding="utf-8")
     assert "NOT IN THIS RANKING" in js
+
+
+def _raw_pas_latest(borough: str) -> dict[str, tuple[str, float, float]]:
+    """measure → (date, borough %, MPS %) of the latest quarter, straight from the PAS csv
+    (decimal commas, day-first dates)."""
+    rows: dict[str, tuple[str, float, float]] = {}
+    with (get_settings().data_dir / PAS).open(encoding="utf-8-sig", newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["Borough"] != borough:
+                continue
+            d, m, y = r["Date"].split("/")
+            iso = f"{y}-{int(m):02d}-{int(d):02d}"
+            if r["Measure"] not in rows or iso > rows[r["Measure"]][0]:
+                pct = (100 * float(r["Proportion"].replace(",", ".")),)
+                rows[r["Measure"]] = (iso, *pct, 100 * float(r["MPS"].replace(",", ".")))
+    return rows
+
+
+def test_needs_assessment_borough_profile_has_pas_and_exclusions(
+    dfe_store: Path, base_store: Path, raw_rates: dict[str, dict[str, float]], tmp_path: Path
+) -> None:
+    from vrkit.reports.build.needs_assessment import build_needs_assessment
+    from vrkit.reports.render.needs_assessment import write_needs_assessment
+
+    kw = {"area": "Lambeth", "years": "2019-2021", "n_bootstrap": 50}
+    with Warehouse(dfe_store, read_only=True) as wh:
+        rep = build_needs_assessment(wh, **kw)
+    bp = rep.borough_profile
+    pas = bp[bp["indicator_id"].str.startswith("pas_")].set_index("measure")
+    raw = _raw_pas_latest("Lambeth")
+    assert len(pas) == len(raw) == 8
+    for measure, (iso, value, mps) in raw.items():
+        row = pas.loc[measure]
+        assert row["value"] == pytest.approx(value) and row["london"] == pytest.approx(mps)
+        assert row["period"] == "quarter ending " + pd.Timestamp(iso).strftime("%d %b %Y")
+    ex = bp[bp["indicator_id"].str.startswith("dfe_")].set_index("indicator_id")
+    for iid in RATES:
+        col = iid.removeprefix("dfe_")
+        assert ex.loc[iid, "value"] == raw_rates[col]["E09000022"]
+        assert ex.loc[iid, "period"] == "academic year 2016/17"
+        assert ex.loc[iid, "england"] == {"perm_excl_rate": 0.1, "fixed_excl_rate": 4.76}[col]
+    notes = " ".join(rep.borough_profile_notes)
+    assert "quarter ending 2023-12-31" in notes and "academic year 2016/17" in notes
+    assert "4 years before the latest year of this report (2021)" in notes
+    write_needs_assessment(rep, tmp_path, formats=("html", "xlsx"))
+    html = (tmp_path / "needs-assessment.html").read_text(encoding="utf-8")
+    assert 'id="profile"' in html and "Trust MPS" in html and "Permanent exclusion rate" in html
+    # without the two files the section says so instead of staying empty
+    with Warehouse(base_store, read_only=True) as wh:
+        bare = build_needs_assessment(wh, **kw)
+    assert bare.borough_profile.empty
+    said = " ".join(bare.borough_profile_notes)
+    assert "Public Attitude Survey): not loaded" in said and "(DfE): not loaded" in said
