@@ -220,3 +220,22 @@ def test_needs_assessment_borough_profile_has_pas_and_exclusions(
     assert bare.borough_profile.empty
     said = " ".join(bare.borough_profile_notes)
     assert "Public Attitude Survey): not loaded" in said and "(DfE): not loaded" in said
+
+
+def test_quality_shows_the_coverage_of_quarterly_and_academic_year_sources(
+    dfe_store: Path,
+) -> None:
+    from vrkit.cli import app
+
+    res = CliRunner().invoke(app, ["quality", "--store", str(dfe_store)], env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    out = res.output
+    # no "0 months present" for sources that are not monthly; their periods are under coverage
+    assert "0 months present" not in out
+    assert "2014-12 … 2023-12 (not monthly; periods and gaps under coverage)" in out
+    assert "2006-09 … 2017-08 (not monthly; periods and gaps under coverage)" in out
+    assert (
+        "│ coverage  │ pas_trust_mps: 33 areas × 32 quarters (2016-03-31 … 2023-12-31), no gaps"
+        in out
+    )
+    assert "× 11 years (2006/07 … 2016/17), no gaps" in out
