@@ -515,7 +515,8 @@ def assemble_indicators(
             parent_level[iid] = period
             how[iid] = (
                 f"published for boroughs (local authorities) only, {period}: every "
-                f"{geography} area takes its borough's value, flagged as imputed from the borough"
+                f"{_AREA_WORD.get(geography, geography)} takes its borough's value, flagged as "
+                "imputed from the borough"
             )
             continue
         s, vhow = _to_target(
@@ -544,6 +545,10 @@ def assemble_indicators(
         crime_years=crime_years,
         parent_level=parent_level,
     )
+
+
+#: geography → how a sentence names one of its areas
+_AREA_WORD = {"ward": "ward", "lsoa": "LSOA", "borough": "borough"}
 
 
 def _published_for_parents(vals: pd.DataFrame, areas: pd.DataFrame, target: pd.Index) -> bool:
@@ -863,7 +868,8 @@ def _parent_level_notes(inputs: IndicatorInputs, geography: str) -> list[str]:
             )
         notes.append(
             f"{meta.loc[iid, 'name']} ({iid}) is published for boroughs (local authorities) "
-            f"only, latest {period}: every {geography} area takes its borough's value, flagged "
+            f"only, latest {period}: every {_AREA_WORD.get(geography, geography)} takes its "
+            "borough's value, flagged "
             f"'imputed from borough' in the data note (the missing-data policy of issue #12: "
             f"impute from the parent area with a flag), so it ranks boroughs, not areas within "
             f"a borough.{age}"
