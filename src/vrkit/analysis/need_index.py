@@ -67,7 +67,7 @@ only from ``numpy.random.default_rng(seed)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -278,6 +278,27 @@ class _Prepared:
     imputed_count: np.ndarray
 
 
+def _parent_cells(
+    x: np.ndarray,
+    ids: list[str],
+    which: Sequence[str],
+    codes: pd.Index,
+    parent_of: pd.Series,
+    parent_values: pd.DataFrame,
+) -> Iterator[tuple[int, int, object, float]]:
+    """``(row, column, parent code, parent's value)`` of every missing cell of the indicators
+    ``which`` (the value NaN where the parent has none); the one lookup of every imputation
+    from the parent area."""
+    pv = _numeric_frame(parent_values, list(which), "parent_values")
+    parents = parent_of.astype(str).reindex(codes)
+    for iid in which:
+        j = ids.index(iid)
+        for r in np.flatnonzero(np.isnan(x[:, j])):
+            p = parents.iloc[r]
+            val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
+            yield int(r), j, p, float(val)
+
+
 def _prepare(
     values: pd.DataFrame,
     indicators: Sequence[IndicatorSpec],
@@ -310,17 +331,13 @@ def _prepare(
         )
     if parent_level:
         assert parent_of is not None and parent_values is not None
-        pv = _numeric_frame(parent_values, list(parent_level), "parent_values")
-        parents = parent_of.astype(str).reindex(codes)
-        for iid in parent_level:
-            j = ids.index(iid)
-            for r in np.flatnonzero(np.isnan(x[:, j])):
-                p = parents.iloc[r]
-                val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
-                if np.isfinite(val):  # a parent without a value: the missing policy decides
-                    x[r, j] = val
-                    imputed_count[r] += 1
-                    imputed_rows.append((codes[r], iid, str(p), float(val)))
+        for row, col, p, val in _parent_cells(
+            x, ids, parent_level, codes, parent_of, parent_values
+        ):
+            if np.isfinite(val):  # a parent without a value: the missing policy decides
+                x[row, col] = val
+                imputed_count[row] += 1
+                imputed_rows.append((codes[row], ids[col], str(p), val))
     if missing == "auto":
         heavy = heavy_indicators(indicators, w, heavy_share)
         holes = np.isnan(x[:, [ids.index(h) for h in heavy]]) if heavy else np.zeros((0, 0))
@@ -332,49 +349,37 @@ def _prepare(
                     f"{codes[r]!r} and no parent values were given to impute it from",
                     hint="Pass parent_of and parent_values, or choose a missing-data policy.",
                 )
-            pv = _numeric_frame(parent_values, heavy, "parent_values")
-            parents = parent_of.astype(str).reindex(codes)
-            for iid in heavy:
-                j = ids.index(iid)
-                for r in np.flatnonzero(np.isnan(x[:, j])):
-                    p = parents.iloc[r]
-                    val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
-                    if not np.isfinite(val):
-                        if keep[r]:
-                            reasons.append(
-                                (
-                                    codes[r],
-                                    f"no value for {iid} (a heavily weighted indicator) and no "
-                                    f"value for its parent area "
-                                    f"{p if isinstance(p, str) else '(none)'} to impute from",
-                                )
+            for row, col, p, val in _parent_cells(x, ids, heavy, codes, parent_of, parent_values):
+                if not np.isfinite(val):
+                    if keep[row]:
+                        reasons.append(
+                            (
+                                codes[row],
+                                f"no value for {ids[col]} (a heavily weighted indicator) and no "
+                                f"value for its parent area "
+                                f"{p if isinstance(p, str) else '(none)'} to impute from",
                             )
-                        keep[r] = False
-                        continue
-                    x[r, j] = val
-                    imputed_count[r] += 1
-                    imputed_rows.append((codes[r], iid, str(p), float(val)))
+                        )
+                    keep[row] = False
+                    continue
+                x[row, col] = val
+                imputed_count[row] += 1
+                imputed_rows.append((codes[row], ids[col], str(p), val))
     if missing == "impute_parent" and np.isnan(x).any():
         if parent_of is None or parent_values is None:
             raise InputError(
                 "missing='impute_parent' needs parent_of (area → parent code) and parent_values",
             )
-        pv = _numeric_frame(parent_values, ids, "parent_values")
-        parents = parent_of.astype(str).reindex(codes)
-        for j, iid in enumerate(ids):
-            holes = np.flatnonzero(np.isnan(x[:, j]))
-            for r in holes:
-                p = parents.iloc[r]
-                val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
-                if not np.isfinite(val):
-                    raise InputError(
-                        f"cannot impute indicator {iid!r} for area {codes[r]!r}: its parent "
-                        f"{p if isinstance(p, str) else '(none)'} has no value either",
-                        hint="Use missing='reweight' or 'exclude', or supply the parent's value.",
-                    )
-                x[r, j] = val
-                imputed_count[r] += 1
-                imputed_rows.append((codes[r], iid, str(p), float(val)))
+        for row, col, p, val in _parent_cells(x, ids, ids, codes, parent_of, parent_values):
+            if not np.isfinite(val):
+                raise InputError(
+                    f"cannot impute indicator {ids[col]!r} for area {codes[row]!r}: its parent "
+                    f"{p if isinstance(p, str) else '(none)'} has no value either",
+                    hint="Use missing='reweight' or 'exclude', or supply the parent's value.",
+                )
+            x[row, col] = val
+            imputed_count[row] += 1
+            imputed_rows.append((codes[row], ids[col], str(p), val))
     nan = np.isnan(x)
     if missing == "error" and nan.any():
         r, j = np.argwhere(nan)[0]
