@@ -195,19 +195,20 @@ def test_needs_assessment_borough_profile_has_pas_and_exclusions(
     with Warehouse(dfe_store, read_only=True) as wh:
         rep = build_needs_assessment(wh, **kw)
     bp = rep.borough_profile
-    pas = bp[bp["indicator_id"].str.startswith("pas_")].set_index("measure")
+    pas = bp[bp["indicator_id"].str.startswith("pas_")].set_index("indicator")
     raw = _raw_pas_latest("Lambeth")
     assert len(pas) == len(raw) == 8
     for measure, (iso, value, mps) in raw.items():
         row = pas.loc[measure]
-        assert row["value"] == pytest.approx(value) and row["london"] == pytest.approx(mps)
+        assert row["area_value"] == pytest.approx(value)
+        assert row["london_value"] == pytest.approx(mps)
         assert row["period"] == "quarter ending " + pd.Timestamp(iso).strftime("%d %b %Y")
     ex = bp[bp["indicator_id"].str.startswith("dfe_")].set_index("indicator_id")
     for iid in RATES:
         col = iid.removeprefix("dfe_")
-        assert ex.loc[iid, "value"] == raw_rates[col]["E09000022"]
+        assert ex.loc[iid, "area_value"] == raw_rates[col]["E09000022"]
         assert ex.loc[iid, "period"] == "academic year 2016/17"
-        assert ex.loc[iid, "england"] == {"perm_excl_rate": 0.1, "fixed_excl_rate": 4.76}[col]
+        assert ex.loc[iid, "england_value"] == {"perm_excl_rate": 0.1, "fixed_excl_rate": 4.76}[col]
     notes = " ".join(rep.borough_profile_notes)
     assert "quarter ending 2023-12-31" in notes and "academic year 2016/17" in notes
     assert "4 years before the latest year of this report (2021)" in notes

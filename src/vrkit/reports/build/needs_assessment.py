@@ -435,12 +435,12 @@ def borough_profile(
     """Perceptions of the police and school exclusions for a borough (or every borough, for
     London), with London (and England) alongside, and notes giving sources and periods.
 
-    Rows: ``topic, measure, indicator_id, area_code, area_name, period, value, london,
-    england, unit``. PAS: each of the eight MOPAC measures in its latest quarter, as a
-    percentage of respondents; ``london`` is the MPS-wide value of the same quarter. Exclusions:
+    Rows: ``topic, indicator, indicator_id, area_code, area_name, period, area_value,
+    london_value, england_value, unit``. PAS: each of the eight MOPAC measures in its latest quarter, as a
+    percentage of respondents; ``london_value`` is the MPS-wide value of the same quarter. Exclusions:
     the DfE permanent and fixed-period exclusion rates (all state-funded schools of the local
-    authority) of the latest academic year; ``london`` is Inner + Outer London (rate from the
-    summed counts), ``england`` the national rate. A source not loaded gives no rows and a note
+    authority) of the latest academic year; ``london_value`` is Inner + Outer London (rate from the
+    summed counts), ``england_value`` the national rate. A source not loaded gives no rows and a note
     saying so (never an empty section without a reason).
     """
     from vrkit.catalog.areas import borough_names
@@ -453,14 +453,14 @@ def borough_profile(
     cat = builtin_indicators().set_index("indicator_id")
     cols = [
         "topic",
-        "measure",
+        "indicator",
         "indicator_id",
         "area_code",
         "area_name",
         "period",
-        "value",
-        "london",
-        "england",
+        "area_value",
+        "london_value",
+        "england_value",
         "unit",
     ]
     frames: list[pd.DataFrame] = []
@@ -490,14 +490,14 @@ def borough_profile(
             pd.DataFrame(
                 {
                     "topic": "Perceptions of the police (PAS)",
-                    "measure": last["indicator_id"].map(cat["name"]).str.removeprefix("PAS: "),
+                    "indicator": last["indicator_id"].map(cat["name"]).str.removeprefix("PAS: "),
                     "indicator_id": last["indicator_id"],
                     "area_code": last["area_code"],
                     "area_name": last["area_code"].map(names),
                     "period": "quarter ending " + last["date"].dt.strftime("%d %b %Y"),
-                    "value": 100 * last["value"],
-                    "london": 100 * last["london"],
-                    "england": np.nan,
+                    "area_value": 100 * last["value"],
+                    "london_value": 100 * last["london"],
+                    "england_value": np.nan,
                     "unit": "% of respondents",
                 }
             )
@@ -531,14 +531,14 @@ def borough_profile(
                 pd.DataFrame(
                     {
                         "topic": "School exclusions (DfE)",
-                        "measure": cat.loc[iid, "name"],
+                        "indicator": cat.loc[iid, "name"],
                         "indicator_id": iid,
                         "area_code": la.index,
                         "area_name": la.index.map(names),
                         "period": f"academic year {academic}",
-                        "value": la[col].to_numpy(),
-                        "london": ey[col].get(LONDON, np.nan),
-                        "england": ey[col].get(ENGLAND, np.nan),
+                        "area_value": la[col].to_numpy(),
+                        "london_value": ey[col].get(LONDON, np.nan),
+                        "england_value": ey[col].get(ENGLAND, np.nan),
                         "unit": "% of pupils",
                     }
                 )

@@ -440,41 +440,35 @@ PROFILE_SOURCE = (
 
 
 def _profile_tables(report: NeedsAssessment) -> list[str]:
-    """The borough profile as HTML tables: for a borough, one row per measure with London (and
-    England) alongside; for London, one table per topic, boroughs by measure, London last."""
+    """The borough profile as HTML tables: for a borough, one row per indicator with London
+    (and England) alongside; for London, one table per topic, boroughs by indicator, London
+    (and England) last."""
     bp = report.borough_profile
     out = []
     for topic, g in bp.groupby("topic", sort=True):
         unit = g["unit"].iloc[0]
         period = ", ".join(sorted(g["period"].unique()))
         caption = f"{topic}: {period} ({unit})"
-        has_england = g["england"].notna().any()
+        has_england = g["england_value"].notna().any()
         if g["area_code"].nunique() == 1:
-            t = g[["measure", "period", "value", "london", *(["england"] if has_england else [])]]
-            t = t.rename(
-                columns={
-                    "measure": "Measure",
-                    "period": "Period",
-                    "value": str(g["area_name"].iloc[0]),
-                    "london": "London",
-                    "england": "England",
-                }
-            )
+            keep = ["indicator", "area_value", "london_value"]
+            t = g[keep + (["england_value"] if has_england else [])]
+            t = t.rename(columns={"area_value": str(g["area_name"].iloc[0])})
         else:
             wide = g.pivot_table(
-                index="area_name", columns="measure", values="value", aggfunc="first"
+                index="area_name", columns="indicator", values="area_value", aggfunc="first"
             )
-            ref = g.groupby("measure")[["london", "england"]].first()
-            extra = [("London", "london"), *([("England", "england")] if has_england else [])]
+            ref = g.groupby("indicator")[["london_value", "england_value"]].first()
+            extra = [("London", "london_value")]
+            extra += [("England", "england_value")] if has_england else []
             for label, col in extra:
                 wide.loc[label] = ref[col].reindex(wide.columns)
             t = wide.reset_index().rename(columns={"area_name": "Borough"})
             t.columns.name = None
-        out.append(
-            table_html(t.round(2), caption=caption).replace(
-                'class="table-wrap', 'class="table-wrap scroll', 1
-            )
-        )
+        # PAS proportions are published to 2 decimals (whole percentages); DfE rates to 2
+        fmt = "{:,.0f}" if unit == "% of respondents" else "{:,.2f}"
+        html_table = table_html(t, caption=caption, float_format=fmt, missing="—")
+        out.append(html_table.replace('class="table-wrap', 'class="table-wrap scroll', 1))
     return out
 
 
