@@ -871,7 +871,7 @@ def _parent_level_notes(inputs: IndicatorInputs, geography: str) -> list[str]:
             f"only, latest {period}: every {_AREA_WORD.get(geography, geography)} takes its "
             "borough's value, flagged "
             f"'imputed from borough' in the data note (the missing-data policy of issue #12: "
-            f"impute from the parent area with a flag), so it ranks boroughs, not areas within "
+            f"impute from the parent area with a flag): it separates boroughs, not areas within "
             f"a borough.{age}"
         )
     return notes
