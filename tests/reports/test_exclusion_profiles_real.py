@@ -123,6 +123,22 @@ def test_ward_ranking_uses_the_real_exclusion_rates_flagged_from_the_borough(
     st = [s for s in rep.statements if "dfe_perm_excl_rate" in s]
     assert len(st) == 1 and "academic year 2016/17" in st[0]
     assert f"{crime_year - 2017} years older than the crime counts" in st[0]
+    # the main points separate the wards flagged only for the borough-level rates (counted
+    # here from the data notes)
+    from vrkit.reports.render.need_index import render_html
+
+    only_rates = sum(
+        "missing" not in n
+        and any(
+            seg.startswith("imputed from borough: ")
+            and set(seg.removeprefix("imputed from borough: ").split(", ")) <= set(RATES)
+            for seg in n.split("; ")
+        )
+        for n in notes
+    )
+    assert 0.9 * len(rep.table) < only_rates <= len(rep.table)
+    page = render_html(rep)
+    assert f"For {only_rates:,} of them the only such indicators are those published" in page
     # within a borough the exclusion rates add the same amount to every ward's score
     c = rep.index.contributions["dfe_perm_excl_rate"]
     by_borough = c.groupby(parent.reindex(c.index)).nunique()

@@ -227,6 +227,18 @@ def partial_data(report: NeedIndexReport) -> pd.DataFrame:
     return sel[["rank", "area_code", "area_name", "borough_code", "borough_name", "data_note"]]
 
 
+def _partial_beyond_borough_level(report: NeedIndexReport) -> int:
+    """Areas ranked on partial data for a reason other than the indicators published for
+    boroughs only (another indicator imputed from the borough, or missing)."""
+    own = set(report.inputs.parent_level)
+    n = 0
+    for r in report.index.partial.itertuples():
+        imputed = {i.strip() for i in str(r.imputed_from_parent).split(",") if i.strip()}
+        if imputed - own or str(r.missing_reweighted).strip():
+            n += 1
+    return n
+
+
 def output_table(report: NeedIndexReport) -> pd.DataFrame:
     """The ranking followed by the areas not ranked (rank blank, ``data_note`` says why)."""
     nr = not_ranked(report)
@@ -530,9 +542,17 @@ def render_html(
     points += list(report.statements)
     n_partial = len(partial_data(report))
     if n_partial:
+        n_other = _partial_beyond_borough_level(report)
         points.append(
             f"{n_partial:,} areas are ranked on partial data: one or more indicators not as "
             "published (listed under “Ranked on partial data”)."
+            + (
+                f" For {n_partial - n_other:,} of them the only such indicators are those "
+                f"published for boroughs only; {n_other:,} have another indicator imputed or "
+                "missing."
+                if report.inputs.parent_level
+                else ""
+            )
         )
     page = Page(
         kind="Need index · Ranking",
