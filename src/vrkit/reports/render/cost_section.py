@@ -136,58 +136,42 @@ def workbook_tables(section: CostSection | None) -> list[Table]:
         "comparability": "Comparability with the unit-cost category",
         "reason": "Why not costed",
     }
-    frame = section.by_category if section.available else None
-    explanation = (
-        pd.DataFrame({"line": [*section.explanation, *section.notes]})
-        if section.available
-        else None
-    )
     labels["line"] = "Note"
-    return [
-        Table(
+    ok = section.available
+    notes = pd.DataFrame({"line": [*section.explanation, *section.notes]})
+    units = f"£ in {py} prices (GDP deflator); offences recorded in the calendar year"
+    sheets: list[tuple[str, str, pd.DataFrame, str]] = [
+        (
             "cost_of_violence",
             f"Cost of violence, {section.area}, {section.year}, {py} prices",
-            frame,
-            SOURCE,
-            units=f"£ in {py} prices (GDP deflator); offences recorded in the calendar year",
-            empty_reason=why,
-            kinds=kinds,
-            labels=labels,
+            section.by_category,
+            units,
         ),
-        Table(
-            "cost_unit_costs",
-            "Unit costs used, with their source table",
-            section.table if section.available else None,
-            SOURCE,
-            empty_reason=why,
-            kinds=kinds,
-            labels=labels,
-        ),
-        Table(
+        ("cost_unit_costs", "Unit costs used, with their source table", section.table, ""),
+        (
             "cost_counts_used",
             f"Recorded offences counted for the cost, {section.area}, {section.year}",
-            section.counts_used if section.available else None,
-            "MPS recorded crime (London Datastore)",
-            empty_reason=why,
-            kinds=kinds,
-            labels=labels,
+            section.counts_used,
+            "",
         ),
-        Table(
-            "cost_sources",
-            "Source table of each unit cost",
-            section.sources if section.available else None,
-            SOURCE,
-            empty_reason=why,
-            kinds=kinds,
-            labels=labels,
-        ),
-        Table(
+        ("cost_sources", "Source table of each unit cost", section.sources, ""),
+        (
             "cost_notes",
             "What is and is not costed; comparison with the published figure",
-            explanation,
-            SOURCE,
+            notes,
+            "",
+        ),
+    ]
+    return [
+        Table(
+            name,
+            title,
+            frame if ok else None,
+            "MPS recorded crime (London Datastore)" if name == "cost_counts_used" else SOURCE,
+            units=unit,
             empty_reason=why,
             kinds=kinds,
             labels=labels,
-        ),
+        )
+        for name, title, frame, unit in sheets
     ]
