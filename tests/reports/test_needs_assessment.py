@@ -96,7 +96,8 @@ def test_report_tables_and_files(report, tmp_path) -> None:
     paths = write_needs_assessment(report, tmp_path)
     html = (tmp_path / "needs-assessment.html").read_text(encoding="utf-8")
     assert "<script" not in html and "cdn" not in html.lower()
-    assert html.count("<svg") >= 4 and "6. Methods" in html and "Sources and caveats" in html
+    assert html.count("<svg") >= 4 and "7. Methods" in html and "Sources and caveats" in html
+    assert "6. Borough profile" in html
     import pyogrio
 
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "needs-assessment.gpkg")}

@@ -180,6 +180,8 @@ def show_cmd(
         if fmt == "html":
             path = pg.write_html(out_dir or Path("out"))
             _say(f"wrote {path}")
+            for name in pg.vfm_file_names:  # the linked value-for-money appraisals (XLSX)
+                _say(f"wrote {path.parent / name}")
         elif fmt == "json":
             sys.stdout.write(json.dumps(pg.to_dict(), indent=2, ensure_ascii=False) + "\n")
         else:

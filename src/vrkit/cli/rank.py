@@ -133,6 +133,8 @@ def rank(
         ]
         title = f"{res.report.profile.name} — top {len(shown)} {geography} areas"
         o.show(o.table(title, ["rank", "area", "score", "interval", f"P(top {top})"], rows))
+        for st in res.report.statements:
+            (o.warn if st.startswith("NOT IN THIS RANKING") else o.say)(st)
         if res.report.public and res.report.disclosure:
             d = res.report.disclosure
             o.say(
