@@ -14,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from vrkit.analysis.young_people import RateResult
 from vrkit.catalog.areas import resolve_area
 from vrkit.disclosure.linked import check_rule
+from vrkit.errors import InputError
 from vrkit.outputs import output_folder
 from vrkit.reports.build.needs_assessment import FORMATS as NA_FORMATS
 from vrkit.reports.build.needs_assessment import NeedsAssessment, build_needs_assessment
@@ -31,6 +33,7 @@ from vrkit.reports.render.needs_assessment import write_needs_assessment
 from vrkit.reports.render.violent_crime import write_report
 from vrkit.store.warehouse import Warehouse
 from vrkit.tasks._result import TaskResult, check_formats
+from vrkit.tasks.core_data import knife_victim_rates
 
 VC_FORMATS = ("html", "xlsx", "json")
 
@@ -106,7 +109,11 @@ def violent_crime_report(
     """
     if public:
         check_rule(sdc_rule)
-    rep = build_violent_crime_report(wh, year=year, compare=compare, area=area)
+    try:
+        knife: RateResult | str = knife_victim_rates(wh)
+    except InputError as exc:  # a source not loaded: the report says which
+        knife = exc.message
+    rep = build_violent_crime_report(wh, year=year, compare=compare, area=area, knife_rates=knife)
     if public:
         rep = public_violent_crime(rep, sdc_rule)
     return ViolentCrimeReportResult(rep)
