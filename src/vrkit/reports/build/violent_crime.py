@@ -1016,6 +1016,7 @@ def _linkage(wh: Warehouse, b: _Build, monthly: pd.DataFrame) -> LinkageSection:
         compare=b.compare,
         police=vwi[["month", "count"]],
     )
+    b.use(linkage.dataset_ids, "hidden violence (LAS ambulance incidents)")
     if linkage.loaded and linkage.synthetic:
         b.caveats.insert(
             0,
@@ -1274,6 +1275,7 @@ def _linkage_dict(lk: LinkageSection | None) -> dict[str, Any] | None:
     return {
         "loaded": True,
         "synthetic": lk.synthetic,
+        "ambulance_label": lk.ambulance_label,
         "yearly": records(lk.yearly),
         "monthly": records(lk.monthly),
         "totals": lk.totals,
