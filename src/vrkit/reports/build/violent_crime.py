@@ -514,12 +514,12 @@ def build_violent_crime_report(
     homicide = _homicide_section(wh, b)
     _catalogue_caveats(b, labels)
     _release_caveat(wh, b)
+    linkage = _linkage(wh, b, monthly)  # before _datasets: it may use the LAS files
     ds = _datasets(wh, b)
     evs = events_frame(b.start, date(max(year, compare), 12, 31))
     if b.missing.get("population"):
         b.notes.append(b.missing["population"])
     alerts = alerts_section(wh, area_kind=b.kind, area_code=b.area.code, year=year)
-    linkage = _linkage(wh, b, monthly)
     return ViolentCrimeReport(
         area_code=b.area.code,
         area_name=b.area.name,
