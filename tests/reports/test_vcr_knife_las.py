@@ -143,7 +143,7 @@ def test_knife_victim_rate_per_100000_young_people(london_2020, store: Path) -> 
     assert "la_pop_estimates.csv" in rep.knife_rate_method and "mid-2020" in rep.knife_rate_method
     html = paths["html"].read_text(encoding="utf-8")
     sec = _text(html, 'id="knife-rates"', 'id="monthly"')
-    assert "Residents aged 10–24 (mid-2020)" in sec
+    assert "(mid-2020 estimate)" in sec and "per 100,000 residents aged 10–24" in sec
     assert f"Lambeth 66 99 {young:,} {66 / young * 100_000:.1f}" in sec
     # a borough report: the borough with its rank among the 32, and London
     lam = _report(store, 2020, "Lambeth").knife_rates

@@ -307,6 +307,7 @@ class LinkageSection:
     method: str = ""
     reference: str = ""
     ambulance_label: str = "Ambulance call-outs"
+    ambulance_short: str = "Ambulance call-outs"
     dataset_ids: list[int] = field(default_factory=list)
 
 
@@ -557,5 +558,6 @@ def _las_section(
         method=res.method,
         reference=res.reference,
         ambulance_label=LAS_LABEL,
+        ambulance_short="LAS incidents",
         dataset_ids=las_ids,
     )

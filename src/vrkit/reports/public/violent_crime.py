@@ -477,7 +477,7 @@ def _knife_tables(report: ViolentCrimeReport) -> list[LinkedTable]:
                         f"knife/{r.measure}/{y}",
                         parts["count"].astype("int64"),
                         r.measure,
-                        lambda a, y=y, m=r.measure: ("y", a, m, y),  # type: ignore[misc]
+                        lambda a, y=y, m=r.measure: ("y", a, m, y),
                         key,
                     )
                 )
