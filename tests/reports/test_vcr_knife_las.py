@@ -238,3 +238,17 @@ def test_public_edition_protects_the_knife_counts(store: Path) -> None:
             pub.loc["knife_injury_victims_u25", "current"]
             == knife.set_index("measure").loc["knife_injury_victims_u25", "current"]
         )
+
+
+def test_london_linkage_equals_the_las_police_linkage_task(store: Path) -> None:
+    from vrkit.tasks import core_data
+
+    rep = _report(store, 2012, "London")
+    y = rep.linkage.yearly.set_index("year")
+    with Warehouse(store, read_only=True) as wh:
+        t = core_data.las_police_linkage(wh).to_frame()
+    for year in (2011, 2012):
+        m = t[t["month"].dt.year == year]
+        assert int(y.loc[year, "ambulance"]) == int(m["ambulance"].sum())
+        assert int(y.loc[year, "police"]) == int(m["police"].sum())
+    assert any("32 boroughs" in n for n in rep.linkage.notes)
