@@ -41,6 +41,7 @@ from vrkit.catalog.areas import (
 from vrkit.catalog.events import events_frame
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
+from vrkit.reports.build.cost_section import CostSection
 from vrkit.reports.build.sections import (
     AlertsSection,
     LinkageSection,
@@ -130,6 +131,10 @@ class ViolentCrimeReport:
         (``borough``, ``pseudo`` or ``london``), ``year, count, population, rate, rate_lower,
         rate_upper, rank`` for both years; empty otherwise (``missing["knife_rates"]`` says why).
     knife_rate_method : how ``knife_rates`` was computed (numerator, denominator and its year).
+    cost : the cost of recorded violence in the area and year
+        (:mod:`vrkit.reports.build.cost_section`), set by the task
+        :func:`vrkit.tasks.violent_crime_report` from ``vrkit cost-of-violence``; None when the
+        report was built without it.
     public : whether disclosure control was applied
         (:func:`vrkit.reports.violent_crime_public.make_public`); then every table has
         ``suppressed`` (count fields suppressed) and ``blanked`` (derived fields left blank)
@@ -163,6 +168,7 @@ class ViolentCrimeReport:
     linkage: LinkageSection | None = None
     knife_rates: pd.DataFrame = field(default_factory=pd.DataFrame)
     knife_rate_method: str = ""
+    cost: CostSection | None = None
     public: bool = False
     sdc_rule: str | None = None
     disclosure: dict[str, Any] | None = None
@@ -235,6 +241,7 @@ class ViolentCrimeReport:
             "linkage": _linkage_dict(self.linkage),
             "knife_rates": records(self.knife_rates),
             "knife_rate_method": self.knife_rate_method,
+            "cost_of_violence": None if self.cost is None else self.cost.to_dict(),
             "public": self.public,
         }
         if self.public:

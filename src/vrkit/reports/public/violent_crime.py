@@ -51,6 +51,7 @@ from vrkit.reports.build.violent_crime import (
     change_sentence,
     noun_of,
 )
+from vrkit.reports.public.cost_section import make_public_cost
 
 H, VWI, W, V = (
     "homicide",
@@ -441,6 +442,7 @@ def make_public(report: ViolentCrimeReport, rule: str = "lt10") -> ViolentCrimeR
 
     status = {k: v for k, v in result.status.items() if k in published}
     result_pub = LinkedResult(result.tables, status, result.passes)
+    rep.cost = make_public_cost(report.cost, rule, rep.headline)
     rep.public = True
     rep.sdc_rule = rule
     rep.sdc_result = result
