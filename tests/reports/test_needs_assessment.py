@@ -22,18 +22,16 @@ FILES = (
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, warehouses):
     data = get_settings().data_dir
     paths = [data / f for f in FILES]
     if not all(p.exists() for p in paths):
         pytest.skip("shared London data not available")
-    path = tmp_path_factory.mktemp("wh") / "vrkit.duckdb"
-    with Warehouse(path) as wh:
-        for p in paths:
-            wh.ingest(p)
-        for p in sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv")):
-            wh.ingest(p)
-    return path
+    # the public needs-rank module's warehouse plus the City of London's 2019 street crimes
+    paths += sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv"))
+    return warehouses.copy(
+        paths, tmp_path_factory.mktemp("wh") / "vrkit.duckdb", shared_prefix=len(FILES)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -131,19 +131,14 @@ def module_database_url(pg_server: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def warehouse_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def warehouse_path(tmp_path_factory: pytest.TempPathFactory, warehouses: Any) -> Path:
     """The portal tests' warehouse, built once (real shared data + SYNTHETIC ISTV returns)."""
     from vrkit.store.health import ingest_istv
     from vrkit.tasks.synth import synth_istv
 
-    paths = [DATA / f for f in FILES]
-    missing = [str(p) for p in paths if not p.exists()]
-    assert not missing, f"shared data missing (set VRKIT_DATA_DIR): {missing}"
     root = tmp_path_factory.mktemp("portal-wh")
-    path = root / "vrkit.duckdb"
+    path = warehouses.copy([DATA / f for f in FILES], root / "vrkit.duckdb")
     with Warehouse(path) as wh:
-        for p in paths:
-            wh.ingest(p)
         man = synth_istv(root / "istv", departments=3, months=3, seed=1)
         ingest_istv(wh, sorted(man.files))
     return path
