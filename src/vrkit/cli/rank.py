@@ -88,7 +88,7 @@ def rank(
         str | None,
         typer.Option(
             "--weights",
-            help="Replace some of the profile's indicator weights: id=w comma list "
+            help="Replace some indicator weights of the profile: id=w comma list "
             "(e.g. crime_robbery_rate=3,imd2019_score=0.5).",
         ),
     ] = None,
