@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from vrkit.disclosure.linked import check_rule
 from vrkit.disclosure.sdc import (
     SUPPRESSED,
     TOTAL,
@@ -38,6 +41,38 @@ def test_unknown_rule_and_existing_totals_are_refused() -> None:
         protect(pd.DataFrame({"a": [1, 2]}), rule="lt5")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="already has a 'Total'"):
         protect(pd.DataFrame({"a": [1, 2], TOTAL: [1, 2]}))
+
+
+@pytest.mark.parametrize(
+    ("table", "kwargs", "match"),
+    [
+        ([3, 40], {}, "must be a pandas DataFrame or Series, got list"),
+        (pd.DataFrame(), {}, "is empty: nothing to protect"),
+        (pd.DataFrame({"a": ["x", "y"]}), {}, r"must hold counts \(whole numbers"),
+        (pd.DataFrame([[3, 40], [20, 30]], index=["x", "x"]), {}, "labels must be unique"),
+        (pd.DataFrame({"a": [3, 40]}), {"round_to": 1}, "integer ≥ 2 or None, got 1"),
+        (pd.DataFrame({"a": [3, 40]}), {"round_to": 2.5}, "integer ≥ 2 or None, got 2.5"),
+    ],
+    ids=["list", "empty", "text", "duplicate_labels", "round_to_1", "round_to_fraction"],
+)
+def test_bad_tables_are_refused_with_the_reason(table, kwargs: dict, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        protect(table, **kwargs)
+
+
+def test_audit_and_blanking_refuse_what_they_cannot_check() -> None:
+    r = protect(pd.DataFrame({"a": [3, 40, 50], "b": [30, 40, 2]}, index=["A", "B", "C"]))
+    with pytest.raises(InputError, match="carries no values to audit"):
+        feasible_intervals(dataclasses.replace(r, _true=None))
+    rates = pd.Series([1.0, 2.0, 3.0], index=["A", "B", "C"], name="per_1000")
+    with pytest.raises(InputError, match="one-column suppression frame"):
+        blank_derived(rates, r.suppressed)  # two count columns: which one is this rate of?
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "z": [1.0, 2.0, 3.0]}, index=["A", "B", "C"])
+    with pytest.raises(InputError, match=r"derived column\(s\) \['z'\] have no suppression flag"):
+        blank_derived(frame, r.suppressed)
+    with pytest.raises(InputError, match="unknown SDC rule 'lt5'"):
+        check_rule("lt5")
+    assert check_rule("nhs") == "nhs"
 
 
 # ---------------------------------------------------------------------------------------------
