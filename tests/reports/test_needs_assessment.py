@@ -25,14 +25,16 @@ FILES = (
 def store(tmp_path_factory):
     data = get_settings().data_dir
     paths = [data / f for f in FILES]
-    if not all(p.exists() for p in paths):
-        pytest.skip("shared London data not available")
+    missing = [str(p) for p in paths if not p.exists()]
+    assert not missing, f"shared data not found (set VRKIT_DATA_DIR): {missing}"
     path = tmp_path_factory.mktemp("wh") / "vrkit.duckdb"
     with Warehouse(path) as wh:
         for p in paths:
             wh.ingest(p)
-        for p in sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv")):
-            wh.ingest(p)
+        street = sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv"))
+        assert len(street) == 12, "police.uk City of London street files for 2019 not found"
+        for p in street:
+            assert wh.ingest(p).status == "loaded", p
     return path
 
 
@@ -223,8 +225,6 @@ def test_cli_grid_hotspots_report_points_without_coordinates(store, tmp_path) ->
         "--out",
         str(out),
     )
-    if "no police.uk street records" in r.output:
-        pytest.skip("no police.uk City of London records for 2019")
     assert r.exit_code == 0, r.output
     assert "without coordinates" in r.output and "outside the area" in r.output
     assert out.read_text().startswith("cell_id,count,")
