@@ -73,9 +73,9 @@ fuzz: $(STAMP)
 		$(BIN)/python tests/fuzz/atheris_adapters.py $$kind -runs=$(FUZZ_RUNS) -max_len=20000 || exit 1; \
 	done
 
-# Mutation check (issue #21): each curated mutant of the statistics and source rules is applied
-# to a temporary copy of src/ and the tests guarding it are run; exits 1 if a mutant survives.
-# ~10 min on 2 cores; not part of `make test`. Score and survivors: docs/testing.md.
+# Mutation check (issue #21): each curated mutant of the statistics, source rules, SDC and the
+# MPS release choice is applied to a temporary copy of src/ and the tests guarding it are run;
+# exits 1 if a mutant survives. ~12 min on 2 cores; not part of `make test`. Score: docs/testing.md.
 mutate: $(STAMP)
 	$(BIN)/python scripts/mutate.py
 
