@@ -35,6 +35,7 @@ demo: $(STAMP)
 	$(BIN)/vrkit --store $(OUT)/vrkit.duckdb cost-of-violence --year 2019 --area London --format json --out $(OUT)/cost-of-violence-london-2019.json --force
 	$(BIN)/vrkit programmes import $(VRKIT_DATA_DIR)/london_vru_2020_21 --database-url $(DELIVERY_DB)
 	$(BIN)/vrkit programmes report --year 2020/21 --format html,xlsx,json --out $(OUT)/delivery-2020-21 --database-url $(DELIVERY_DB)
+	$(BIN)/vrkit programmes show LVRU-004 --year 2020/21 --format html --out $(OUT)/delivery-2020-21 --database-url $(DELIVERY_DB)
 	@echo "Outputs:"; find $(OUT) -type f ! -name '*.duckdb*' ! -name '*.sqlite3*' | sort
 
 lint: $(STAMP) imports

@@ -500,3 +500,17 @@ def test_output_follows_the_terminal_width_at_each_print(monkeypatch: pytest.Mon
     assert (output.out.width, output.err.width) == (50, 50)
     monkeypatch.setenv("COLUMNS", "200")
     assert (output.out.width, output.err.width) == (200, 200)
+
+
+def test_programmes_commands_print_data_as_text(tmp_path: Path) -> None:
+    """`vrkit programmes` prints through the one CLI output module: a file name holding a Rich
+    closing tag is shown as typed (it was a MarkupError traceback on its own markup console)."""
+    missing = tmp_path / "return[/]Q1[bold].xlsx"
+    url = f"sqlite:///{tmp_path / 'ops.sqlite3'}"
+    res = runner.invoke(
+        app, ["programmes", "returns", "submit", str(missing), "--database-url", url]
+    )
+    assert res.exit_code == 4, res.output
+    assert "Traceback" not in res.output and "MarkupError" not in res.output
+    out = _words(res.output)
+    assert "return[/]Q1[bold].xlsx is not a file" in out and "1 of 1 return(s) refused" in out

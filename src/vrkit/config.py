@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="A compressed file (over 64 MiB when decompressed) that expands more than "
         "this many times is refused as a likely decompression bomb (real CSVs expand 3-15 times).",
     )
+    vfm_dir: Path | None = Field(
+        default=None,
+        description="Folder of value-for-money input files (*.toml, docs/evaluation.md); a file "
+        "whose [programme] programme_ref names a register programme is shown on that "
+        "programme's page. The shipped worked example (ILLUSTRATIVE) is always searched too.",
+    )
     gazetteer: Path | None = Field(
         default=None,
         description="CSV of places (name, easting, northing[, area_code]) that free-text A&E "

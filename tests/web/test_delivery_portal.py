@@ -282,3 +282,29 @@ def test_commissioner_pages_and_documents(dp: Portal) -> None:
     assert x.status_code == 200 and x.content[:2] == b"PK"
     for role in ("vru_analyst", "csp_analyst", "public"):
         assert dp.client(role).get("/delivery").status_code in (401, 403, 303)
+
+
+def test_programme_page_shows_linked_value_for_money(
+    dp: Portal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vrkit.tasks.vfm import example_path, value_for_money
+
+    text = example_path().read_text(encoding="utf-8")
+    (tmp_path / "p-in.toml").write_text(
+        text.replace('programme_ref = "LVRU-004"', 'programme_ref = "P-IN"', 1), encoding="utf-8"
+    )
+    monkeypatch.setenv("VRKIT_VFM_DIR", str(tmp_path))
+    want = value_for_money(tmp_path / "p-in.toml").summary
+    page = dp.client("commissioner").get("/programmes/P-IN")
+    assert page.status_code == 200
+    html = page.text
+    assert f"£{want['net_budget_impact']:,.0f}" == "£515,836"
+    assert "£515,836" in html
+    assert f"{100 * want['roi']:,.0f} %" in html and f"{want['bcr']:.2f}" in html
+    assert "ILLUSTRATIVE" in html and "/programmes/P-IN/value-for-money.xlsx" in html
+    xl = dp.client("commissioner").get("/programmes/P-IN/value-for-money.xlsx")
+    assert xl.status_code == 200 and xl.content[:2] == b"PK"
+    # a provider sees neither the appraisal nor its download (finance roles only)
+    prov = dp.client("provider")
+    assert "£515,836" not in prov.get("/programmes/P-IN").text
+    assert prov.get("/programmes/P-IN/value-for-money.xlsx").status_code == 403

@@ -96,6 +96,8 @@ class VfmInputs:
     label: str = ""
     notes: str = ""
     origin: str = ""
+    #: the programme register's reference this appraisal belongs to ("" = not linked)
+    programme_ref: str = ""
 
 
 @dataclass(frozen=True)

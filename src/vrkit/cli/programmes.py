@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+# Every print goes through vrkit.cli.output: data text is never read as Rich markup.
+from vrkit.cli.output import clean, out, write_text
+from vrkit.cli.output import error as _error
+from vrkit.cli.output import note as _note
+from vrkit.cli.output import say as _say
 from vrkit.errors import InputError, VrkitError
 
 app = typer.Typer(
@@ -38,8 +43,6 @@ app.add_typer(reprofile_app, name="reprofile")
 app.add_typer(returns_app, name="returns")
 app.add_typer(logic_app, name="logic-model")
 
-out = Console()
-err = Console(stderr=True)
 
 DbOpt = Annotated[
     str | None,
@@ -61,7 +64,7 @@ def _errors() -> Iterator[None]:
             yield
         except ReturnRejected as exc:
             for issue in exc.issues:
-                err.print(f"  - {issue.text()}", highlight=False, markup=False, soft_wrap=True)
+                _note(f"  - {issue.text()}")
             raise
 
 
@@ -79,13 +82,13 @@ def _show(
         raise InputError(f"unknown --format {fmt!r}", hint="Use table, csv or json.")
     if out_path is not None:
         result.write(out_path, None if fmt == "table" else fmt)
-        out.print(f"wrote {out_path}")
+        _say(f"wrote {out_path}")
         return
     if fmt == "json":
-        sys.stdout.write(result.render("json"))
+        write_text(result.render("json"))
         return
     if fmt == "csv":
-        sys.stdout.write(result.render("csv"))
+        write_text(result.render("csv"))
         return
     frame = result.to_frame()
     table = Table(title=result.title, show_lines=False)
@@ -93,10 +96,10 @@ def _show(
     for c in cols:
         table.add_column(c.replace("_", " "), overflow="fold")
     for row in frame[cols].itertuples(index=False):
-        table.add_row(*["" if v is None or v != v else str(v) for v in row])
+        table.add_row(*["" if v is None or v != v else clean(v) for v in row])
     out.print(table)
     for n in result.notes:
-        out.print(f"[dim]{n}[/]", highlight=False)
+        _say(n, style="dim")
 
 
 def _session(url: str | None) -> Any:
@@ -127,12 +130,12 @@ def import_cmd(
         results = import_delivery(s, cli_actor(), paths, fmt)
     for r in results:
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(r.counts.items()))
-        label = f" [yellow]{r.data_label}[/]" if r.data_label else ""
-        out.print(f"imported {r.kind}{label}: {counts}", highlight=False)
+        label = f" {r.data_label}" if r.data_label else ""
+        _say(f"imported {r.kind}{label}: {counts}")
         if r.logic_model:
-            out.print(f"logic model: {r.logic_model}", highlight=False)
+            _say(f"logic model: {r.logic_model}")
         for n in r.notes:
-            out.print(f"[dim]note: {n}[/]", highlight=False)
+            _say(f"note: {n}", style="dim")
 
 
 @app.command("register")
@@ -176,7 +179,9 @@ def show_cmd(
         pg = programme_page(s, ref, _year(year))
         if fmt == "html":
             path = pg.write_html(out_dir or Path("out"))
-            out.print(f"wrote {path}")
+            _say(f"wrote {path}")
+            for name in pg.vfm_file_names:  # the linked value-for-money appraisals (XLSX)
+                _say(f"wrote {path.parent / name}")
         elif fmt == "json":
             sys.stdout.write(json.dumps(pg.to_dict(), indent=2, ensure_ascii=False) + "\n")
         else:
@@ -212,9 +217,9 @@ def export_cmd(
             validate=validate,
         )
         r.write(out_path, fmt)
-    out.print(f"wrote {out_path}")
+    _say(f"wrote {out_path}")
     for n in r.notes:
-        out.print(n, highlight=False)
+        _say(n)
 
 
 # -- money -------------------------------------------------------------------------------------
@@ -279,9 +284,9 @@ def spend_cmd(
                 t.add_column(c, justify="right" if c not in ("source", "risk") else "left")
             for r in d.by_source.to_dict("records"):
                 t.add_row(
-                    r["source"], fmt_gbp(r["budget"], whole=True), fmt_gbp(r["committed"], whole=True),
+                    clean(r["source"]), fmt_gbp(r["budget"], whole=True), fmt_gbp(r["committed"], whole=True),
                     fmt_gbp(r["actual_to_date"], whole=True), fmt_gbp(r["outturn"], whole=True),
-                    fmt_gbp(r["forecast_unspent"], whole=True), r["risk"],
+                    fmt_gbp(r["forecast_unspent"], whole=True), clean(r["risk"]),
                 )  # fmt: skip
             out.print(t)
             high = (
@@ -291,14 +296,16 @@ def spend_cmd(
             )
             for r in high.head(20).to_dict("records"):
                 out.print(
-                    f"[red]high risk[/] {r['programme_ref']} {r['source']}: {r['risk_reason']}",
-                    highlight=False,
+                    Text.assemble(
+                        ("high risk", "red"),
+                        clean(f" {r['programme_ref']} {r['source']}: {r['risk_reason']}"),
+                    )
                 )
             for n in d.notes:
-                out.print(f"[dim]{n}[/]", highlight=False)
+                _say(n, style="dim")
         else:
             for p in d.write_all(out_dir, [f.strip() for f in fmt.split(",") if f.strip()]):
-                out.print(f"wrote {p}")
+                _say(f"wrote {p}")
 
 
 def _record(
@@ -317,7 +324,7 @@ def _record(
             s, cli_actor(), kind=kind, programme_ref=programme, source=source,
             financial_year=_year(year), quarter=quarter, amount=amount,
         )  # fmt: skip
-    out.print(f"recorded {kind} of £{amount} for {programme} ({source}) {year} Q{quarter}")
+    _say(f"recorded {kind} of £{amount} for {programme} ({source}) {year} Q{quarter}")
 
 
 @spend_app.command("record")
@@ -364,7 +371,7 @@ def reprofile_propose(
 
     with _errors(), _session(database_url) as s:
         rp = propose_reprofile(s, cli_actor(), reason=reason, lines=line)
-    out.print(
+    _say(
         f"reprofile {rp['id']} proposed ({len(rp['lines'])} lines); it changes nothing until approved"
     )
 
@@ -409,7 +416,7 @@ def _decide(
 
     with _errors(), _session(database_url) as s:
         rp = decide_reprofile(s, _actor(as_user), reprofile_id, approve=approve, note=note)
-    out.print(f"reprofile {rp['id']} {rp['status']} by {rp['decided_by']}")
+    _say(f"reprofile {rp['id']} {rp['status']} by {rp['decided_by']}")
 
 
 @reprofile_app.command("reverse")
@@ -424,7 +431,7 @@ def reprofile_reverse(
 
     with _errors(), _session(database_url) as s:
         rp = reverse_reprofile(s, _actor(as_user), reprofile_id, reason=reason)
-    out.print(f"reprofile {rp['id']} reversed by {rp['reversed_by']}")
+    _say(f"reprofile {rp['id']} reversed by {rp['reversed_by']}")
 
 
 @reprofile_app.command("list")
@@ -495,7 +502,7 @@ def returns_template(
     path = out_path or Path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    out.print(f"wrote {path}")
+    _say(f"wrote {path}")
 
 
 @returns_app.command("submit")
@@ -515,30 +522,26 @@ def returns_submit(
     failed = 0
     for f in files:
         if not f.is_file():
-            err.print(f"[bold red]error:[/] {f} is not a file", highlight=False)
+            _error(f"{f} is not a file")
             failed += 1
             continue
         data = f.read_bytes()
         try:
             with _session(database_url) as s:
                 res = submit_return(s, cli_actor(), data, f.name, for_programme=programme)
-            out.print(f"{f}: {res.message()}", highlight=False)
+            _say(f"{f}: {res.message()}")
         except ReturnRejected as rej:
             failed += 1
             with _session(database_url) as s:
                 record_rejection(s, cli_actor(), f.name, data, rej)
-            err.print(
-                f"[bold red]error:[/] {f}: refused ({len(rej.issues)} problem(s)); nothing was stored:",
-                highlight=False,
-                soft_wrap=True,
-            )
+            _error(f"{f}: refused ({len(rej.issues)} problem(s)); nothing was stored:")
             for issue in rej.issues:
-                err.print(f"  - {issue.text()}", highlight=False, markup=False, soft_wrap=True)
+                _note(f"  - {issue.text()}")
         except VrkitError as exc:
             failed += 1
-            err.print(f"[bold red]error:[/] {f}: {exc.message}", highlight=False, soft_wrap=True)
+            _error(f"{f}: {exc.message}")
     if failed:
-        err.print(f"{failed} of {len(files)} return(s) refused", highlight=False)
+        _note(f"{failed} of {len(files)} return(s) refused")
         raise typer.Exit(4)
 
 
@@ -593,9 +596,9 @@ def logic_cmd(
             if wh is not None:
                 wh.close()
         if wh is None:
-            err.print(
-                f"[yellow]note:[/] no warehouse at {wh_path}: outcome and impact indicators are not live",
-                highlight=False,
+            _note(
+                f"note: no warehouse at {wh_path}: outcome and impact indicators are not live",
+                style="yellow",
             )
         _show(v, fmt, ["level", "code", "node", "indicator", "progress"])
 
@@ -612,12 +615,12 @@ def logic_import(
 
     with _errors(), _session(database_url) as s:
         name, version, created, changes = import_logic_model(s, cli_actor(), file)
-    out.print(
+    _say(
         f"logic model {name} version {version} "
         + ("created" if created else "unchanged (identical to the newest)")
     )
     for c in changes[:30]:
-        out.print(f"  {c}", highlight=False)
+        _say(f"  {c}")
 
 
 @logic_app.command("export")
@@ -633,7 +636,7 @@ def logic_export(
         data = export_logic_model(s, version=version)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    out.print(f"wrote {out_path}")
+    _say(f"wrote {out_path}")
 
 
 # -- reports -------------------------------------------------------------------------------------
@@ -654,9 +657,9 @@ def report_cmd(
         t = delivery_tables(s, _year(year))
         paths = t.write_all(out_dir, [f.strip() for f in fmt.split(",") if f.strip()])
     for p in paths:
-        out.print(f"wrote {p}")
+        _say(f"wrote {p}")
     for n in t.notes:
-        out.print(f"[dim]note: {n}[/]", highlight=False)
+        _say(f"note: {n}", style="dim")
 
 
 def synth_programmes_cmd(
@@ -681,8 +684,8 @@ def synth_programmes_cmd(
             seed=seed,
             force=force,
         )
-    err.print(f"[yellow]{SYNTHETIC_NOTE}[/]", highlight=False)
-    out.print(
+    _note(SYNTHETIC_NOTE, style="yellow")
+    _say(
         f"wrote {man.programmes} programmes, {len(man.returns)} returns and {len(man.files)} tables to {out_dir} "
         f"({len(man.underspending)} programmes set to underspend)"
     )

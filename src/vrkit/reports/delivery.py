@@ -281,11 +281,104 @@ def write_finance_dashboard(
     )
 
 
+def _pounds(v: Any) -> str:
+    if _missing(v):
+        return "–"
+    x = float(v)
+    return ("−" if x < 0 else "") + f"£{abs(x):,.0f}"
+
+
+def _percent(v: Any) -> str:
+    return "–" if _missing(v) else f"{100 * float(v):,.0f} %"
+
+
+def vfm_view(
+    items: list[dict[str, Any]] | None, files: Sequence[str] = ()
+) -> list[dict[str, Any]] | None:
+    """The value-for-money appraisals of a programme page, formatted for people (the figures
+    are the task's, :func:`vrkit.tasks.vfm.page_summary`; only their display is made here).
+    None (not shown to the caller's role) stays None."""
+    if items is None:
+        return None
+    out = []
+    for i, v in enumerate(items):
+        pb = v.get("payback_years")
+        out.append(
+            {
+                **v,
+                "xlsx": files[i] if i < len(files) else None,
+                "headline": [
+                    (
+                        "Net present budget impact",
+                        _pounds(v["net_budget_impact"]),
+                        "PV fiscal benefits − PV costs",
+                    ),
+                    ("Benefit–cost ratio", f"{float(v['bcr']):.2f}", "PV all benefits / PV costs"),
+                    (
+                        "Return on investment",
+                        _percent(v["roi"]),
+                        "(PV all benefits − PV costs) / PV costs",
+                    ),
+                    (
+                        "Fiscal return on investment",
+                        _percent(v["roi_fiscal"]),
+                        "(PV fiscal − PV costs) / PV costs",
+                    ),
+                    (
+                        "Payback period",
+                        f"{float(pb):.1f} years"
+                        if pb is not None and not _missing(pb)
+                        else f"not within {v['horizon_years']} years",
+                        "when cumulative discounted fiscal benefits reach discounted costs",
+                    ),
+                    ("PV costs", _pounds(v["pv_costs"]), "discounted"),
+                    ("PV all benefits", _pounds(v["pv_benefits"]), "fiscal + economic + social"),
+                ],
+                "benefit_rows": [
+                    {
+                        "name": b["name"],
+                        "type": b["value_type"],
+                        "people": f"{float(b['beneficiaries']):,g}",
+                        "unit": _pounds(b["unit_value"]),
+                        "years": f"{b['start_year']}–{b['start_year'] + b['duration_years'] - 1}",
+                        "deadweight": _percent(b["deadweight"]),
+                        "displacement": _percent(b["displacement"]),
+                        "attribution": _percent(b["attribution"]),
+                        "optimism": f"{_percent(b['optimism_bias'])} (grade {b['confidence_grade']})",
+                        "source": b["source"],
+                    }
+                    for b in v["benefits"]
+                ],
+                "cost_rows": [
+                    {"name": c["name"], "year": c["year"], "amount": _pounds(c["amount"])}
+                    for c in v["costs"]
+                ],
+                "sensitivity_rows": [
+                    {
+                        "scenario": r["scenario"],
+                        "nbi": _pounds(r["net_budget_impact"]),
+                        "bcr": "–" if _missing(r["bcr"]) else f"{float(r['bcr']):.2f}",
+                        "roi": "–" if _missing(r["roi_pct"]) else f"{float(r['roi_pct']):,.0f} %",
+                        "payback": "–"
+                        if _missing(r["payback_years"])
+                        else f"{float(r['payback_years']):.1f}",
+                    }
+                    for r in v["sensitivity"]
+                ],
+            }
+        )
+    return out
+
+
 def render_programme_html(pg: ProgrammePage) -> str:
+    d = pg.to_dict()
     return _render(
         "programme.html.j2",
         pg.generated_at,
         pg=pg,
+        vfm=vfm_view(d["value_for_money"], pg.vfm_file_names),
+        vfm_notes=d["value_for_money_notes"],
+        evidence=d["evidence"],
         money=_records(pg.money),
         outputs=_records(pg.outputs),
         reach=_records(pg.reach),

@@ -16,7 +16,9 @@ import pandas as pd
 
 from vrkit.catalog.areas import resolve_area
 from vrkit.disclosure.linked import check_rule
+from vrkit.errors import InputError
 from vrkit.outputs import output_folder
+from vrkit.reports.build.cost_section import CostSection, cost_section, missing_cost_section
 from vrkit.reports.build.needs_assessment import FORMATS as NA_FORMATS
 from vrkit.reports.build.needs_assessment import NeedsAssessment, build_needs_assessment
 from vrkit.reports.build.violent_crime import (
@@ -107,9 +109,28 @@ def violent_crime_report(
     if public:
         check_rule(sdc_rule)
     rep = build_violent_crime_report(wh, year=year, compare=compare, area=area)
+    rep.cost = report_cost_section(wh, rep.area_name, year)
     if public:
         rep = public_violent_crime(rep, sdc_rule)
     return ViolentCrimeReportResult(rep)
+
+
+def report_cost_section(wh: Warehouse, area: str, year: int) -> CostSection:
+    """The report's "Cost of violence" section: the task behind ``vrkit cost-of-violence
+    --year YEAR --area AREA`` (:func:`vrkit.tasks.costs.cost_of_violence`, default unit costs
+    and deflator, prices of ``year``), so the section's total is the command's."""
+    from vrkit.tasks.costs import cost_of_violence
+
+    try:
+        result = cost_of_violence(wh, year, area=area)
+    except InputError as exc:
+        return missing_cost_section(
+            area,
+            year,
+            f"The cost of violence could not be computed: {exc.message}"
+            + (f" {exc.hint}" if exc.hint else ""),
+        )
+    return cost_section(result, year=year)
 
 
 @dataclass

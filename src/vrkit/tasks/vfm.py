@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.resources as ilr
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from vrkit._json import jsonable
 from vrkit.analysis.vfm import VfmInputs, VfmResult, appraise
+from vrkit.errors import DataValidationError, InputError
 from vrkit.tasks.vfm_inputs import read_vfm_inputs
 
 #: The worked example shipped with vrkit (ILLUSTRATIVE; see its header).
@@ -168,3 +172,144 @@ def _put(ws: Any, row: int, col: int, value: Any, *, bold: bool = False) -> None
         cell.value = value
     if bold:
         cell.font = Font(bold=True)
+
+
+# -- programme pages: which appraisals belong to a programme ------------------------------------
+
+
+def vfm_folders(extra: Sequence[str | Path] = ()) -> list[Path]:
+    """Folders searched for VfM input files (``*.toml``): ``extra``, then the folder of the
+    ``VRKIT_VFM_DIR`` setting when set, then the shipped worked examples (ILLUSTRATIVE)."""
+    from vrkit.config import get_settings
+
+    out = [Path(p) for p in extra]
+    d = get_settings().vfm_dir
+    if d is not None:
+        out.append(Path(d))
+    out.append(example_path().parent)
+    return out
+
+
+@dataclass
+class ProgrammeVfm:
+    """The value-for-money appraisals linked to one programme (``programme_ref`` in the file).
+
+    ``results``: one per linked input file; ``notes``: files that could not be read (named,
+    with the reason; never skipped silently) and how the link is made.
+    """
+
+    ref: str
+    results: list[VfmResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """JSON-ready summaries (headline figures, assumptions, sensitivity) per appraisal."""
+        return [page_summary(r) for r in self.results]
+
+
+def programme_vfm(ref: str, folders: Sequence[str | Path] | None = None) -> ProgrammeVfm:
+    """The appraisals whose input file names ``programme_ref = ref`` (see :func:`vfm_folders`).
+
+    A file that does not parse, or names the programme but fails validation, is reported in
+    ``notes`` with its reason; the other files still count.
+    """
+    import tomllib
+
+    out = ProgrammeVfm(ref)
+    seen: set[Path] = set()
+    for folder in vfm_folders() if folders is None else [Path(f) for f in folders]:
+        if not folder.is_dir():
+            out.notes.append(f"value-for-money folder {folder} does not exist (VRKIT_VFM_DIR)")
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            if path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                out.notes.append(f"{path.name}: not read ({type(exc).__name__}: {exc})")
+                continue
+            prog = data.get("programme")
+            if not isinstance(prog, dict) or str(prog.get("programme_ref", "")).strip() != ref:
+                continue
+            try:
+                out.results.append(value_for_money(path))
+            except (InputError, DataValidationError) as exc:
+                out.notes.append(f"{path.name} names {ref} but is not valid: {exc}")
+    return out
+
+
+def page_summary(result: VfmResult) -> dict[str, Any]:
+    """What a programme page shows of an appraisal, figures as the task gives them."""
+    inp = result.inputs
+    s = result.summary
+    return jsonable(
+        {
+            "file": Path(inp.origin).name if inp.origin else "",
+            "programme_id": inp.programme_id,
+            "name": inp.name,
+            "label": inp.label,
+            "illustrative": inp.label.upper() == "ILLUSTRATIVE",
+            "notes": inp.notes,
+            "price_base": inp.price_base,
+            "discount_rate": inp.discount_rate,
+            "horizon_years": inp.horizon_years,
+            "net_budget_impact": s["net_budget_impact"],
+            "net_present_value": s["net_present_value"],
+            "bcr": s["bcr"],
+            "roi": s["roi"],
+            "roi_fiscal": s["roi_fiscal"],
+            "payback_years": s["payback_years"],
+            "pv_costs": s["pv_costs"],
+            "pv_benefits": s["pv_benefits"],
+            "pv_fiscal": s["pv_fiscal"],
+            "costs": [c.__dict__ for c in inp.costs],
+            "benefits": [
+                {**b.__dict__, "optimism_bias": inp.optimism_bias.get(b.confidence_grade)}
+                for b in inp.benefits
+            ],
+            "sensitivity": result.sensitivity.to_dict("records"),
+            "warnings": list(result.warnings),
+            "method": result.method,
+            "reference": result.reference,
+            "derivation": str(result.params.get("derivation", "")).splitlines(),
+        }
+    )
+
+
+def programme_vfm_workbook(
+    ref: str, folders: Sequence[str | Path] | None = None
+) -> tuple[bytes, str]:
+    """XLSX bytes and a file name for the first appraisal linked to programme ``ref`` (the
+    portal's download). With none linked, the workbook says so (one sheet, no figures)."""
+    import tempfile
+
+    found = programme_vfm(ref, folders)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in ref)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "vfm.xlsx"
+        if found.results:
+            r = found.results[0]
+            write_vfm_xlsx(r, path)
+            name = f"programme-{safe}-vfm-{r.inputs.programme_id}.xlsx"
+        else:
+            wb = Workbook()
+            ws = wb.active
+            ws.title = "summary"
+            _put(ws, 1, 1, "Programme", bold=True)
+            _put(ws, 1, 2, ref)
+            _put(ws, 2, 1, "Value for money", bold=True)
+            _put(
+                ws,
+                2,
+                2,
+                "No value-for-money appraisal is linked to this programme (programme_ref in "
+                "a VfM input file; docs/evaluation.md).",
+            )
+            for i, n in enumerate(found.notes, start=3):
+                _put(ws, i, 1, "Note", bold=True)
+                _put(ws, i, 2, n)
+            wb.save(path)
+            name = f"programme-{safe}-vfm-none.xlsx"
+        return path.read_bytes(), name

@@ -6,6 +6,8 @@ The format (documented in ``docs/vfm.md``; a worked example ships as
     [programme]
     id = "my-programme"
     name = "My programme"
+    programme_ref = "LVRU-004"      # optional: the programme register's reference; links the
+                                    # results to that programme's page (docs/evaluation.md)
     label = "ILLUSTRATIVE"          # optional; shown on every output when set
     notes = "..."                   # optional
     price_base = "2017/18"          # real prices of every amount below
@@ -52,6 +54,7 @@ from vrkit.errors import DataValidationError, InputError
 
 _PROGRAMME = {
     "id",
+    "programme_ref",
     "name",
     "label",
     "notes",
@@ -172,6 +175,7 @@ def parse_vfm_inputs(data: dict[str, Any], origin: str = "<vfm inputs>") -> VfmI
         horizon_years=whole(prog, "horizon_years", "programme", 10),
         cost_optimism_bias=num(prog, "cost_optimism_bias", "programme", 0.0),
         label=str(prog.get("label", "")),
+        programme_ref=str(prog.get("programme_ref", "")).strip(),
         notes=str(prog.get("notes", "")).strip(),
         origin=origin,
     )

@@ -40,6 +40,7 @@ from vrkit.catalog.areas import (
 from vrkit.catalog.events import events_frame
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
+from vrkit.reports.build.cost_section import CostSection
 from vrkit.reports.build.sections import (
     AlertsSection,
     LinkageSection,
@@ -107,6 +108,10 @@ class ViolentCrimeReport:
         (:func:`vrkit.reports.sections.alerts_section`).
     linkage : police vs A&E vs ambulance ("hidden violence",
         :func:`vrkit.reports.sections.linkage_section`).
+    cost : the cost of recorded violence in the area and year
+        (:mod:`vrkit.reports.build.cost_section`), set by the task
+        :func:`vrkit.tasks.violent_crime_report` from ``vrkit cost-of-violence``; None when the
+        report was built without it.
     public : whether disclosure control was applied
         (:func:`vrkit.reports.violent_crime_public.make_public`); then every table has
         ``suppressed`` (count fields suppressed) and ``blanked`` (derived fields left blank)
@@ -138,6 +143,7 @@ class ViolentCrimeReport:
     ward_geometry: pd.DataFrame = field(default_factory=pd.DataFrame)
     alerts: AlertsSection | None = None
     linkage: LinkageSection | None = None
+    cost: CostSection | None = None
     public: bool = False
     sdc_rule: str | None = None
     disclosure: dict[str, Any] | None = None
@@ -207,6 +213,7 @@ class ViolentCrimeReport:
             "alerts": _alerts_records(self.alerts),
             "alerts_summary": _alerts_summary(self.alerts),
             "linkage": _linkage_dict(self.linkage),
+            "cost_of_violence": None if self.cost is None else self.cost.to_dict(),
             "public": self.public,
         }
         if self.public:

@@ -44,6 +44,7 @@ from vrkit.disclosure.linked import (
 )
 from vrkit.disclosure.tables import BLANKED_COL, SUPPRESSED_COL, mark_protected
 from vrkit.reports.build.violent_crime import ViolentCrimeReport, change_sentence
+from vrkit.reports.public.cost_section import make_public_cost
 
 H, VWI, W, V = (
     "homicide",
@@ -420,6 +421,7 @@ def make_public(report: ViolentCrimeReport, rule: str = "lt10") -> ViolentCrimeR
 
     status = {k: v for k, v in result.status.items() if k in published}
     result_pub = LinkedResult(result.tables, status, result.passes)
+    rep.cost = make_public_cost(report.cost, rule, rep.headline)
     rep.public = True
     rep.sdc_rule = rule
     rep.sdc_result = result

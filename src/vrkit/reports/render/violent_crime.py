@@ -27,6 +27,7 @@ from vrkit.reports.build.violent_crime import (
     WARD_MONTHLY,
     ViolentCrimeReport,
 )
+from vrkit.reports.render.cost_section import html_context as cost_context
 from vrkit.reports.render.labels import format_p
 from vrkit.reports.render.page import Page, downloads_for, render
 
@@ -401,6 +402,7 @@ def _page(report: ViolentCrimeReport, downloads: Sequence[str], headline: list[d
             "Hidden violence: police, A&E and ambulance"
             + (" — SYNTHETIC health data" if lk is not None and lk.synthetic else ""),
         ),
+        ("cost", f"Cost of violence, {report.year}"),
         ("methods", "Methods"),
         ("sources", "Sources and caveats"),
     ]
@@ -546,4 +548,5 @@ def render_html(report: ViolentCrimeReport, *, downloads: Sequence[str] = ()) ->
         datasets=datasets,
         ward_source_txt=ward_source_txt,
         map_label=get_measure(MAP_MEASURE).label,
+        cost=cost_context(report.cost),
     )

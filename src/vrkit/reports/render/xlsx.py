@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from vrkit.reports.render.cost_section import workbook_tables as cost_tables
 from vrkit.reports.render.workbook import Table, write_workbook
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
             "Police recorded crime; ISTV A&E returns; London Ambulance Service",
             empty_reason=(lk.message if lk is not None else "") or "no A&E or ambulance data",
         ),
+        *cost_tables(report.cost),
         Table("datasets", "Files behind this report", report.datasets, "vrkit warehouse registry"),
     ]
     notes = (

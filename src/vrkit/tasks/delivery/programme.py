@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vrkit.catalog.approaches import TOOLKITS, builtin_approaches, get_approach, impact_label
 from vrkit.catalog.delivery import (
     REACH_LABELS,
     deduplication_rules,
@@ -26,6 +27,7 @@ from vrkit.ops.delivery import returns as ops_returns
 from vrkit.ops.delivery.models import Forecast, FundingSource, Spend
 from vrkit.tasks.delivery._common import DeliveryResult, frame_records, jsonable
 from vrkit.tasks.delivery.register import programme_row
+from vrkit.tasks.vfm import ProgrammeVfm, programme_vfm, write_vfm_xlsx
 
 
 @dataclass
@@ -45,11 +47,15 @@ class ProgrammePage(DeliveryResult):
     returns: list[dict[str, Any]] = field(default_factory=list)
     objectives: list[dict[str, Any]] = field(default_factory=list)
     measures: list[tuple[str, str]] = field(default_factory=list)
+    #: value-for-money appraisals linked to the programme (``programme_ref`` in the input file;
+    #: :func:`vrkit.tasks.vfm.programme_vfm`), as the task computes them; None when not shown
+    vfm: ProgrammeVfm | None = None
+    #: the evidence rating of the programme's approach (``evidence_approach``), or None
+    evidence: dict[str, Any] | None = None
 
     @property
     def file_stem(self) -> str:
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in self.ref)
-        return f"programme-{safe}-{fy_slug(self.financial_year)}"
+        return f"programme-{_safe(self.ref)}-{fy_slug(self.financial_year)}"
 
     def to_frame(self) -> pd.DataFrame:
         return self.outputs
@@ -68,18 +74,67 @@ class ProgrammePage(DeliveryResult):
                 "targets": frame_records(self.targets),
                 "returns": self.returns,
                 "objectives": self.objectives,
+                "evidence": self.evidence,
+                "value_for_money": None if self.vfm is None else self.vfm.to_list(),
+                "value_for_money_notes": [] if self.vfm is None else self.vfm.notes,
                 "deduplication_rules": deduplication_rules(),
                 "notes": self.notes,
             }
         )
 
+    @property
+    def vfm_file_names(self) -> list[str]:
+        """``<stem>-vfm-<appraisal id>.xlsx`` for each linked appraisal."""
+        if self.vfm is None:
+            return []
+        return [
+            f"{self.file_stem}-vfm-{_safe(r.inputs.programme_id)}.xlsx" for r in self.vfm.results
+        ]
+
+    def write_vfm_xlsx(self, out_dir: Path) -> list[Path]:
+        """Write each linked appraisal as XLSX (:func:`vrkit.tasks.vfm.write_vfm_xlsx`)."""
+        if self.vfm is None:
+            return []
+        return [
+            write_vfm_xlsx(r, out_dir / name)
+            for r, name in zip(self.vfm.results, self.vfm_file_names, strict=True)
+        ]
+
     def write_html(self, out_dir: Path) -> Path:
+        """The page, with the XLSX of each linked value-for-money appraisal beside it."""
         from vrkit.reports.delivery import render_programme_html
 
         out_dir.mkdir(parents=True, exist_ok=True)
+        self.write_vfm_xlsx(out_dir)
         p = out_dir / f"{self.file_stem}.html"
         p.write_text(render_programme_html(self), encoding="utf-8")
         return p
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text)
+
+
+def evidence_rating(approach: str) -> dict[str, Any] | None:
+    """The catalogue rating of a programme's ``evidence_approach`` (an id such as
+    ``yef:mentoring``); text that is not a catalogue id is returned as stated, unrated."""
+    text = (approach or "").strip()
+    if not text:
+        return None
+    cat = builtin_approaches()
+    hit = cat[cat["approach_id"] == text]
+    if hit.empty:
+        return {"approach_id": None, "stated": text, "rated": False}
+    row = get_approach(text, cat)
+    return jsonable(
+        {
+            **row,
+            "stated": text,
+            "rated": True,
+            "toolkit_name": TOOLKITS.get(str(row.get("toolkit")), str(row.get("toolkit"))),
+            "impact": impact_label(row),
+        }
+    )
 
 
 def programme_page(
@@ -175,6 +230,7 @@ def programme_page(
             "updated_at": p.updated_at,
         }
     )
+    vfm = programme_vfm(p.ref) if with_finance else None
     return ProgrammePage(
         title=f"{p.ref} {p.name}",
         notes=notes,
@@ -211,6 +267,8 @@ def programme_page(
         ],
         objectives=objectives,
         measures=measures,
+        vfm=vfm,
+        evidence=evidence_rating(p.evidence_approach),
     )
 
 

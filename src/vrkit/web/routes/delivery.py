@@ -36,10 +36,12 @@ from vrkit.ops.delivery.policy import (
     RETURNS_SUBMIT,
 )
 from vrkit.ops.delivery.register import EditConflict
+from vrkit.reports.delivery import vfm_view
 from vrkit.sources.delivery.returns_xlsx import ReturnRejected, is_xlsx
 from vrkit.tasks import delivery as tasks
 from vrkit.tasks.delivery.returns import record_rejection
 from vrkit.tasks.delivery.tables import latest_year
+from vrkit.tasks.vfm import programme_vfm_workbook
 from vrkit.web.authz import Access, Denied, access, guard
 from vrkit.web.render import NAVIGATION, render
 from vrkit.web.report_html import split_styles
@@ -130,13 +132,17 @@ def programme_view(
             raise Denied(404, "no such programme")
         fy = _year(s, year)
         pg = tasks.programme_page(s, ref, fy, with_finance=acc.principal.has(FINANCE_VIEW))
+    d = pg.to_dict()
     return render(
         request,
         "delivery_programme.html",
         {
             "title": pg.title,
             "pg": pg,
-            "d": pg.to_dict(),
+            "d": d,
+            "vfm": None if pg.vfm is None else vfm_view(d["value_for_money"]),
+            "vfm_notes": d["value_for_money_notes"],
+            "evidence": d["evidence"],
             "fy": fy,
             "year": fy_label(fy),
             "quarters": [1, 2, 3, 4],
@@ -256,6 +262,19 @@ def programme_update(
 
 
 # -- returns -------------------------------------------------------------------------------------
+@router.get("/programmes/{ref}/value-for-money.xlsx", name="programme_vfm_download")
+@guard(FINANCE_VIEW, family=PROGRAMME, param="ref", resolve=programme_scope, audit="download")
+def programme_vfm_download(request: Request, ref: RefP) -> Response:
+    """The programme's value-for-money appraisal as XLSX (``vrkit vfm FILE --xlsx``)."""
+    with db(request).session() as s:
+        if reg.get_programme(s, ref) is None:
+            raise Denied(404, "no such programme")
+    data, name = programme_vfm_workbook(ref)
+    return Response(
+        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
 @router.get("/programmes/{ref}/returns/template", name="return_template")
 @guard(RETURNS_SUBMIT, family=PROGRAMME, param="ref", resolve=programme_scope, audit="download")
 def return_template(
