@@ -44,14 +44,17 @@ def main() -> int:
             if not found:
                 continue
             missing: set[int] = set()
+            excluded: set[int] = set()
             if path.resolve() in measured:
-                missing = set(cov.analysis2(str(path.resolve()))[3])
+                _, _, ex, miss, _ = cov.analysis2(str(path.resolve()))
+                missing, excluded = set(miss), set(ex)
             else:
                 missing = {line for line, _ in found}  # never imported
             for line, text in found:
                 p_total += 1
-                if line in missing:
-                    rows.append(f"- `{path.as_posix()}:{line}` `raise {text}`")
+                if line in missing or line in excluded:
+                    note = " (excluded from coverage: pragma)" if line in excluded else ""
+                    rows.append(f"- `{path.as_posix()}:{line}` `raise {text}`{note}")
                 else:
                     p_run += 1
         total += p_total
