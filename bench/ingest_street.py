@@ -246,10 +246,12 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def run_vrkit(files: list[Path], store: Path, console: Console) -> tuple[float, int]:
+def run_vrkit(
+    files: list[Path], store: Path, console: Console, *, native: bool = True
+) -> tuple[float, int]:
     """Ingest every file with ``Warehouse.ingest_many`` (as ``vrkit ingest`` does: groups of
-    files parsed by one query and written in one transaction each, the next group read ahead)
-    into a fresh warehouse; (seconds, rows)."""
+    files scanned by one query and written in one transaction each) into a fresh warehouse;
+    (seconds, rows). ``native=False`` measures the Python reader path (Arrow hand-over)."""
     from vrkit import Warehouse
 
     for p in (store, Path(str(store) + ".wal")):
@@ -258,6 +260,7 @@ def run_vrkit(files: list[Path], store: Path, console: Console) -> tuple[float, 
         task = prog.add_task("vrkit ingest", total=len(files))
         t0 = time.perf_counter()
         with Warehouse(store) as wh:
+            wh.native_street = native
             results = wh.ingest_many(files, on_file=lambda _p, _r: prog.advance(task))
             failed = [r for r in results if isinstance(r, Exception)]
             if failed:
@@ -319,8 +322,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=WORK, help="scratch folder (default bench/_work)")
     ap.add_argument("--keep", action="store_true", help="reuse generated files if present")
     ap.add_argument("--skip-naive", action="store_true", help="skip the naive pandas baseline")
+    ap.add_argument(
+        "--python-path",
+        action="store_true",
+        help="also measure vrkit's Python reader path (the write path before the native one)",
+    )
     args = ap.parse_args(argv)
     console = Console()
+    console.print(f"load average at start: {_loadavg()}")
     src = args.work / "street"
     if args.keep and src.exists():
         files = sorted(src.glob("*/*-street.csv"))
@@ -347,11 +356,26 @@ def main(argv: list[str] | None = None) -> int:
         rate_n = n_n / t_n
         console.print(f"naive   : {n_n:,} rows in {t_n:.2f} s = {rate_n / 1e6:.2f} M rows/s")
         console.print(f"ratio   : vrkit is {rate_v / rate_n:.2f}× the naive baseline (target ≥ 3×)")
+    if args.python_path:
+        t_p, n_p = run_vrkit(files, args.work / "vrkit-python.duckdb", console, native=False)
+        rate_p = n_p / t_p
+        console.print(
+            f"python  : {n_p:,} rows in {t_p:.2f} s = {rate_p / 1e6:.2f} M rows/s "
+            f"(vrkit's Python reader path; native is {rate_v / rate_p:.2f}× it)"
+        )
     console.print(
         f"projected: {NATIONAL_ROWS / 1e6:.0f} M rows (10 years, 43 forces) in "
         f"{NATIONAL_ROWS / rate_v:.0f} s with vrkit"
     )
+    console.print(f"load average at end: {_loadavg()}")
     return 0
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -26,6 +26,12 @@ Run (the default writes ~13 GB of CSV for 65 M rows; ``--scale`` shrinks every f
     .venv/bin/python bench/national.py                  # realistic sizes, ~65 M rows
     .venv/bin/python bench/national.py --scale 0.25     # quarter-size files, ~16 M rows
     .venv/bin/python bench/national.py --keep           # reuse generated files
+    .venv/bin/python bench/national.py --generate-only  # write the files and stop
+    .venv/bin/python bench/national.py --no-lake        # skip steps 7-8 (Parquet lake)
+
+Files are generated fast: DuckDB synthesises two template months per force (before and after
+the LSOA change) and each monthly file is a byte prefix of its template with the month
+rewritten (see ``generate``).
 
 Results are printed and written to ``bench/_work/national.json``.
 """
@@ -237,16 +243,23 @@ def generate(out: Path, geo: pd.DataFrame, scale: float) -> list[Path]:
     )
     ct = _sql_list([c for c, _ in CRIME_TYPES])
     per_month = int(NATIONAL_ROWS * scale / MONTHS)
-    files: list[Path] = []
-    for year in range(FIRST.year, FIRST.year + MONTHS // 12):
-        m0 = (year - FIRST.year) * 12
+    top = int(per_month * max(_month_factor(m) for m in range(MONTHS))) + 1
+    switch_m = (SWITCH.year - FIRST.year) * 12 + SWITCH.month - FIRST.month
+    t0 = time.perf_counter()
+    tmp = out / "templates"
+    tmp.mkdir()
+    # two template months per force (before and after the LSOA change), synthesised by DuckDB
+    # and written by its COPY; every month's file is then a prefix of its template (the rows
+    # are in random order, so a prefix is a random sample) with the month rewritten: bytes
+    # copied, not rows generated, 120 times
+    for m0 in (switch_m - 1, switch_m):
         con.execute(
             f"""
             CREATE OR REPLACE TABLE street AS
             WITH base AS (
-                SELECT i, {m0} + (i % 12) AS m, hash(i, {year}, 1) AS h1, hash(i, {year}, 2) AS h2,
-                       hash(i, {year}, 3) AS h3
-                FROM range({per_month * 12}) t(i)
+                SELECT i, {m0} AS m, hash(i, {m0}, 1) AS h1, hash(i, {m0}, 2) AS h2,
+                       hash(i, {m0}, 3) AS h3
+                FROM range({top}) t(i)
             ), forced AS (
                 SELECT b.*, f.fid, f.slug, f.name FROM base b
                 ASOF JOIN (SELECT *, sum(share) OVER (ORDER BY fid) - share AS lo FROM force) f
@@ -259,7 +272,7 @@ def generate(out: Path, geo: pd.DataFrame, scale: float) -> list[Path]:
                        DATE '{FIRST}' + to_months(m) AS month
                 FROM (SELECT *, (h3 % 1000) / 1000.0 AS u FROM placed)
             )
-            SELECT m, slug,
+            SELECT slug,
                 CASE WHEN ct = 1 THEN NULL ELSE md5(h1::VARCHAR) || md5(h3::VARCHAR) END AS "Crime ID",
                 strftime(month, '%Y-%m') AS "Month",
                 name AS "Reported by", name AS "Falls within",
@@ -277,31 +290,49 @@ def generate(out: Path, geo: pd.DataFrame, scale: float) -> list[Path]:
             FROM typed
             """
         )
-        parts = con.execute(
-            'SELECT DISTINCT m, slug, "Month" FROM street ORDER BY "Month", slug'
-        ).fetchall()
-        tmp = out / "parts"
         con.execute(
-            f"COPY (SELECT * FROM street ORDER BY m, slug) TO '{tmp}' "
-            "(FORMAT CSV, HEADER, PARTITION_BY (m, slug), WRITE_PARTITION_COLUMNS false, "
-            "OVERWRITE_OR_IGNORE)"
+            f"COPY street TO '{tmp / str(m0)}' (FORMAT CSV, HEADER, PARTITION_BY (slug), "
+            "WRITE_PARTITION_COLUMNS false, OVERWRITE_OR_IGNORE)"
         )
-        for m, slug, month in parts:
-            src = sorted((tmp / f"m={m}" / f"slug={slug}").glob("*.csv"))
-            dest = out / month / f"{month}-{slug}-street.csv"
-            dest.parent.mkdir(exist_ok=True)
-            if len(src) == 1:
-                src[0].rename(dest)
-            else:
-                with dest.open("wb") as fh:
-                    for k, s in enumerate(src):
-                        data = s.read_bytes()
-                        fh.write(data if k == 0 else data.split(b"\n", 1)[1])
-            files.append(dest)
-        shutil.rmtree(tmp)
-        print(f"  generated {year}: {per_month * 12:,} rows", flush=True)
     con.close()
+    print(f"  templates: {time.perf_counter() - t0:.0f} s", flush=True)
+    templates: dict[tuple[int, str], tuple[bytes, bytes, np.ndarray]] = {}
+    for m0 in (switch_m - 1, switch_m):
+        for slug, *_ in FORCES:
+            parts = [p.read_bytes() for p in sorted((tmp / str(m0) / f"slug={slug}").glob("*.csv"))]
+            data = parts[0] + b"".join(x.split(b"\n", 1)[1] for x in parts[1:])
+            header, body = data.split(b"\n", 1)
+            ends = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n")) + 1
+            templates[(m0, slug)] = (header + b"\n", body, ends)
+    shutil.rmtree(tmp)
+    files: list[Path] = []
+    total = 0
+    for m in range(MONTHS):
+        month = f"{FIRST.year + m // 12:04d}-{m % 12 + 1:02d}"
+        m0 = switch_m - 1 if m < switch_m else switch_m
+        was = f",{FIRST.year + m0 // 12:04d}-{m0 % 12 + 1:02d},".encode()
+        (out / month).mkdir()
+        for slug, *_ in FORCES:
+            header, body, ends = templates[(m0, slug)]
+            n = min(len(ends), round(len(ends) * _month_factor(m) / _month_factor_max()))
+            dest = out / month / f"{month}-{slug}-street.csv"
+            cut = body[: ends[n - 1]] if n else b""
+            dest.write_bytes(header + cut.replace(was, f",{month},".encode()))
+            files.append(dest)
+            total += n
+        if m % 12 == 11:
+            print(f"  generated {month[:4]}: {time.perf_counter() - t0:.0f} s", flush=True)
+    print(f"  {total:,} rows", flush=True)
     return files
+
+
+def _month_factor(m: int) -> float:
+    """Synthetic seasonality (summer peak) and a slow rise over the ten years."""
+    return (1 + 0.12 * np.sin(2 * np.pi * (m % 12 - 3) / 12)) * (0.9 + 0.2 * m / MONTHS)
+
+
+def _month_factor_max() -> float:
+    return max(_month_factor(m) for m in range(MONTHS))
 
 
 def lattice_weights(geo: pd.DataFrame) -> Any:
@@ -333,6 +364,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="file size factor (1 = ~65 M rows)")
     ap.add_argument("--work", type=Path, default=WORK, help="scratch folder")
     ap.add_argument("--keep", action="store_true", help="reuse generated files if present")
+    ap.add_argument(
+        "--generate-only", action="store_true", help="write the synthetic files and stop"
+    )
+    ap.add_argument(
+        "--no-lake",
+        action="store_true",
+        help="skip steps 7-8 (Parquet lake export, table vs Parquet queries)",
+    )
     args = ap.parse_args(argv)
 
     from vrkit import Warehouse
@@ -358,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {len(files):,} files in {time.perf_counter() - t0:.0f} s")
     size = sum(f.stat().st_size for f in files)
     print(f"input: {len(files):,} files, {size / 1e9:,.2f} GB")
+    if args.generate_only:
+        return 0
     store = args.work / "national.duckdb"
     for p in (store, Path(str(store) + ".wal")):
         p.unlink(missing_ok=True)
@@ -440,45 +481,47 @@ def main(argv: list[str] | None = None) -> int:
         return rank_uncertainty(values, specs, n_draws=1000, top_n=100, seed=1)
 
     step("6 need-index ranking (point + 1,000 draws)", rank, row_bound=False)
-    lake = args.work / "lake"
-    shutil.rmtree(lake, ignore_errors=True)
-    step("7a Parquet lake export (full)", lambda: export_parquet(wh, lake), row_bound=True)
-    step("7b Parquet lake export (unchanged)", lambda: export_parquet(wh, lake), row_bound=True)
+    storage: dict[str, Any] = {}
+    if not args.no_lake:
+        lake = args.work / "lake"
+        shutil.rmtree(lake, ignore_errors=True)
+        step("7a Parquet lake export (full)", lambda: export_parquet(wh, lake), row_bound=True)
+        step("7b Parquet lake export (unchanged)", lambda: export_parquet(wh, lake), row_bound=True)
 
-    # crime_record as a DuckDB table or as Parquet next to it: the same queries on both
-    probe = str(geo.loc[geo["w"].idxmax(), "code21"])
-    glob = f"read_parquet('{lake}/crime_record/*/*/*/*.parquet', hive_partitioning = true)"
+        # crime_record as a DuckDB table or as Parquet next to it: the same queries on both
+        probe = str(geo.loc[geo["w"].idxmax(), "code21"])
+        glob = f"read_parquet('{lake}/crime_record/*/*/*/*.parquet', hive_partitioning = true)"
 
-    def median_ms(sql: str, params: list[Any]) -> float:
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            wh.con.execute(sql, params).fetchall()
-            times.append(time.perf_counter() - t0)
-        return round(sorted(times)[2] * 1000, 1)
+        def median_ms(sql: str, params: list[Any]) -> float:
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                wh.con.execute(sql, params).fetchall()
+                times.append(time.perf_counter() - t0)
+            return round(sorted(times)[2] * 1000, 1)
 
-    lsoa_sql = (
-        "SELECT month, count(*) FILTER (WHERE crime_type = ?) FROM {src} "
-        "WHERE lsoa_code = ? GROUP BY month ORDER BY month"
-    )
-    nat_sql = "SELECT month, count(*) FILTER (WHERE crime_type = ?) FROM {src} GROUP BY month ORDER BY month"
-    storage = {
-        "lsoa_series_ms": {
-            "table": median_ms(lsoa_sql.format(src="crime_record"), [VSO, probe]),
-            # every condition in WHERE: DuckDB then scans by zone maps, not the ART index
-            "table_no_index": median_ms(
-                "SELECT month, count(*) FROM crime_record WHERE lsoa_code = ? AND "
-                "crime_type = ? GROUP BY month ORDER BY month",
-                [probe, VSO],
-            ),
-            "parquet": median_ms(lsoa_sql.format(src=glob), [VSO, probe]),
-        },
-        "national_series_ms": {
-            "table": median_ms(nat_sql.format(src="crime_record"), [VSO]),
-            "parquet": median_ms(nat_sql.format(src=glob), [VSO]),
-        },
-    }
-    print(f"8 crime_record as table vs Parquet lake (median of 5): {storage}")
+        lsoa_sql = (
+            "SELECT month, count(*) FILTER (WHERE crime_type = ?) FROM {src} "
+            "WHERE lsoa_code = ? GROUP BY month ORDER BY month"
+        )
+        nat_sql = "SELECT month, count(*) FILTER (WHERE crime_type = ?) FROM {src} GROUP BY month ORDER BY month"
+        storage = {
+            "lsoa_series_ms": {
+                "table": median_ms(lsoa_sql.format(src="crime_record"), [VSO, probe]),
+                # every condition in WHERE: DuckDB then scans by zone maps, not the ART index
+                "table_no_index": median_ms(
+                    "SELECT month, count(*) FROM crime_record WHERE lsoa_code = ? AND "
+                    "crime_type = ? GROUP BY month ORDER BY month",
+                    [probe, VSO],
+                ),
+                "parquet": median_ms(lsoa_sql.format(src=glob), [VSO, probe]),
+            },
+            "national_series_ms": {
+                "table": median_ms(nat_sql.format(src="crime_record"), [VSO]),
+                "parquet": median_ms(nat_sql.format(src=glob), [VSO]),
+            },
+        }
+        print(f"8 crime_record as table vs Parquet lake (median of 5): {storage}")
     wh.close()
 
     hot = int((gi.hotspot_class == "hot").sum())

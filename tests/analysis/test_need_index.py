@@ -252,6 +252,46 @@ def test_missing_impute_parent_hand_computed(holes):
         )
 
 
+def test_parent_level_indicator_takes_the_parents_value_under_any_policy(holes):
+    # x is published for the parents only (P, Q): every area takes its parent's value, flagged
+    # like an imputation; y's own hole (D) is left to the policy (reweight here)
+    parent_of = pd.Series({"A": "P", "B": "P", "C": "Q", "D": "Q"})
+    parent_values = pd.DataFrame({"x": [1.0, 3.0], "y": [9.0, 9.0]}, index=["P", "Q"])
+    only_parents = holes.assign(x=np.nan)
+    res = need_index(
+        only_parents,
+        W31,
+        normalisation="minmax",
+        missing="reweight",
+        parent_of=parent_of,
+        parent_values=parent_values,
+        parent_level=["x"],
+    )
+    # x = 1, 1, 3, 3 → 0, 0, 1, 1; y = 4, 3, 2, - → 1, 1/2, 0, -; weights 3:1 (D: x only)
+    assert scores(res) == pytest.approx([0.25, 0.125, 0.75, 1.0])
+    assert res.imputed[["area_code", "indicator_id", "parent_code", "value"]].values.tolist() == [
+        ["A", "x", "P", 1.0],
+        ["B", "x", "P", 1.0],
+        ["C", "x", "Q", 3.0],
+        ["D", "x", "Q", 3.0],
+    ]
+    part = res.partial.set_index("area_code")
+    assert part.loc["A", "imputed_from_parent"] == "x"
+    assert part.loc["D", "missing_reweighted"] == "y"  # not imputed: y is not parent-level
+    assert res.params["parent_level"] == ["x"]
+    # a parent without a value leaves the hole to the policy: error names it
+    with pytest.raises(InputError, match="'x' is missing for area 'C'"):
+        need_index(
+            only_parents.assign(y=1.0),
+            W31,
+            parent_of=parent_of,
+            parent_values=parent_values.assign(x=[1.0, np.nan]),
+            parent_level=["x"],
+        )
+    with pytest.raises(InputError, match="no parent values were given"):
+        need_index(only_parents, W31, missing="reweight", parent_level=["x"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Uncertainty and sensitivity
 
@@ -490,6 +530,39 @@ KNOWN = {"a": "higher_is_worse", "b": "higher_is_better", "n": "neutral"}
 def test_bad_profiles(over, match):
     with pytest.raises(InputError, match=match):
         parse_profile(_profile(id="t", **over), known=KNOWN, origin="test.toml")
+
+
+def test_optional_indicators_of_a_profile():
+    three = [
+        {"id": "a", "domain": "d1"},
+        {"id": "b", "domain": "d1", "optional": True},
+        {"id": "c", "domain": "d2"},
+    ]
+    p = parse_profile(
+        _profile(id="t", indicator=three, domains={"d1": 1, "d2": 1}),
+        known={**KNOWN, "c": "higher_is_worse"},
+    )
+    assert p.optional == {"b"}
+    q = p.without(["b"])
+    assert q.indicator_ids == ["a", "c"] and q.optional == frozenset()
+    assert effective_weights(q.indicators, q.domain_weights)["a"] == pytest.approx(0.5)
+    with pytest.raises(InputError, match="only optional indicators"):
+        p.without(["a"])
+    # an optional indicator alone in its domain would leave the domain empty: refused
+    with pytest.raises(InputError, match="'c' is the only weighted indicator of its domain"):
+        parse_profile(
+            _profile(
+                id="t",
+                indicator=[
+                    {"id": "a", "domain": "d1"},
+                    {"id": "c", "domain": "d2", "optional": True},
+                ],
+                domains={"d1": 1, "d2": 1},
+            ),
+            known={**KNOWN, "c": "higher_is_worse"},
+        )
+    with pytest.raises(InputError, match=r"indicator\[0\]\.optional: must be true or false"):
+        parse_profile(_profile(id="t", indicator=[{"id": "a", "optional": "yes"}]), known=KNOWN)
 
 
 def test_profile_from_file_and_unknown_name(tmp_path):

@@ -27,17 +27,13 @@ FILES = (
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def store(tmp_path_factory: pytest.TempPathFactory, warehouses) -> Path:
     from vrkit.tasks.ingestion import derive_all_lsoa_ward_links
 
     data = get_settings().data_dir
     paths = [data / f for f in FILES]
-    missing = [str(p) for p in paths if not p.exists()]
-    assert not missing, f"shared data missing: {missing}"
-    path = tmp_path_factory.mktemp("figures") / "vrkit.duckdb"
+    path = warehouses.copy(paths, tmp_path_factory.mktemp("figures") / "vrkit.duckdb")
     with Warehouse(path) as wh:
-        for p in paths:
-            wh.ingest(p)
         links = derive_all_lsoa_ward_links(wh)
     assert links["ward14_citymerged"] == links["ward18"] == 4835
     return path

@@ -22,20 +22,18 @@ FILES = (
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, warehouses):
     data = get_settings().data_dir
     paths = [data / f for f in FILES]
     missing = [str(p) for p in paths if not p.exists()]
     assert not missing, f"shared data not found (set VRKIT_DATA_DIR): {missing}"
-    path = tmp_path_factory.mktemp("wh") / "vrkit.duckdb"
-    with Warehouse(path) as wh:
-        for p in paths:
-            wh.ingest(p)
-        street = sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv"))
-        assert len(street) == 12, "police.uk City of London street files for 2019 not found"
-        for p in street:
-            assert wh.ingest(p).status == "loaded", p
-    return path
+    # the public needs-rank module's warehouse plus the City of London's 2019 street crimes
+    street = sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv"))
+    assert len(street) == 12, "police.uk City of London street files for 2019 not found"
+    paths += street
+    return warehouses.copy(
+        paths, tmp_path_factory.mktemp("wh") / "vrkit.duckdb", shared_prefix=len(FILES)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +96,8 @@ def test_report_tables_and_files(report, tmp_path) -> None:
     paths = write_needs_assessment(report, tmp_path)
     html = (tmp_path / "needs-assessment.html").read_text(encoding="utf-8")
     assert "<script" not in html and "cdn" not in html.lower()
-    assert html.count("<svg") >= 4 and "6. Methods" in html and "Sources and caveats" in html
+    assert html.count("<svg") >= 4 and "7. Methods" in html and "Sources and caveats" in html
+    assert "6. Borough profile" in html
     import pyogrio
 
     layers = {name for name, _ in pyogrio.list_layers(tmp_path / "needs-assessment.gpkg")}

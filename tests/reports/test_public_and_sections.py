@@ -39,14 +39,8 @@ COUNT_FIELDS = ("current", "previous")
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    missing = [str(f) for f in FILES if not f.exists()]
-    assert not missing, f"shared data missing: {missing}"
-    path = tmp_path_factory.mktemp("pub") / "wh.duckdb"
-    with vrkit.Warehouse(path) as w:
-        for f in FILES:
-            w.ingest(f)
-    return path
+def store(tmp_path_factory: pytest.TempPathFactory, warehouses) -> Path:
+    return warehouses.copy(FILES, tmp_path_factory.mktemp("pub") / "wh.duckdb")
 
 
 @pytest.fixture(scope="module")

@@ -72,15 +72,10 @@ Term = tuple[Key, float]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def store(tmp_path_factory: pytest.TempPathFactory, warehouses) -> Path:
     paths = [DATA / f for f in FILES]
-    missing = [str(p) for p in paths if not p.exists()]
-    assert not missing, f"shared data missing: {missing}"
-    path = tmp_path_factory.mktemp("joint") / "wh.duckdb"
-    with vrkit.Warehouse(path) as w:
-        for p in paths:
-            w.ingest(p)
-    return path
+    # the first five files are test_public_and_sections.py's warehouse: built once for both
+    return warehouses.copy(paths, tmp_path_factory.mktemp("joint") / "wh.duckdb", shared_prefix=5)
 
 
 @pytest.fixture(scope="module")

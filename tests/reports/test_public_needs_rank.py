@@ -40,16 +40,9 @@ KW: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = get_settings().data_dir
-    paths = [data / f for f in FILES]
-    missing = [str(p) for p in paths if not p.exists()]
-    assert not missing, f"shared data missing: {missing}"
-    path = tmp_path_factory.mktemp("pubna") / "vrkit.duckdb"
-    with Warehouse(path) as wh:
-        for p in paths:
-            wh.ingest(p)
-    return path
+def store(tmp_path_factory: pytest.TempPathFactory, warehouses) -> Path:
+    paths = [get_settings().data_dir / f for f in FILES]
+    return warehouses.copy(paths, tmp_path_factory.mktemp("pubna") / "vrkit.duckdb")
 
 
 @pytest.fixture(scope="module")

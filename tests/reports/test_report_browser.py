@@ -61,16 +61,12 @@ def pages(built: tuple[dict[str, Path], dict[str, Any]]) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], dict[str, Any]]:
+def built(
+    tmp_path_factory: pytest.TempPathFactory, warehouses: Any
+) -> tuple[dict[str, Path], dict[str, Any]]:
     """The report pages written (name → HTML path) and the report objects (name → report)."""
-    paths = [DATA / f for f in FILES]
-    missing = [str(p) for p in paths if not p.exists()]
-    assert not missing, f"shared data missing: {missing}"
     root = tmp_path_factory.mktemp("pages")
-    store = root / "wh.duckdb"
-    with Warehouse(store) as wh:
-        for p in paths:
-            wh.ingest(p)
+    store = warehouses.copy([DATA / f for f in FILES], root / "wh.duckdb")
     out: dict[str, Path] = {}
     objects: dict[str, Any] = {}
     ids = ["imd2019_score", "imd2019_income_score", "imd2019_crime_score"]

@@ -55,7 +55,7 @@ HAS_POPULATION = "population_lsoa_mid_year" in KINDS and HAS_BOUNDARIES
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory: pytest.TempPathFactory) -> vrkit.Warehouse:
+def wh(tmp_path_factory: pytest.TempPathFactory, warehouses) -> vrkit.Warehouse:
     files = BOROUGH_FILES + WARD_FILES
     if HAS_HOMICIDE:
         files.append(HOMICIDE)
@@ -63,12 +63,7 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> vrkit.Warehouse:
         files += BOUNDARIES
     if HAS_POPULATION:
         files += POPULATION
-    missing = [str(f) for f in files if not f.exists()]
-    assert not missing, f"shared data missing: {missing}"
-    w = vrkit.Warehouse(tmp_path_factory.mktemp("vcr") / "wh.duckdb")
-    for f in files:
-        w.ingest(f)
-    return w
+    return vrkit.Warehouse(warehouses.copy(files, tmp_path_factory.mktemp("vcr") / "wh.duckdb"))
 
 
 @pytest.fixture(scope="module")

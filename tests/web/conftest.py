@@ -32,7 +32,8 @@ PG_SCRIPT = ROOT / "scripts" / "pg_test_server.sh"
 DATA = get_settings().data_dir
 
 #: the shared files the portal tests load (London borough monthly counts, homicide, LSOA
-#: annual violence with its boundaries, IMD and population for the needs assessment)
+#: annual violence with its boundaries, IMD and population for the needs assessment; wards, their
+#: profiles and monthly ward counts for the data tool's ranking)
 FILES = [
     "mps_crime_borough/2010-04_to_2023-09_historical/MPS Borough Level Crime (Historical).csv",
     "mps_homicide/original_homicide.xlsx - dataset.csv",
@@ -41,6 +42,9 @@ FILES = [
     "mps_crime_lsoa_annual_derived/london-2011-2021-major-violence.csv",
     "deprivation_iod2019/ID 2019 for London.xlsx",
     "population/london-mid2019-pop.csv",
+    "boundaries/statistical-gis-boundaries-london/ESRI/London_Ward_CityMerged.shp",
+    "other_london/ward-profiles-excel-version.csv",
+    "mps_crime_ward/2020-01_to_2021-12/MPS Ward Level_Crime_2020-2021.csv.gz",
 ]
 #: scope of the test users: in-scope and out-of-scope units
 IN_BOROUGH, OUT_BOROUGH = "Lambeth", "Hackney"
@@ -131,19 +135,16 @@ def module_database_url(pg_server: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def warehouse_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def warehouse_path(tmp_path_factory: pytest.TempPathFactory, warehouses: Any) -> Path:
     """The portal tests' warehouse, built once (real shared data + SYNTHETIC ISTV returns)."""
     from vrkit.store.health import ingest_istv
+    from vrkit.tasks.ingestion import derive_all_lsoa_ward_links
     from vrkit.tasks.synth import synth_istv
 
-    paths = [DATA / f for f in FILES]
-    missing = [str(p) for p in paths if not p.exists()]
-    assert not missing, f"shared data missing (set VRKIT_DATA_DIR): {missing}"
     root = tmp_path_factory.mktemp("portal-wh")
-    path = root / "vrkit.duckdb"
+    path = warehouses.copy([DATA / f for f in FILES], root / "vrkit.duckdb")
     with Warehouse(path) as wh:
-        for p in paths:
-            wh.ingest(p)
+        derive_all_lsoa_ward_links(wh)
         man = synth_istv(root / "istv", departments=3, months=3, seed=1)
         ingest_istv(wh, sorted(man.files))
     return path

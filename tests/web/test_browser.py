@@ -126,7 +126,15 @@ class Visit:
 def test_each_role_signs_in_and_sees_its_home(served: tuple[Portal, str], browser: Any) -> None:
     portal, base = served
     # the public pages (issue #17 added the directory, published plans and the tracker)
-    public = {"Reports", "Trends", "Directory", "Action plans", "Needs assessment"}
+    public = {
+        "Reports",
+        "Trends",
+        "Data tool",
+        "Hot spots",
+        "Directory",
+        "Action plans",
+        "Needs assessment",
+    }
     expected_nav = {
         "vru_analyst": public | {"Alerts", "Datasets", "ISTV returns", "Plan progress"},
         "csp_analyst": public | {"Datasets"},
@@ -173,6 +181,38 @@ def test_open_a_report_and_download(served: tuple[Portal, str], browser: Any) ->
     assert "Public edition" in v.page.content(), "outside the scope: public edition"
     v.goto("/trends?measure=violence_with_injury&area=Lambeth")
     assert v.page.locator("svg.vrkit-chart").count() == 1
+    v.close()
+
+
+def test_data_tool_and_hot_spot_map(served: tuple[Portal, str], browser: Any) -> None:
+    """A CSP analyst ranks its borough's wards with its own weights (the form works as plain
+    HTML), downloads the table, and opens the hot spot map of its borough; axe on each page."""
+    portal, base = served
+    v = Visit(browser, base)
+    v.sign_in(portal.users["csp_analyst"][1])
+    v.goto("/datatool?area=Lambeth")
+    assert "Full edition" in v.page.content()
+    assert v.page.locator("#ranking-table tbody tr").count() >= 20
+    v.page.click("summary:has-text('Weights')")
+    v.page.fill("#w_crime_violence_against_the_person_rate", "4")
+    v.page.click("button:has-text('Rank')")
+    v.page.wait_for_load_state()
+    v.axe()
+    assert (
+        "Your own weights" in v.page.content()
+        and "w_crime_violence_against_the_person_rate=4" in v.page.url
+    )
+    with v.page.expect_download() as dl:
+        v.page.click("a:has-text('CSV')")
+    path = dl.value.path()
+    text = Path(path).read_text(encoding="utf-8") if path else ""
+    assert text.startswith("area_code,") and "Lambeth" in text and "Hackney" not in text
+    v.goto("/hotspots?area=Lambeth&year=2019")
+    assert v.page.locator("svg.vrkit-map path").count() == 178
+    assert v.page.locator("#hotspot-table th:has-text('Gi* z')").count() == 1
+    v.goto("/hotspots?area=Hackney&year=2019")
+    assert "Public edition" in v.page.content()
+    assert v.page.locator("#hotspot-table th:has-text('Gi* z')").count() == 0
     v.close()
 
 

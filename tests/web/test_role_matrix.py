@@ -113,10 +113,17 @@ EXAMPLES: dict[str, Any] = {
     "section_id": "partnership",
     "priority_id": "in_priority",
     "action_id": "in_action",
+    # the data tool (need index ranking)
+    "profile": "sports",
+    "geography": "ward",
+    "weights": "",
 }
 #: per-route overrides of EXAMPLES (route name → parameter → value)
 ROUTE_EXAMPLES: dict[str, dict[str, Any]] = {
     "na_download": {"format": "xlsx"},
+    "datatool_download": {"format": "csv"},
+    # LSOA counts of the major categories (2020 is the year the LSOA file marks as faulty)
+    "hotspots": {"measure": "violence_against_the_person", "year": 2019},
     # {ref} is a programme's reference in the delivery routes, a tracker item's in the tracker's
     **{r: {"ref": "SNA-01"} for r in ("tracker_item", "tracker_update", "tracker_evidence")},
     "tracker_link_action": {"ref": "SNA-01"},

@@ -67,7 +67,7 @@ only from ``numpy.random.default_rng(seed)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -278,6 +278,27 @@ class _Prepared:
     imputed_count: np.ndarray
 
 
+def _parent_cells(
+    x: np.ndarray,
+    ids: list[str],
+    which: Sequence[str],
+    codes: pd.Index,
+    parent_of: pd.Series,
+    parent_values: pd.DataFrame,
+) -> Iterator[tuple[int, int, object, float]]:
+    """``(row, column, parent code, parent's value)`` of every missing cell of the indicators
+    ``which`` (the value NaN where the parent has none); the one lookup of every imputation
+    from the parent area."""
+    pv = _numeric_frame(parent_values, list(which), "parent_values")
+    parents = parent_of.astype(str).reindex(codes)
+    for iid in which:
+        j = ids.index(iid)
+        for r in np.flatnonzero(np.isnan(x[:, j])):
+            p = parents.iloc[r]
+            val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
+            yield int(r), j, p, float(val)
+
+
 def _prepare(
     values: pd.DataFrame,
     indicators: Sequence[IndicatorSpec],
@@ -287,6 +308,7 @@ def _prepare(
     parent_of: pd.Series | None,
     parent_values: pd.DataFrame | None,
     heavy_share: float = HEAVY_SHARE,
+    parent_level: Sequence[str] = (),
 ) -> _Prepared:
     _choice(missing, MISSING_POLICIES, "missing-data policy")
     w = effective_weights(indicators, domain_weights)
@@ -298,6 +320,24 @@ def _prepare(
     imputed_count = np.zeros(len(codes), dtype=np.int64)
     reasons: list[tuple[str, str]] = []
     keep = np.ones(len(codes), dtype=bool)
+    unknown = [i for i in parent_level if i not in ids]
+    if unknown:
+        raise InputError(f"parent_level names indicators not in the index: {', '.join(unknown)}")
+    if parent_level and (parent_of is None or parent_values is None):
+        raise InputError(
+            f"indicators {', '.join(parent_level)} are published for parent areas only and no "
+            "parent values were given",
+            hint="Pass parent_of and parent_values.",
+        )
+    if parent_level:
+        assert parent_of is not None and parent_values is not None
+        for row, col, p, val in _parent_cells(
+            x, ids, parent_level, codes, parent_of, parent_values
+        ):
+            if np.isfinite(val):  # a parent without a value: the missing policy decides
+                x[row, col] = val
+                imputed_count[row] += 1
+                imputed_rows.append((codes[row], ids[col], str(p), val))
     if missing == "auto":
         heavy = heavy_indicators(indicators, w, heavy_share)
         holes = np.isnan(x[:, [ids.index(h) for h in heavy]]) if heavy else np.zeros((0, 0))
@@ -309,49 +349,37 @@ def _prepare(
                     f"{codes[r]!r} and no parent values were given to impute it from",
                     hint="Pass parent_of and parent_values, or choose a missing-data policy.",
                 )
-            pv = _numeric_frame(parent_values, heavy, "parent_values")
-            parents = parent_of.astype(str).reindex(codes)
-            for iid in heavy:
-                j = ids.index(iid)
-                for r in np.flatnonzero(np.isnan(x[:, j])):
-                    p = parents.iloc[r]
-                    val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
-                    if not np.isfinite(val):
-                        if keep[r]:
-                            reasons.append(
-                                (
-                                    codes[r],
-                                    f"no value for {iid} (a heavily weighted indicator) and no "
-                                    f"value for its parent area "
-                                    f"{p if isinstance(p, str) else '(none)'} to impute from",
-                                )
+            for row, col, p, val in _parent_cells(x, ids, heavy, codes, parent_of, parent_values):
+                if not np.isfinite(val):
+                    if keep[row]:
+                        reasons.append(
+                            (
+                                codes[row],
+                                f"no value for {ids[col]} (a heavily weighted indicator) and no "
+                                f"value for its parent area "
+                                f"{p if isinstance(p, str) else '(none)'} to impute from",
                             )
-                        keep[r] = False
-                        continue
-                    x[r, j] = val
-                    imputed_count[r] += 1
-                    imputed_rows.append((codes[r], iid, str(p), float(val)))
+                        )
+                    keep[row] = False
+                    continue
+                x[row, col] = val
+                imputed_count[row] += 1
+                imputed_rows.append((codes[row], ids[col], str(p), val))
     if missing == "impute_parent" and np.isnan(x).any():
         if parent_of is None or parent_values is None:
             raise InputError(
                 "missing='impute_parent' needs parent_of (area → parent code) and parent_values",
             )
-        pv = _numeric_frame(parent_values, ids, "parent_values")
-        parents = parent_of.astype(str).reindex(codes)
-        for j, iid in enumerate(ids):
-            holes = np.flatnonzero(np.isnan(x[:, j]))
-            for r in holes:
-                p = parents.iloc[r]
-                val = pv[iid].get(p, np.nan) if isinstance(p, str) else np.nan
-                if not np.isfinite(val):
-                    raise InputError(
-                        f"cannot impute indicator {iid!r} for area {codes[r]!r}: its parent "
-                        f"{p if isinstance(p, str) else '(none)'} has no value either",
-                        hint="Use missing='reweight' or 'exclude', or supply the parent's value.",
-                    )
-                x[r, j] = val
-                imputed_count[r] += 1
-                imputed_rows.append((codes[r], iid, str(p), float(val)))
+        for row, col, p, val in _parent_cells(x, ids, ids, codes, parent_of, parent_values):
+            if not np.isfinite(val):
+                raise InputError(
+                    f"cannot impute indicator {ids[col]!r} for area {codes[row]!r}: its parent "
+                    f"{p if isinstance(p, str) else '(none)'} has no value either",
+                    hint="Use missing='reweight' or 'exclude', or supply the parent's value.",
+                )
+            x[row, col] = val
+            imputed_count[row] += 1
+            imputed_rows.append((codes[row], ids[col], str(p), val))
     nan = np.isnan(x)
     if missing == "error" and nan.any():
         r, j = np.argwhere(nan)[0]
@@ -474,6 +502,7 @@ def need_index(
     top_share: float = 0.15,
     geometric_floor: float = 1.0,
     heavy_share: float = HEAVY_SHARE,
+    parent_level: Sequence[str] = (),
 ) -> NeedIndexResult:
     """Score and rank areas on a weighted composite of indicators.
 
@@ -496,6 +525,12 @@ def need_index(
         ``area_code → parent area_code`` (e.g. ward → borough), for ``impute_parent``.
     parent_values : DataFrame, optional
         Wide frame of the parents' values (same columns), for ``impute_parent``.
+    parent_level : sequence of str, optional
+        Indicators published for the parent areas only (e.g. school exclusion rates by local
+        authority in a ward ranking): under every missing-data policy each area takes its
+        parent's value, recorded cell by cell in ``imputed`` like any value imputed from the
+        parent; an area whose parent has no value is then handled by ``missing``. Needs
+        ``parent_of`` and ``parent_values``.
     top_share : float, default 0.15
         Share of areas earning a point under ``top_share`` normalisation.
     geometric_floor : float, default 1.0
@@ -532,6 +567,7 @@ def need_index(
         parent_of=parent_of,
         parent_values=parent_values,
         heavy_share=heavy_share,
+        parent_level=parent_level,
     )
     y = _normalise(prep, prep.x, normalisation, top_share)
     terms, shifts = _terms(y, aggregation, geometric_floor)
@@ -581,6 +617,7 @@ def need_index(
             "geometric_shifts": dict(zip(prep.ids, shifts.tolist(), strict=True)),
             "domain_weights": dict(domain_weights) if domain_weights else None,
             "heavy_share": heavy_share,
+            "parent_level": list(parent_level),
             "heavy_indicators": heavy_indicators(
                 indicators, pd.Series(prep.weights, index=prep.ids), heavy_share
             )
@@ -606,6 +643,7 @@ def rank_uncertainty(
     top_share: float = 0.15,
     geometric_floor: float = 1.0,
     heavy_share: float = HEAVY_SHARE,
+    parent_level: Sequence[str] = (),
     n_draws: int = 1000,
     perturbation: Perturbation = "uniform",
     spread: float = 0.25,
@@ -641,7 +679,7 @@ def rank_uncertainty(
     Parameters
     ----------
     values, indicators, normalisation, aggregation, domain_weights, missing, parent_of,
-    parent_values, top_share, geometric_floor
+    parent_values, top_share, geometric_floor, heavy_share, parent_level
         As for :func:`need_index`.
     n_draws : int, default 1000
         Monte Carlo draws.
@@ -690,6 +728,7 @@ def rank_uncertainty(
         top_share=top_share,
         geometric_floor=geometric_floor,
         heavy_share=heavy_share,
+        parent_level=parent_level,
     )
     prep = _prepare(
         values,
@@ -699,6 +738,7 @@ def rank_uncertainty(
         parent_of=parent_of,
         parent_values=parent_values,
         heavy_share=heavy_share,
+        parent_level=parent_level,
     )
     rng = np.random.default_rng(seed)
     weights = K.weight_draws(prep.weights, n_draws, rng, perturbation, spread, concentration)

@@ -19,6 +19,7 @@ A profile is a TOML file (built-ins in ``catalog/profiles/``; users can write th
     domain = "violence"
     polarity = "higher_is_worse"       # optional; default the catalogue's polarity
     why = "..."
+    optional = true                    # optional; used when loaded, else left out and said
 
 :func:`load_profile` validates every key and raises :class:`~vrkit.errors.InputError` naming
 the profile and the key (``sports: indicator[2].weight``).
@@ -28,8 +29,8 @@ from __future__ import annotations
 
 import importlib.resources as ilr
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,7 +63,7 @@ _TOP_KEYS = {
     "aggregation",
     "approaches",
 }
-_IND_KEYS = {"id", "weight", "domain", "polarity", "why"}
+_IND_KEYS = {"id", "weight", "domain", "polarity", "why", "optional"}
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,10 @@ class Profile:
     approaches : tuple of str
         Evidence-catalogue approach ids (:mod:`vrkit.catalog.approaches`) the profile's
         intervention corresponds to, shown next to the ranking.
+    optional : frozenset of str
+        Indicators (``optional = true`` in the TOML) used when their source is loaded; when it
+        is not, the ranking goes ahead without them and says so in its output (their domain
+        keeps its weight, carried by its other indicators, which every such domain has).
     """
 
     profile_id: str
@@ -216,11 +221,27 @@ class Profile:
     aggregation: str = "additive"
     origin: str = ""
     approaches: tuple[str, ...] = ()
+    optional: frozenset[str] = frozenset()
 
     @property
     def indicator_ids(self) -> list[str]:
         """Indicator ids in profile order."""
         return [s.indicator_id for s in self.indicators]
+
+    def without(self, ids: Iterable[str]) -> Profile:
+        """The profile without some of its optional indicators (their source not loaded)."""
+        drop = set(ids)
+        if not drop <= self.optional:
+            raise InputError(
+                f"profile {self.profile_id!r}: only optional indicators can be left out "
+                f"(not {', '.join(sorted(drop - self.optional))})"
+            )
+        return replace(
+            self,
+            indicators=tuple(s for s in self.indicators if s.indicator_id not in drop),
+            why={k: v for k, v in self.why.items() if k not in drop},
+            optional=self.optional - drop,
+        )
 
 
 def profile_names() -> list[str]:
@@ -326,6 +347,7 @@ def parse_profile(
         raise fail("indicator", "at least one [[indicator]] table is required")
     specs: list[IndicatorSpec] = []
     why: dict[str, str] = {}
+    optional: set[str] = set()
     for i, item in enumerate(items):
         at = f"indicator[{i}]"
         if not isinstance(item, dict):
@@ -367,6 +389,11 @@ def parse_profile(
         domain = item.get("domain")
         if domain is not None and not isinstance(domain, str):
             raise fail(f"{at}.domain", "must be text")
+        opt = item.get("optional", False)
+        if not isinstance(opt, bool):
+            raise fail(f"{at}.optional", f"must be true or false (got {opt!r})")
+        if opt:
+            optional.add(iid)
         specs.append(IndicatorSpec(iid, float(weight), polarity, domain))
         if isinstance(item.get("why"), str):
             why[iid] = item["why"]
@@ -404,6 +431,17 @@ def parse_profile(
         effective_weights(specs, dw)
     except InputError as exc:
         raise fail("domains", exc.message, hint=exc.hint) from None
+    for s in specs:
+        if s.indicator_id in optional and not any(
+            o.domain == s.domain and o.indicator_id not in optional and o.weight > 0 for o in specs
+        ):
+            raise fail(
+                "indicator[*].optional",
+                f"optional indicator {s.indicator_id!r} is the only weighted indicator of its "
+                f"domain {s.domain!r}",
+                hint="An optional indicator needs a non-optional one beside it in its domain, "
+                "so the profile still ranks when its source is not loaded.",
+            )
     return Profile(
         profile_id=pid,
         name=data["name"].strip(),
@@ -418,4 +456,5 @@ def parse_profile(
         aggregation=agg,
         origin=origin,
         approaches=tuple(approaches),
+        optional=frozenset(optional),
     )

@@ -202,6 +202,10 @@ def datasets(
         o.show(o.table(f"Datasets in {store_path(store)}", cols, rows))
 
 
+def _has_coverage(q: object) -> bool:
+    return any(str(n).startswith("coverage: ") for n in getattr(q, "notes", []))
+
+
 @app.command()
 def quality(
     dataset: Annotated[int | None, typer.Option(help="Only this dataset id.")] = None,
@@ -237,7 +241,7 @@ def quality(
                     f"rejected {q.rows_rejected:,}",
                 )
             ]
-            if q.covers_from:
+            if q.covers_from and q.months_present:
                 rows.append(
                     (
                         "covers",
@@ -249,6 +253,16 @@ def quality(
                     (
                         "missing months",
                         ", ".join(f"{m:%Y-%m}" for m in q.months_missing) or "none",
+                    )
+                )
+            elif q.covers_from:
+                # quarterly, annual or academic-year values: no month count; the coverage
+                # rows give the periods and gaps
+                rows.append(
+                    (
+                        "covers",
+                        f"{q.covers_from:%Y-%m} … {q.covers_to:%Y-%m} (not monthly"
+                        + ("; periods and gaps under coverage)" if _has_coverage(q) else ")"),
                     )
                 )
             if q.pct_with_location is not None:
@@ -268,7 +282,12 @@ def quality(
                     )
                 )
             rows += [("exclusion", e) for e in q.exclusions]
-            rows += [("note", n) for n in q.notes]
+            rows += [
+                ("coverage", n.removeprefix("coverage: "))
+                if n.startswith("coverage: ")
+                else ("note", n)
+                for n in q.notes
+            ]
             title = f"{q.dataset_id}. {q.file_name} ({q.source_kind})"
             o.show(o.table(title, ["item", "value"], rows, show_header=False, title_justify="left"))
         for kind, rv in res.revisions.items():

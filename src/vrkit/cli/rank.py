@@ -84,6 +84,14 @@ def rank(
     sdc_rule: Annotated[
         str, typer.Option("--sdc-rule", help="Small-count rule with --public: lt10 or nhs.")
     ] = "lt10",
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            help="Replace some indicator weights of the profile: id=w comma list "
+            "(e.g. crime_robbery_rate=3,imd2019_score=0.5).",
+        ),
+    ] = None,
     store: StoreOpt = None,
     force: ForceOpt = False,
 ) -> None:
@@ -91,6 +99,7 @@ def rank(
     if ctx.invoked_subcommand is not None:
         return
     from vrkit.errors import InputError
+    from vrkit.tasks.ranking import parse_weights
     from vrkit.tasks.ranking import rank as rank_task
 
     with user_errors():
@@ -118,6 +127,7 @@ def rank(
                 smoothing=smoothing,
                 crime_year=crime_year,
                 denominator=denominator,
+                weights=parse_weights(weights),
             )
         paths = res.write(out_dir, fmts, force=force)
         shown = res.table.head(top)
@@ -133,6 +143,8 @@ def rank(
         ]
         title = f"{res.report.profile.name} — top {len(shown)} {geography} areas"
         o.show(o.table(title, ["rank", "area", "score", "interval", f"P(top {top})"], rows))
+        for st in res.report.statements:
+            (o.warn if st.startswith("NOT IN THIS RANKING") else o.say)(st)
         if res.report.public and res.report.disclosure:
             d = res.report.disclosure
             o.say(

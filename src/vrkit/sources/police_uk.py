@@ -57,6 +57,11 @@ to record) is parsed again on its own. Easting/northing (EPSG:27700)
 are computed with pyproj on the distinct coordinate pairs only (police.uk snaps records to a
 limited set of anonymised map points), using the 7-parameter Helmert transformation that pyproj
 ships (metre-level accuracy; the OSTN15 grid is not bundled). See ``docs/performance.md``.
+
+``Warehouse.ingest_many`` does not hand street files to this reader first: it runs the scan
+planned by :func:`plan_street_scan` (the same rules as SQL) in the warehouse's own DuckDB and
+writes every file that passes whole straight from the scan (:mod:`vrkit.store.street_native`);
+only the files that fail a rule, gzip files and zips come here.
 """
 
 from __future__ import annotations
@@ -1144,10 +1149,32 @@ def _frames(path: Path, spec: _Spec, parts: list[_Part]) -> SourceFrames:
         lo, hi = pc.min_max(table["month"]).values()
         report.covers_from, report.covers_to = lo.as_py(), hi.as_py()
         assert isinstance(report.covers_from, date)
-    no_loc = sum(x.no_location for x in parts)
-    asb = sum(x.asb_without_id for x in parts)
-    other = sum(x.other_without_id for x in parts)
-    repeated = sum(x.repeated_kept for x in parts)
+    _add_notes(
+        report,
+        spec,
+        no_loc=sum(x.no_location for x in parts),
+        asb=sum(x.asb_without_id for x in parts),
+        other=sum(x.other_without_id for x in parts),
+        repeated=sum(x.repeated_kept for x in parts),
+        members=len(parts),
+    )
+    key = ("force", "month") if spec.kind == "police_uk_stop_search" else ("falls_within", "month")
+    tables: dict[str, Any] = {spec.table: table}
+    return SourceFrames(report=report, tables=tables, replace_key=key)
+
+
+def _add_notes(
+    report: LoadReport,
+    spec: _Spec,
+    *,
+    no_loc: int,
+    asb: int,
+    other: int,
+    repeated: int,
+    members: int,
+) -> None:
+    """The report's notes (kept rows worth knowing about, rejection reasons), in one order for
+    every path that reads these files."""
     if no_loc:
         what = "searches have" if spec.kind == "police_uk_stop_search" else "rows have"
         report.notes.append(f"{no_loc:,} {what} no location (kept)")
@@ -1162,16 +1189,121 @@ def _frames(path: Path, spec: _Spec, parts: list[_Part]) -> SourceFrames:
         )
     if spec.kind == "police_uk_stop_search":
         report.notes.append("force is the slug in the file name (no force column in the file)")
-    if len(parts) > 1:
-        report.notes.append(f"{len(parts)} {spec.suffix} files read from the zip")
+    if members > 1:
+        report.notes.append(f"{members} {spec.suffix} files read from the zip")
     reasons = Counter(r.reason for r in report.rejections)
     if reasons:
         report.notes.append(
             "rejected: " + ", ".join(f"{k} {v:,}" for k, v in reasons.most_common())
         )
-    key = ("force", "month") if spec.kind == "police_uk_stop_search" else ("falls_within", "month")
-    tables: dict[str, Any] = {spec.table: table}
-    return SourceFrames(report=report, tables=tables, replace_key=key)
+
+
+# ----------------------------------------------------------------------------------------------
+# The warehouse's native street path: planned here, run by the store in its own DuckDB
+
+
+@dataclass(frozen=True)
+class StreetScan:
+    """A validated scan of plain street CSVs, as SQL the warehouse runs in its own connection.
+
+    ``sql`` is one ``SELECT`` over ``read_csv`` of ``paths`` (a row's file is ``_f``, its
+    position in ``paths``): the ``crime_record`` columns without ``dataset_id``, ``easting``
+    and ``northing``, plus ``_reason``, the index of the first rule the row breaks (NULL for a
+    valid row), computed by exactly the rules and conversions of :func:`read_police_uk`.
+    Malformed lines go to the reader's temporary tables ``rejects_table`` and
+    ``rejects_scan``. Nothing here touches a warehouse (sources never do): the store runs the
+    SQL, and reads with :func:`read_police_uk_many` every file the scan cannot take whole.
+    """
+
+    paths: tuple[Path, ...]
+    sql: str
+    rejects_table: str
+    rejects_scan: str
+
+
+_STREET_REJ, _STREET_REJ_SCAN = "_street_rej", "_street_rej_scan"
+
+
+def plan_street_scan(paths: Sequence[Path]) -> tuple[StreetScan | None, list[int]]:
+    """The native scan of ``paths`` and the positions it leaves to :func:`read_police_uk_many`.
+
+    Plain ``.csv`` files whose header is exactly the street header are scanned; a zip, a gzip,
+    a path with glob characters, a missing or irregular file or a wrong header is left to the
+    Python reader (which gives its error, or reads it). Only the first line of each file is read.
+    """
+    spec = _SPECS["police_uk_street"]
+    scanned: list[Path] = []
+    months: list[str | None] = []
+    left: list[int] = []
+    for k, path in enumerate(paths):
+        p = Path(path)
+        if not p.name.lower().endswith(".csv") or _GLOB.search(str(p)):
+            left.append(k)
+            continue
+        try:
+            item = _preflight(spec, _Member(p, "", logical_name(p), False), str(p))
+        except VrkitError:
+            left.append(k)
+            continue
+        scanned.append(p)
+        months.append(item.file_month)
+    if not scanned:
+        return None, left
+    cols = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in spec.columns) + "}"
+    rules = _rules(spec)
+    reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {k}" for k, (c, _, _) in enumerate(rules))
+    files = "[" + ", ".join(_lit(str(p)) for p in scanned) + "]"
+    sql = f"""SELECT {_select_sql(spec)}, {reason_sql} END AS _reason, _f FROM (
+            SELECT *, TRY_CAST("Longitude" AS DOUBLE) AS _lon,
+                TRY_CAST("Latitude" AS DOUBLE) AS _lat,
+                file_index::INTEGER AS _f, {_per_file(months)} AS _fm
+            FROM read_csv(
+                {files}, columns={cols}, header=true, auto_detect=false,
+                delim=',', quote='"', escape='"', strict_mode=true,
+                max_line_size={MAX_LINE_BYTES}, compression='none',
+                store_rejects=true, rejects_table='{_STREET_REJ}',
+                rejects_scan='{_STREET_REJ_SCAN}'))"""
+    return StreetScan(tuple(scanned), sql, _STREET_REJ, _STREET_REJ_SCAN), left
+
+
+def count_physical_lines(paths: Sequence[Path]) -> list[tuple[int, bool] | None]:
+    """Per file: physical lines (header included) and whether it holds a NUL byte; None when
+    it cannot be read. The native path takes a file only when lines = rows + 1."""
+    out: list[tuple[int, bool] | None] = []
+    for p in paths:
+        try:
+            with Path(p).open("rb", buffering=0) as fh:
+                info = _count_lines(fh)
+        except OSError:
+            out.append(None)
+            continue
+        out.append((info.count, info.nul_line is not None))
+    return out
+
+
+def street_report(
+    path: Path,
+    *,
+    rows: int,
+    covers: tuple[date, date],
+    no_location: int,
+    asb_without_id: int,
+    other_without_id: int,
+) -> LoadReport:
+    """The report :func:`read_police_uk` gives for a street file whose every row is valid."""
+    spec = _SPECS["police_uk_street"]
+    report = LoadReport(path=path, source_kind=spec.kind, rows_read=rows, rows_loaded=rows)
+    report.covers_from, report.covers_to = covers
+    _add_notes(
+        report,
+        spec,
+        no_loc=no_location,
+        asb=asb_without_id,
+        other=other_without_id,
+        repeated=0,
+        members=1,
+    )
+    return report
 
 
 class _PoliceUkAdapter(SourceAdapter):

@@ -29,6 +29,7 @@ from vrkit.config import Settings, get_settings
 from vrkit.errors import SourceError, StorageError, VrkitError
 from vrkit.sources.base import LoadReport, SourceAdapter, SourceFrames, sha256_file
 from vrkit.sources.registry import detect_adapter, detect_adapters
+from vrkit.store import street_native
 from vrkit.store.schema import (
     CLUSTER_KEYS,
     INDEXES,
@@ -200,18 +201,35 @@ def spatial_extension_path() -> Path:
     return Path(str(root / "spatial.duckdb_extension"))
 
 
+@dataclass
+class _Staged:
+    """In place of frames for a group of street files on the native path: the scan staged by
+    the read-ahead worker (:mod:`vrkit.store.street_native`) and the Python reader's result for
+    each file the scan could not take whole (by position in the group)."""
+
+    paths: list[Path]  # the group's files to read, in order (stage positions)
+    stage: street_native.StreetStage
+    frames: dict[int, SourceFrames | VrkitError]
+
+
+#: the adapter kind the native write path serves
+_NATIVE_KIND = "police_uk_street"
+
 #: what the read-ahead worker hands back per file: path, job (or detection error), frames
-#: (``None`` when the file is already loaded and not forced) or the read error
-_Read = tuple[Path, "_Job | VrkitError", "SourceFrames | VrkitError | None"]
+#: (``None`` when the file is already loaded and not forced; a shared ``_Staged`` for the
+#: native path) or the read error
+_Read = tuple[Path, "_Job | VrkitError", "SourceFrames | VrkitError | _Staged | None"]
 
 
 def _read_group(
     group: list[tuple[Path, SourceAdapter | VrkitError]],
     force: bool,
     reader: duckdb.DuckDBPyConnection,
+    native: bool = False,
+    name: str = "g",
 ) -> list[_Read]:
     """Worker thread: hash a group's files, look them up and read those to load, all at once
-    with the adapter's ``read_many``."""
+    with the adapter's ``read_many`` (with ``native``, street files are left to the writer)."""
     out: list[_Read] = []
     for path, adapter in group:
         if isinstance(adapter, VrkitError):
@@ -233,13 +251,38 @@ def _read_group(
         first = out[todo[0]][1]
         assert isinstance(first, _Job)
         paths = [out[k][0] for k in todo]
-        try:
-            frames = first.adapter.read_many(paths)
-        except Exception:  # a bug in a batch reader: read the files one by one to isolate it
-            frames = [_guarded_read(first.adapter, p) for p in paths]
+        if native and first.kind == _NATIVE_KIND:
+            staged = _stage_group(first.adapter, paths, reader, name)
+            if staged is not None:
+                for k in todo:
+                    out[k] = (out[k][0], out[k][1], staged)
+                return out
+        frames = _read_many(first.adapter, paths)
         for k, fr in zip(todo, frames, strict=True):
             out[k] = (out[k][0], out[k][1], fr)
     return out
+
+
+def _stage_group(
+    adapter: SourceAdapter, paths: list[Path], reader: duckdb.DuckDBPyConnection, name: str
+) -> _Staged | None:
+    """Worker thread: stage a group of street files for the native path (None: read them as
+    before)."""
+    try:
+        stage = street_native.stage_street(reader, paths, name)
+    except (duckdb.Error, VrkitError):
+        return None
+    left = _read_many(adapter, [paths[k] for k in stage.left]) if stage.left else []
+    return _Staged(paths, stage, dict(zip(stage.left, left, strict=True)))
+
+
+def _read_many(adapter: SourceAdapter, paths: list[Path]) -> list[SourceFrames | VrkitError]:
+    """``adapter.read_many(paths)``; a bug in a batch reader reads the files one by one to
+    isolate it."""
+    try:
+        return adapter.read_many(paths)
+    except Exception:
+        return [_guarded_read(adapter, p) for p in paths]
 
 
 def _guarded_read(adapter: SourceAdapter, path: Path) -> SourceFrames | VrkitError:
@@ -453,6 +496,9 @@ class Warehouse:
         self.batch_rows = 1_000_000
         #: read the next group of files while one is written (see :meth:`ingest_many`)
         self.read_ahead = True
+        #: write street files straight from a DuckDB scan in this connection, with the Python
+        #: reader only for files that fail a rule (see :mod:`vrkit.store.street_native`)
+        self.native_street = True
         if not read_only:
             # Commits append to the write-ahead log; the data file is checkpointed on close or
             # when the log passes this size, not after every small file (DuckDB's default 16 MB
@@ -571,7 +617,10 @@ class Warehouse:
         whole group) while the previous group is written; each group is written in one
         transaction. Every file is still its own dataset and is stored whole or not at all; if
         a group fails to load, its files are loaded one by one so the error names the file.
-        Aggregate files are read and loaded one per transaction. Results and ``on_file`` calls
+        Plain street files take the native path (:mod:`vrkit.store.street_native`: scanned
+        and validated in this connection, written from the scan, the Python reader only for
+        files that fail a rule; :attr:`native_street`). Aggregate files are read and loaded one
+        per transaction. Results and ``on_file`` calls
         come in input order; an error in one file never affects the others. A file listed
         twice is loaded once (the second is ``"unchanged"``).
         """
@@ -580,14 +629,27 @@ class Warehouse:
         results: list[IngestResult | VrkitError] = []
         groups = self._groups([Path(p) for p in paths])
         seen: dict[tuple[str, str], int] = {}  # (kind, sha256) -> dataset id, this run
-        reader = self.con.cursor()  # the worker's own connection, for registry look-ups
+        reader = self.con.cursor()  # the worker's own connection: look-ups and native scans
+        native = self.native_street and not stop_on_error
+        if native:
+            reader.execute("SET enable_progress_bar = false")
+            street_native.attach_stage(self.con)
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vrkit-read") as pool:
                 futures: list[Future[list[_Read]]] = []
 
                 def submit(g: int) -> None:
                     if g < len(groups) and g == len(futures):
-                        futures.append(pool.submit(_read_group, groups[g], force, reader))
+                        futures.append(
+                            pool.submit(
+                                _read_group,
+                                groups[g],
+                                force,
+                                reader,
+                                native,
+                                f"g{g}",
+                            )
+                        )
 
                 for g in range(len(groups)):
                     submit(g)
@@ -651,7 +713,7 @@ class Warehouse:
         With ``stop_on_error``, nothing after the first error is written or reported.
         """
         out: list[IngestResult | VrkitError | None] = [None] * len(items)
-        todo: list[tuple[int, _Job, SourceFrames]] = []
+        todo: list[tuple[int, _Job, Any]] = []  # frames, or a _Staged group (native path)
         first: dict[tuple[str, str], int] = {}  # (kind, sha) -> position of its first file
         stop = len(items)
         for i, (_path, job, res) in enumerate(items):
@@ -674,6 +736,22 @@ class Warehouse:
             else:
                 todo.append((i, job, res))
                 first[key] = i
+        if todo and isinstance(todo[0][2], _Staged):
+            native = self._load_native([(i, job) for i, job, _ in todo], todo[0][2])
+            if native is not None:
+                for i, done in native.items():
+                    out[i] = done
+                todo = []
+            else:  # the native path could not take this group: read it as before
+                jobs = [job for _, job, _ in todo]
+                frames = _read_many(jobs[0].adapter, [job.path for job in jobs])
+                todo_read: list[tuple[int, _Job, SourceFrames]] = []
+                for (i, job, _), fr in zip(todo, frames, strict=True):
+                    if isinstance(fr, VrkitError):
+                        out[i] = fr
+                    else:
+                        todo_read.append((i, job, fr))
+                todo = todo_read
         if todo and todo[0][1].adapter.record_level:
             try:
                 ids = self.load_many([(fr, job.sha, job.existing) for _, job, fr in todo])
@@ -707,6 +785,73 @@ class Warehouse:
                     )
         return [(items[i][0], r) for i, r in enumerate(out[:stop]) if r is not None]
 
+    def _load_native(
+        self, todo: list[tuple[int, _Job]], staged: _Staged
+    ) -> dict[int, IngestResult | VrkitError] | None:
+        """Write a group of street files staged for the native path (one transaction); results
+        by position, or None when the group must be read and written as before.
+
+        Files the staged scan takes whole are inserted from it; the others, already read by
+        the Python reader, are written in the same transaction. When two files' keys (force,
+        month) meet, the later file must replace the earlier: the group then goes the ordinary
+        way, which orders such writes.
+        """
+        stage = staged.stage
+        # stage position of each file to write (a file repeated in the group, or whose bytes
+        # were loaded earlier in this run, is staged but not written)
+        where: dict[Path, int] = {}
+        for k, p in enumerate(staged.paths):
+            where.setdefault(p, k)
+        at = {where[job.path]: (i, job) for i, job in todo}
+        if len(at) != len(todo):
+            with contextlib.suppress(duckdb.Error):
+                street_native.drop_stage(self.con, stage.table)
+            return None
+        jobs = {k: job for k, (_, job) in at.items()}
+        try:
+            results: dict[int, IngestResult | VrkitError] = {}
+            frames: dict[int, SourceFrames] = {}
+            for k, fr in staged.frames.items():
+                if k not in at:
+                    continue
+                if isinstance(fr, VrkitError):
+                    results[at[k][0]] = fr
+                else:
+                    frames[k] = fr
+            native = {k: r for k, r in stage.reports.items() if k in at}
+            native_keys = {k: stage.keys.get(k, set()) for k in native}
+            seen: set[tuple[Any, ...]] = set()
+            for keys in [
+                *native_keys.values(),
+                *(_key_tuples("crime_record", f.tables["crime_record"]) for f in frames.values()),
+            ]:
+                if keys & seen:
+                    return None
+                seen |= keys
+            loaded = sorted([*native, *frames])
+            what = "this file" if len(loaded) == 1 else f"these {len(loaded)} files"
+            with self.transaction(what):
+                next_id = self._next_dataset_id()
+                ids = {k: next_id + n for n, k in enumerate(loaded)}
+                for k in loaded:
+                    if jobs[k].existing is not None:
+                        self._drop_dataset(int(jobs[k].existing or 0))
+                self._delete_keys("crime_record", set().union(*native_keys.values()))
+                street_native.insert_staged(self.con, stage, {k: ids[k] for k in native})
+                self._write_frames(
+                    [(ids[k], frames[k], jobs[k].sha) for k in sorted(frames)],
+                    [(ids[k], native[k], jobs[k].sha) for k in native],
+                )
+        except (duckdb.Error, VrkitError):
+            return None
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                street_native.drop_stage(self.con, stage.table)
+        for k in loaded:
+            report = native[k] if k in native else frames[k].report
+            results[at[k][0]] = jobs[k].result(ids[k], "loaded", report)
+        return results
+
     def _prepare(self, path: Path, force: bool, adapter: SourceAdapter | None = None) -> _Job:
         if adapter is None:
             adapter = detect_adapter(path)
@@ -738,49 +883,58 @@ class Warehouse:
         file in the batch still replaces an earlier one with the same key: on overlap the
         staged rows are written first and then replaced.
         """
-        con = self.con
         what = "this file" if len(items) == 1 else f"these {len(items)} files"
         with self.transaction(what):
-            (next_id,) = con.execute(
-                "SELECT coalesce(max(dataset_id), 0) + 1 FROM dataset"
-            ).fetchone() or (1,)
-            ids: list[int] = []
-            registry: list[tuple[int, LoadReport, str]] = []
-            staged: dict[str, list[pd.DataFrame | pa.Table]] = {}
-            pending: dict[str, set[tuple[Any, ...]]] = {}
-            rebuild: set[str] = set()
-            for frames, sha, replace in items:
-                rep = frames.report
+            next_id = self._next_dataset_id()
+            for _, _, replace in items:
                 if replace is not None:
                     self._drop_dataset(replace)
-                dataset_id = int(next_id)
-                next_id += 1
-                registry.append((dataset_id, rep, sha or sha256_file(rep.path)))
-                for table, frame in frames.tables.items():
-                    if table not in TABLES or table in (
-                        "dataset",
-                        "rejection",
-                        "meta",
-                        "crime_count",
-                    ):
-                        raise StorageError(
-                            f"adapter {rep.source_kind} returned unknown table {table!r}"
-                        )
-                    keys = _key_tuples(table, frame)
-                    if keys & pending.get(table, set()):
-                        # an earlier file of this batch has rows this file replaces
-                        self._write_table(table, pending.pop(table), staged.pop(table, []))
-                    pending.setdefault(table, set()).update(keys)
-                    staged.setdefault(table, []).append(_with_dataset_id(frame, dataset_id))
-                if "crime_count_release" in frames.tables:
-                    rebuild.add(rep.source_kind)
-                ids.append(dataset_id)
-            self._register_datasets(registry)
-            for table in list(staged):
-                self._write_table(table, pending.pop(table, set()), staged.pop(table))
-            for kind in sorted(rebuild):
-                self._rebuild_crime_count(kind)
+            ids = list(range(next_id, next_id + len(items)))
+            self._write_frames([(d, fr, sha) for d, (fr, sha, _) in zip(ids, items, strict=True)])
         return ids
+
+    def _next_dataset_id(self) -> int:
+        row = self.con.execute("SELECT coalesce(max(dataset_id), 0) + 1 FROM dataset").fetchone()
+        return int(row[0]) if row else 1
+
+    def _write_frames(
+        self,
+        items: Sequence[tuple[int, SourceFrames, str | None]],
+        extra_registry: Sequence[tuple[int, LoadReport, str]] = (),
+    ) -> None:
+        """Register and write ``(dataset id, frames, sha256)`` inside the caller's transaction
+        (``extra_registry``: datasets whose rows the caller writes itself)."""
+        registry: list[tuple[int, LoadReport, str]] = list(extra_registry)
+        staged: dict[str, list[pd.DataFrame | pa.Table]] = {}
+        pending: dict[str, set[tuple[Any, ...]]] = {}
+        rebuild: set[str] = set()
+        for dataset_id, frames, sha in items:
+            rep = frames.report
+            registry.append((dataset_id, rep, sha or sha256_file(rep.path)))
+            for table, frame in frames.tables.items():
+                if table not in TABLES or table in (
+                    "dataset",
+                    "rejection",
+                    "meta",
+                    "crime_count",
+                ):
+                    raise StorageError(
+                        f"adapter {rep.source_kind} returned unknown table {table!r}"
+                    )
+                keys = _key_tuples(table, frame)
+                if keys & pending.get(table, set()):
+                    # an earlier file of this batch has rows this file replaces
+                    self._write_table(table, pending.pop(table), staged.pop(table, []))
+                pending.setdefault(table, set()).update(keys)
+                staged.setdefault(table, []).append(_with_dataset_id(frame, dataset_id))
+            if "crime_count_release" in frames.tables:
+                rebuild.add(rep.source_kind)
+        registry.sort(key=lambda r: r[0])
+        self._register_datasets(registry)
+        for table in list(staged):
+            self._write_table(table, pending.pop(table, set()), staged.pop(table))
+        for kind in sorted(rebuild):
+            self._rebuild_crime_count(kind)
 
     @contextlib.contextmanager
     def transaction(self, what: str = "this load") -> Iterator[None]:

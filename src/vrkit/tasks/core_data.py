@@ -29,6 +29,7 @@ from vrkit.analysis.young_people import (
 )
 from vrkit.catalog.areas import borough_names, resolve_area
 from vrkit.errors import InputError
+from vrkit.reports.build.sections import las_notes
 from vrkit.store import core_data as q
 from vrkit.store.queries import measure_counts
 from vrkit.store.warehouse import IngestResult, Warehouse
@@ -356,18 +357,9 @@ def las_police_linkage(
             "no MPS borough violence with injury for these months",
             hint="Ingest the MPS historical borough file (from April 2010).",
         )
-    notes = [
-        "LAS incidents and police recorded violence with injury count different things (an "
-        "ambulance incident is not a recorded offence; the LAS file counts "
-        + ("assaults involving women" if indicator == "las_assaults_women" else "knife injuries")
-        + "): the ratio is context, not a reporting rate.",
-    ]
+    notes = las_notes(indicator, london=code == LONDON)
     if code == LONDON:
         las = las[las["area_code"] != CITY]
-        notes.append(
-            "London = the MPS area: all MPS rows against the LAS figures of the 32 boroughs (the "
-            "City of London is policed by its own force and left out of both)."
-        )
     else:
         las = las[las["area_code"] == code]
         police = police[police["area_code"] == code]

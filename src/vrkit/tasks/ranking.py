@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from vrkit.catalog.indicators import builtin_indicators
-from vrkit.catalog.profiles import load_profile, profile_names
+from vrkit.catalog.profiles import Profile, check_specs, check_weight, load_profile, profile_names
 from vrkit.disclosure.linked import check_rule
 from vrkit.errors import InputError
 from vrkit.outputs import output_folder
@@ -101,6 +102,7 @@ def rank(
     seed: int = 0,
     public: bool = False,
     sdc_rule: str = "lt10",
+    weights: Mapping[str, float] | None = None,
 ) -> RankResult:
     """Rank the areas of a geography for an intervention profile, with reasons and uncertainty.
 
@@ -133,6 +135,10 @@ def rank(
     public : bool
         Disclosure-controlled edition (crime rates of small counts protected).
     sdc_rule : {"lt10", "nhs"}
+    weights : mapping, optional
+        Indicator id → weight (≥ 0) replacing the profile's weight of that indicator (the
+        others keep theirs; domain weights are unchanged). An id the profile does not use is
+        refused. The weights used are recorded in the result's ``params``.
     """
     if geography not in GEOGRAPHIES:
         raise InputError(f"unknown geography {geography!r}", hint=f"Use {', '.join(GEOGRAPHIES)}.")
@@ -150,6 +156,8 @@ def rank(
     prof = load_profile(
         profile, extra=dict(zip(loaded["indicator_id"], loaded["polarity"], strict=True))
     )
+    if weights:
+        prof = with_weights(prof, weights)
     report = build_need_index_report(
         wh,
         prof,
@@ -168,7 +176,50 @@ def rank(
         crime_year=crime_year,
         denominator=denominator,
     )
+    if weights:
+        report.params["weights"] = {s.indicator_id: s.weight for s in prof.indicators}
     return RankResult(report)
+
+
+def with_weights(profile: Profile, weights: Mapping[str, float]) -> Profile:
+    """``profile`` with the weights of some of its indicators replaced (validated)."""
+    unknown = sorted(set(weights) - set(profile.indicator_ids))
+    if unknown:
+        raise InputError(
+            f"profile {profile.profile_id!r} has no indicator {unknown[0]!r}",
+            hint=f"Its indicators: {', '.join(profile.indicator_ids)}.",
+        )
+    for iid, w in weights.items():
+        check_weight(w, f"weight of indicator {iid!r}")
+    specs = tuple(
+        dataclasses.replace(s, weight=float(weights[s.indicator_id]))
+        if s.indicator_id in weights
+        else s
+        for s in profile.indicators
+    )
+    check_specs(specs)
+    return dataclasses.replace(profile, indicators=specs)
+
+
+def parse_weights(text: str | None) -> dict[str, float]:
+    """``"id=w,id=w"`` (the ``--weights`` option) → {id: w}; a clear error otherwise."""
+    out: dict[str, float] = {}
+    for item in (text or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        iid, sep, value = item.partition("=")
+        try:
+            w = float(value)
+        except ValueError:
+            w = float("nan")
+        if not sep or not iid.strip() or w != w:
+            raise InputError(
+                f"weights: {item!r} is not indicator=weight",
+                hint="e.g. crime_violence_with_injury_rate=3,imd2019_score=0.5",
+            )
+        out[iid.strip()] = w
+    return out
 
 
 def profiles() -> Listing:

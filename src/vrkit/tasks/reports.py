@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from vrkit.analysis.young_people import RateResult
 from vrkit.catalog.areas import resolve_area
 from vrkit.disclosure.linked import check_rule
 from vrkit.errors import InputError
@@ -33,6 +34,7 @@ from vrkit.reports.render.needs_assessment import write_needs_assessment
 from vrkit.reports.render.violent_crime import write_report
 from vrkit.store.warehouse import Warehouse
 from vrkit.tasks._result import TaskResult, check_formats
+from vrkit.tasks.core_data import knife_victim_rates
 
 VC_FORMATS = ("html", "xlsx", "json")
 
@@ -108,7 +110,11 @@ def violent_crime_report(
     """
     if public:
         check_rule(sdc_rule)
-    rep = build_violent_crime_report(wh, year=year, compare=compare, area=area)
+    try:
+        knife: RateResult | str = knife_victim_rates(wh)
+    except InputError as exc:  # a source not loaded: the report says which
+        knife = exc.message
+    rep = build_violent_crime_report(wh, year=year, compare=compare, area=area, knife_rates=knife)
     rep.cost = report_cost_section(wh, rep.area_name, year)
     if public:
         rep = public_violent_crime(rep, sdc_rule)

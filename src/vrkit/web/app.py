@@ -25,7 +25,14 @@ from vrkit._version import __version__
 from vrkit.config import Settings, get_settings
 from vrkit.errors import InputError, StorageError, VrkitError
 from vrkit.ops.db import Database
-from vrkit.web.authz import ANON_COOKIE, SESSION_COOKIE, Denied, authorize, check_routes
+from vrkit.web.authz import (
+    ANON_COOKIE,
+    SESSION_COOKIE,
+    AuditAfterResponse,
+    Denied,
+    authorize,
+    check_routes,
+)
 from vrkit.web.cache import Memo, ReportCache
 from vrkit.web.jobs import JobRunner
 from vrkit.web.render import render, templates
@@ -177,6 +184,7 @@ def create_app(
     app.add_middleware(SecurityHeaders, hsts=cfg.cookie_secure)
 
     app.add_middleware(SessionCookies, secure=cfg.cookie_secure)
+    app.add_middleware(AuditAfterResponse)
     _errors(app)
     from vrkit.web.routes import ROUTERS
 

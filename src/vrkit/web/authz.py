@@ -12,7 +12,9 @@ route, including routes added later; a route without a guard is refused (and
 3. checks the permission; signed-in users who must change their password are sent to do so;
 4. resolves the scope parameter to codes and the edition (``full``/``public``/``none``) from
    :meth:`vrkit.ops.roles.Principal.edition`; ``none`` is refused;
-5. writes the audit entry for reads of non-public data and for denials;
+5. writes the audit entry for denials at once, and for reads of non-public data once the
+   response has been sent (:class:`AuditAfterResponse`: the entry keeps the time of the
+   request; the reader does not wait for the database commit);
 
 and leaves an :class:`Access` on ``request.state.access`` for the handler, which must build its
 response for that edition and nothing more.
@@ -31,6 +33,7 @@ from fastapi.routing import APIRoute
 
 from vrkit.catalog.areas import resolve_borough
 from vrkit.ops import accounts, audit
+from vrkit.ops.models import utcnow
 from vrkit.ops.roles import ANONYMOUS, FAMILIES, PUBLIC_VIEW, Edition, Principal
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -242,6 +245,32 @@ def _audit(request: Request, who: Principal, action: str, **kw: Any) -> None:
         audit.record(s, who, action, ip=_client_ip(request), **kw)
 
 
+class AuditAfterResponse:
+    """Pure ASGI middleware: writes the read audit entry :func:`authorize` left in the request
+    state after the response has gone out, whatever the handler did (answered, failed or
+    raised). The entry is stamped with the time the request was authorised."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            pending = (scope.get("state") or {}).pop("audit_after", None)
+            if pending is not None:
+                await run_in_threadpool(_write_pending, *pending)
+
+
+def _write_pending(db: Any, who: Principal, action: str, at: Any, kw: dict[str, Any]) -> None:
+    with db.session() as s:
+        ev = audit.record(s, who, action, **kw)
+        ev.at = at
+
+
 async def authorize(request: Request) -> None:
     """The app-wide dependency: see the module docstring."""
     route = request.scope.get("route")
@@ -305,13 +334,16 @@ async def authorize(request: Request) -> None:
     action = g.audit or ("read" if non_public and request.method == "GET" else None)
     if action and principal.signed_in:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        await run_in_threadpool(
-            _audit,
-            request,
+        request.state.audit_after = (
+            request.app.state.db,
             principal,
             action,
-            target=target,
-            detail={"edition": edition, "family": list(g.family)} if g.family else None,
+            utcnow(),
+            {
+                "target": target,
+                "ip": _client_ip(request),
+                "detail": {"edition": edition, "family": list(g.family)} if g.family else None,
+            },
         )
 
 

@@ -22,6 +22,9 @@ class ReportCache:
         self.root = Path(root)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        #: key → its files, once built or read (a cached read is a dictionary look-up and a
+        #: stat, not a JSON file read)
+        self._known: dict[str, dict[str, Path]] = {}
 
     @staticmethod
     def key(kind: str, params: dict[str, Any], edition: str, version: str) -> str:
@@ -35,12 +38,15 @@ class ReportCache:
     def get(self, kind: str, key: str, build: Callable[[Path], dict[str, Path]]) -> dict[str, Path]:
         """Paths of the cached files (format → path), building them with ``build(dir)`` once."""
         final = self.root / kind / key
+        known = self._known.get(key)
+        if known is not None and final.is_dir():
+            return known
         index = final / "index.json"
         if index.exists():
-            return {k: final / v for k, v in json.loads(index.read_text()).items()}
+            return self._remember(key, final, json.loads(index.read_text()))
         with self._lock(key):
             if index.exists():
-                return {k: final / v for k, v in json.loads(index.read_text()).items()}
+                return self._remember(key, final, json.loads(index.read_text()))
             tmp = self.root / kind / f".{key}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
@@ -53,7 +59,13 @@ class ReportCache:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            return {k: final / v for k, v in names.items()}
+            return self._remember(key, final, names)
+
+    def _remember(self, key: str, final: Path, names: dict[str, str]) -> dict[str, Path]:
+        paths = {k: final / v for k, v in names.items()}
+        with self._guard:
+            self._known[key] = paths
+        return paths
 
     def extra(self, kind: str, key: str, name: str) -> Path:
         """A derived file kept beside a cached report (e.g. its extracted stylesheet)."""
@@ -77,8 +89,11 @@ class Memo:
                 self._data.move_to_end(key)
                 return self._data[key]
         value = compute()
+        self.put(key, value)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
         with self._lock:
             self._data[key] = value
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
-        return value

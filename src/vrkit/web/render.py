@@ -31,6 +31,8 @@ templates.env.globals["years_pairs"] = lambda years: [(y, str(y)) for y in years
 NAVIGATION: list[tuple[str, str, str]] = [
     ("Reports", "/reports", PUBLIC_VIEW),
     ("Trends", "/trends", PUBLIC_VIEW),
+    ("Data tool", "/datatool", PUBLIC_VIEW),
+    ("Hot spots", "/hotspots", PUBLIC_VIEW),
     ("Alerts", "/alerts", ALERTS),
     ("Datasets", "/datasets", DATASETS),
     ("ISTV returns", "/istv", ISTV_UPLOAD),

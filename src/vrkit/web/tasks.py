@@ -19,7 +19,7 @@ from vrkit.disclosure.series import protect_series
 from vrkit.errors import InputError, VrkitError
 from vrkit.store.queries import data_version
 from vrkit.store.warehouse import IngestResult, Warehouse
-from vrkit.tasks import anticipate, data, health, reports, trends
+from vrkit.tasks import anticipate, data, health, places, ranking, reports, trends
 from vrkit.tasks.health import IstvCheck, istv_header
 
 __all__ = [
@@ -29,13 +29,16 @@ __all__ = [
     "alerts",
     "data_version",
     "datasets",
+    "hotspots",
     "istv_completeness",
     "istv_header",
     "istv_ingest",
     "measures",
     "needs_assessment_report",
+    "profiles",
     "protect_series",
     "quality",
+    "rank",
     "trend",
     "violent_crime_report",
     "warehouse_empty",
@@ -107,6 +110,31 @@ def trend(wh: Warehouse, *, measure: str, area: str, period: str, public: bool) 
     if public:
         monthly, totals, rule = protect_series(monthly, totals)
     return Trend(measure, m.label, area, period, totals, monthly, public, rule)
+
+
+# -- the data tool ---------------------------------------------------------------------------
+def rank(
+    wh: Warehouse, *, profile: str, geography: str, weights: dict[str, float], public: bool
+) -> ranking.RankResult:
+    """``vrkit rank --profile P --geography G [--weights id=w,...] [--public]`` with the
+    command's defaults (top 20, 1,000 draws, seed 0, spatial smoothing; the public edition
+    smooths globally, as the command does)."""
+    return ranking.rank(wh, profile, geography=geography, weights=weights or None, public=public)
+
+
+def profiles() -> list[tuple[str, str]]:
+    """(id, name) of the built-in intervention profiles (``vrkit rank profiles``)."""
+    frame = ranking.profiles().frame
+    return [(str(r.profile), str(r.name)) for r in frame.itertuples()]
+
+
+# -- hot spots ---------------------------------------------------------------------------------
+def hotspots(wh: Warehouse, *, measure: str, year: int | None, area: str) -> places.HotspotsResult:
+    """``vrkit hotspots --measure M --geography lsoa --area A [--year Y] --statistic gi`` with
+    the project's one default inference (analytic Gi*, FDR at 5 %)."""
+    return places.hotspots(
+        wh, measure=measure, geography="lsoa", year=year, area=area, statistic="gi"
+    )
 
 
 # -- alerts ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from vrkit.config import Settings
 from vrkit.errors import StorageError
+from vrkit.store.queries import data_version
 from vrkit.store.warehouse import Warehouse, wait_marker
 
 
@@ -45,6 +46,8 @@ class WarehouseGate:
         self._writer = False
         self._writers_waiting = 0
         self._ro: Warehouse | None = None
+        #: the data version of the open read connection (see :meth:`version`)
+        self._version: str | None = None
         self._last_used = 0.0
         self._generation = 0
         self._stop = threading.Event()
@@ -58,6 +61,21 @@ class WarehouseGate:
 
     def exists(self) -> bool:
         return self.path.exists()
+
+    def version(self, wh: Warehouse) -> str:
+        """The data version (:func:`vrkit.store.queries.data_version`) of the warehouse a reader
+        holds, queried once per read connection rather than once per request: while the portal
+        holds its read-only connection no process can write the file (DuckDB's lock), and the
+        portal's own writes and another process's wait close that connection first, so the
+        version cannot change under it. Call inside :meth:`read`, with its view."""
+        with self._cond:
+            v = self._version
+        if v is None:
+            v = data_version(wh)
+            with self._cond:
+                if self._ro is not None and self._ro.con is getattr(wh, "_base_con", None):
+                    self._version = v
+        return v
 
     # -- readers -------------------------------------------------------------------------------
     @contextmanager
@@ -76,10 +94,12 @@ class WarehouseGate:
                 self._ro = None
             if self._ro is None:
                 self._ro = self._open_read()
+                self._version = None
             self._readers += 1
             base = self._ro
         view = Warehouse.__new__(Warehouse)
         view.__dict__.update(base.__dict__)
+        view._base_con = base.con  # type: ignore[attr-defined]
         view.con = base.con.cursor()
         try:
             yield view

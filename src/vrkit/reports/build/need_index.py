@@ -99,6 +99,11 @@ class IndicatorInputs:
     notes: list[str] = field(default_factory=list)
     #: crime indicator id → calendar year of its counts
     crime_years: dict[str, int] = field(default_factory=dict)
+    #: indicators published for the target areas' parents only (e.g. DfE exclusion rates by
+    #: local authority in a ward ranking): indicator id → the period of the values, as text.
+    #: Their column in ``values`` is NaN; every area takes its parent's value in the index,
+    #: flagged as imputed from the borough (``need_index(parent_level=...)``).
+    parent_level: dict[str, str] = field(default_factory=dict)
 
 
 def _target_type(wh: Warehouse, geography: str) -> str:
@@ -421,6 +426,7 @@ def assemble_indicators(
     raw_rates: dict[str, pd.Series] = {}
     count_how: dict[str, pd.Series] = {}
     crime_years: dict[str, int] = {}
+    parent_level: dict[str, str] = {}
     smoothing_notes: list[str] = []
     neighbours = None
     if smoothing not in SMOOTHINGS:
@@ -501,11 +507,21 @@ def assemble_indicators(
             (iid, row["name"], row["unit"], row["polarity"], row["source"], row["description"])
         )
         vals = iq.latest_values(wh, iid)
+        p0 = pd.Timestamp(row["period_start"]).date()
+        p1 = pd.Timestamp(row["period_end"]).date()
+        if _published_for_parents(vals, areas, target):
+            period = _period_label(p0, p1)
+            cols[iid] = pd.Series(np.nan, index=target)
+            parent_level[iid] = period
+            how[iid] = (
+                f"published for boroughs (local authorities) only, {period}: every "
+                f"{_AREA_WORD.get(geography, geography)} takes its borough's value, flagged as "
+                "imputed from the borough"
+            )
+            continue
         s, vhow = _to_target(
             wh, vals, target, kind=aggregation_kind(row["unit"]), iid=iid, geography=geography
         )
-        p0 = pd.Timestamp(row["period_start"]).date()
-        p1 = pd.Timestamp(row["period_end"]).date()
         cols[iid] = s
         how[iid] = f"{vhow}; period {p0} to {p1}"
     values = pd.DataFrame(cols, index=target)
@@ -527,7 +543,32 @@ def assemble_indicators(
         smoothing=smoothing,
         notes=list(dict.fromkeys(smoothing_notes)),
         crime_years=crime_years,
+        parent_level=parent_level,
     )
+
+
+#: geography → how a sentence names one of its areas
+_AREA_WORD = {"ward": "ward", "lsoa": "LSOA", "borough": "borough"}
+
+
+def _published_for_parents(vals: pd.DataFrame, areas: pd.DataFrame, target: pd.Index) -> bool:
+    """True when an indicator's values are for the target areas' parents (boroughs), not for
+    the target areas: fewer than half the targets have a value of their own and the values
+    cover at least half of the parents."""
+    codes = set(vals["area_code"].astype(str))
+    parents = set(areas["parent_code"].dropna().astype(str))
+    if not parents or len(codes & set(target)) >= 0.5 * len(target):
+        return False
+    return len(codes & parents) >= 0.5 * len(parents)
+
+
+def _period_label(start: object, end: object) -> str:
+    """``academic year 2016/17 (2016-09-01 to 2017-08-31)`` for a September–August period,
+    else ``period <start> to <end>``."""
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    if a.month == 9 and a.day == 1 and b.month == 8 and b.year == a.year + 1:
+        return f"academic year {a.year}/{(a.year + 1) % 100:02d} ({a.date()} to {b.date()})"
+    return f"period {a.date()} to {b.date()}"
 
 
 @dataclass(frozen=True)
@@ -553,6 +594,10 @@ class NeedIndexReport:
     #: ``area_code, area_name, geometry`` (WKB, EPSG:27700) of the ranked area type, for maps
     #: and the GeoPackage (empty when no boundaries are loaded)
     geometry: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: what the ranking is built on that a reader must see first: an optional indicator left
+    #: out because its source is not loaded; an indicator published for boroughs only (its
+    #: period and age). Also in ``inputs.notes``; shown as key points and by ``vrkit rank``.
+    statements: tuple[str, ...] = ()
 
 
 def build_need_index_report(
@@ -591,6 +636,7 @@ def build_need_index_report(
         check_rule(sdc_rule)
     norm = normalisation or profile.normalisation
     agg = aggregation or profile.aggregation
+    profile, left_out = _drop_unloaded_optional(wh, profile)
     if public and smoothing == "spatial":
         # a spatially smoothed rate mixes the neighbours' counts, so it could reveal a
         # suppressed neighbour; the global estimator uses only the area's own count and
@@ -604,12 +650,15 @@ def build_need_index_report(
         smoothing=smoothing,
         denominator=denominator,
     )
+    statements = [*left_out, *_parent_level_notes(inputs, geography)]
+    if statements:
+        inputs = dataclasses.replace(inputs, notes=[*statements, *inputs.notes])
     blanked: pd.DataFrame | None = None
     sdc_result = None
     if public:
         inputs, blanked, sdc_result = protect_rates(inputs, sdc_rule)
     values = inputs.values
-    all_missing = values.isna().all(axis=0)
+    all_missing = values.isna().all(axis=0) & ~values.columns.isin(list(inputs.parent_level))
     if all_missing.any():
         bad = values.columns[all_missing.to_numpy()][0]
         raise InputError(
@@ -622,8 +671,10 @@ def build_need_index_report(
         "domain_weights": profile.domain_weights,
         "missing": missing,
     }
-    need_parent = missing == "impute_parent"
-    if missing == "auto":
+    if inputs.parent_level:
+        kwargs["parent_level"] = list(inputs.parent_level)
+    need_parent = missing == "impute_parent" or bool(inputs.parent_level)
+    if missing == "auto" and not need_parent:
         heavy = heavy_indicators(
             profile.indicators, effective_weights(profile.indicators, profile.domain_weights)
         )
@@ -653,8 +704,13 @@ def build_need_index_report(
                 np.nan, index=pd.Index([], name="area_code"), columns=values.columns
             )
         elif parent_inputs is None:
+            what = (
+                f"indicators published for boroughs only ({', '.join(inputs.parent_level)})"
+                if inputs.parent_level
+                else "missing='impute_parent'"
+            )
             raise InputError(
-                "missing='impute_parent' needs borough values, and none could be assembled",
+                f"{what} need(s) borough values, and none could be assembled",
                 hint="Ingest the borough files, or choose another missing-data policy.",
             )
         else:
@@ -758,7 +814,67 @@ def build_need_index_report(
         blanked=blanked,
         sdc_result=sdc_result,
         geometry=iq.area_geometries(wh, inputs.area_type),
+        statements=tuple(statements),
     )
+
+
+def _drop_unloaded_optional(wh: Warehouse, profile: Profile) -> tuple[Profile, list[str]]:
+    """The profile without its optional indicators that have no values in the warehouse, and a
+    note for each one left out (what it is, which file to ingest, what carries its domain)."""
+    if not profile.optional:
+        return profile, []
+    loaded = set(iq.indicator_catalogue(wh)["indicator_id"])
+    absent = sorted(i for i in profile.optional if i not in loaded)
+    if not absent:
+        return profile, []
+    builtin = builtin_indicators().set_index("indicator_id")
+    notes = []
+    for iid in absent:
+        spec = next(s for s in profile.indicators if s.indicator_id == iid)
+        name = builtin.loc[iid, "name"] if iid in builtin.index else iid
+        src = builtin.loc[iid, "source"] if iid in builtin.index else "its source"
+        others = [
+            s.indicator_id
+            for s in profile.indicators
+            if s.domain == spec.domain and s.indicator_id not in absent
+        ]
+        notes.append(
+            f"NOT IN THIS RANKING: {name} ({iid}) — its source is not loaded in this warehouse "
+            f"({src}). The profile uses it when loaded; here the {spec.domain} domain keeps "
+            f"its weight, carried by {', '.join(others)} only. Ingest the file (`vrkit ingest "
+            "--all`) to rank on it."
+        )
+    return profile.without(absent), notes
+
+
+def _parent_level_notes(inputs: IndicatorInputs, geography: str) -> list[str]:
+    """A note per indicator published for boroughs only: the period and its age relative to
+    the year of the crime counts."""
+    if not inputs.parent_level:
+        return []
+    meta = inputs.meta.set_index("indicator_id")
+    crime_year = max(inputs.crime_years.values()) if inputs.crime_years else None
+    notes = []
+    for iid, period in inputs.parent_level.items():
+        start = period.split("(")[-1][:4] if "(" in period else ""
+        age = ""
+        if crime_year is not None and start.isdigit():
+            gap = crime_year - (int(start) + 1)
+            age = (
+                f" It is {gap} year{'s' if gap != 1 else ''} older than the crime counts of "
+                f"this ranking (calendar year {crime_year})."
+                if gap > 0
+                else f" The crime counts of this ranking are of calendar year {crime_year}."
+            )
+        notes.append(
+            f"{meta.loc[iid, 'name']} ({iid}) is published for boroughs (local authorities) "
+            f"only, latest {period}: every {_AREA_WORD.get(geography, geography)} takes its "
+            "borough's value, flagged "
+            f"'imputed from borough' in the data note (the missing-data policy of issue #12: "
+            f"impute from the parent area with a flag): it separates boroughs, not areas within "
+            f"a borough.{age}"
+        )
+    return notes
 
 
 def _crime_years(inputs: IndicatorInputs) -> list[int]:

@@ -111,6 +111,11 @@ class NeedsAssessment:
     spatial_weights: Any = field(default=None, repr=False)
     #: deprivation decile of each place per IMD domain (partitions the public edition protects)
     partitions: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+    #: the borough profile beyond crime (:func:`borough_profile`): PAS trust and confidence,
+    #: school exclusion rates, with London (and England) alongside
+    borough_profile: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: sources and periods of the borough profile, and what is not loaded
+    borough_profile_notes: list[str] = field(default_factory=list)
 
     @property
     def latest_year(self) -> int:
@@ -403,6 +408,9 @@ def build_needs_assessment(
         warns,
         ds,
     )
+    report.borough_profile, report.borough_profile_notes = borough_profile(
+        wh, code, report_year=latest
+    )
     report.spatial_weights = w
     if geography == "lsoa" and not deprivation.empty:
         d = dec.set_index("area_code")
@@ -413,3 +421,142 @@ def build_needs_assessment(
 def _borough_names(wh: Warehouse) -> dict[str, str]:
     n = queries.area_names(wh, ("lad",))
     return dict(zip(n["area_code"], n["area_name"], strict=True))
+
+
+#: the profile's school-exclusion rates (all state-funded schools)
+EXCLUSION_RATES = ("perm_excl_rate", "fixed_excl_rate")
+ENGLAND = "E92000001"
+LONDON = "E12000007"
+
+
+def borough_profile(
+    wh: Warehouse, area_code: str, *, report_year: int | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Perceptions of the police and school exclusions for a borough (or every borough, for
+    London), with London (and England) alongside, and notes giving sources and periods.
+
+    Rows: ``topic, indicator, indicator_id, area_code, area_name, period, area_value,
+    london_value, england_value, unit``. PAS: each of the eight MOPAC measures in its latest quarter, as a
+    percentage of respondents; ``london_value`` is the MPS-wide value of the same quarter. Exclusions:
+    the DfE permanent and fixed-period exclusion rates (all state-funded schools of the local
+    authority) of the latest academic year; ``london_value`` is Inner + Outer London (rate from the
+    summed counts), ``england_value`` the national rate. A source not loaded gives no rows and a note
+    saying so (never an empty section without a reason).
+    """
+    from vrkit.catalog.areas import borough_names
+    from vrkit.catalog.indicators import builtin_indicators
+    from vrkit.store import core_data as q
+
+    names = {**borough_names(), LONDON: "London"}
+    is_london = area_code == LONDON
+    areas = None if is_london else [area_code]
+    cat = builtin_indicators().set_index("indicator_id")
+    cols = [
+        "topic",
+        "indicator",
+        "indicator_id",
+        "area_code",
+        "area_name",
+        "period",
+        "area_value",
+        "london_value",
+        "england_value",
+        "unit",
+    ]
+    frames: list[pd.DataFrame] = []
+    notes: list[str] = []
+
+    pas = q.pas_measures(wh, area_codes=areas)
+    pas = pas[pas["area_code"].str.startswith("E09")]
+    if pas.empty and not is_london and not q.pas_measures(wh).empty:
+        notes.append(
+            f"Perceptions (MOPAC Public Attitude Survey): no values for "
+            f"{names.get(area_code, area_code)}; the survey covers the Metropolitan Police "
+            "area (the City of London has its own police force)."
+        )
+    elif pas.empty:
+        notes.append(
+            "Perceptions (MOPAC Public Attitude Survey): not loaded in this warehouse"
+            + ("" if is_london else f" for {names.get(area_code, area_code)}")
+            + ", so no trust and confidence measures here. Ingest "
+            "mopac_pas/PAS_Dashboard_Borough.csv (`vrkit ingest --all`)."
+        )
+    else:
+        pas = pas.assign(date=pd.to_datetime(pas["date"]))
+        latest = pas.groupby("indicator_id")["date"].transform("max")
+        last = pas[pas["date"] == latest]
+        quarters = sorted({d.date().isoformat() for d in last["date"]})
+        frames.append(
+            pd.DataFrame(
+                {
+                    "topic": "Perceptions of the police (PAS)",
+                    "indicator": last["indicator_id"].map(cat["name"]).str.removeprefix("PAS: "),
+                    "indicator_id": last["indicator_id"],
+                    "area_code": last["area_code"],
+                    "area_name": last["area_code"].map(names),
+                    "period": "quarter ending " + last["date"].dt.strftime("%d %b %Y"),
+                    "area_value": 100 * last["value"],
+                    "london_value": 100 * last["london"],
+                    "england_value": np.nan,
+                    "unit": "% of respondents",
+                }
+            )
+        )
+        notes.append(
+            "Perceptions: MOPAC Public Attitude Survey, trust and confidence dashboard (London "
+            f"Datastore), latest quarter ending {', '.join(quarters)}; the share of respondents "
+            "giving the positive answer to each measure (the City of London is not surveyed: "
+            "it has its own police force). London is the Metropolitan Police area value the "
+            "file gives for the same quarter. Survey estimates: differences of a "
+            "few points are within sampling error."
+        )
+    ex = q.exclusions(wh, area_codes=None if is_london else [area_code, LONDON, ENGLAND])
+    if ex.empty or not (ex["area_code"].str.startswith("E09")).any():
+        notes.append(
+            "School exclusions (DfE): not loaded in this warehouse"
+            + ("" if is_london or ex.empty else f" for {names.get(area_code, area_code)}")
+            + ", so no exclusion rates here. Ingest "
+            "dfe_exclusions/exclusions_by_geographic_level.zip (`vrkit ingest --all`)."
+        )
+    else:
+        year = int(ex.loc[ex["area_code"].str.startswith("E09"), "year"].max())
+        ey = ex[ex["year"] == year].set_index("area_code")
+        la = ey[ey.index.str.startswith("E09")]
+        if not is_london:
+            la = la.loc[[c for c in [area_code] if c in la.index]]
+        academic = f"{year}/{(year + 1) % 100:02d}"
+        for col in EXCLUSION_RATES:
+            iid = f"dfe_{col}"
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "topic": "School exclusions (DfE)",
+                        "indicator": cat.loc[iid, "name"],
+                        "indicator_id": iid,
+                        "area_code": la.index,
+                        "area_name": la.index.map(names),
+                        "period": f"academic year {academic}",
+                        "area_value": la[col].to_numpy(),
+                        "london_value": ey[col].get(LONDON, np.nan),
+                        "england_value": ey[col].get(ENGLAND, np.nan),
+                        "unit": "% of pupils",
+                    }
+                )
+            )
+        age = (
+            f" It is the latest year in the file, {report_year - (year + 1)} years before "
+            f"the latest year of this report ({report_year})."
+            if report_year is not None and report_year > year + 1
+            else ""
+        )
+        notes.append(
+            "School exclusions: DfE, Permanent and fixed-period exclusions in England by "
+            f"geographic level, academic year {academic} (1 Sep {year} to 31 Aug {year + 1}); "
+            "exclusions as a percentage of pupils on roll in the local authority's state-funded "
+            "schools (where pupils go to school, not where they live; a pupil may have several "
+            "fixed-period exclusions). London is Inner + Outer London, its rate recomputed from "
+            "the summed counts; England alongside." + age
+        )
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    out = out[cols].sort_values(["topic", "indicator_id", "area_name"], kind="stable")
+    return out.reset_index(drop=True), notes

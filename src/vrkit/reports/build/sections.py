@@ -9,6 +9,9 @@
 - :func:`linkage_section`: police violence with injury against A&E assaults (ISTV) and
   ambulance assault call-outs for the report area and the two report years
   (:func:`vrkit.analysis.health.hidden_violence`), marked SYNTHETIC when the health data are.
+  Where the real London Ambulance Service file (June 2009 – June 2013) covers a report year, its
+  assaults involving women by borough and month are the ambulance figures, and synthetic data
+  are left out (never mixed with real).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from vrkit.analysis.health import LinkageResult, hidden_violence
 from vrkit.errors import InputError
 from vrkit.store import health as health_queries
 from vrkit.store import queries
+from vrkit.store.core_data import las_monthly
 from vrkit.store.queries import MONTHLY_SOURCES, monthly_by_geography
 from vrkit.store.warehouse import Warehouse
 
@@ -39,6 +43,26 @@ ALERT_MEASURE = "violence_with_injury"
 ALERT_LEVEL = 0.99
 ALERT_FDR = 0.05
 NO_HEALTH = "No A&E or ambulance data loaded."
+#: the real LAS indicator used as the ambulance figures of the report (issue #20)
+LAS_INDICATOR = "las_assaults_women"
+LAS_LABEL = "LAS incidents: assaults involving women"
+CITY = "E09000001"
+
+
+def las_notes(indicator: str, *, london: bool) -> list[str]:
+    """The caveats stated wherever real LAS incidents are set against police figures."""
+    what = "assaults involving women" if indicator == "las_assaults_women" else "knife injuries"
+    notes = [
+        "LAS incidents and police recorded violence with injury count different things (an "
+        f"ambulance incident is not a recorded offence; the LAS file counts {what}, as its name "
+        "says, by borough and month): the ratio is context, not a reporting rate."
+    ]
+    if london:
+        notes.append(
+            "London = the MPS area: all MPS rows against the LAS figures of the 32 boroughs (the "
+            "City of London is policed by its own force and left out of both)."
+        )
+    return notes
 
 
 @dataclass
@@ -282,6 +306,24 @@ class LinkageSection:
     message: str | None = None
     method: str = ""
     reference: str = ""
+    ambulance_label: str = "Ambulance call-outs"
+    ambulance_short: str = "Ambulance call-outs"
+    dataset_ids: list[int] = field(default_factory=list)
+
+
+def _las(
+    wh: Warehouse, area_kind: str, area_code: str, start: date, end: date
+) -> tuple[pd.DataFrame, list[int]]:
+    """Real LAS incidents of the report area by month within ``start``–``end`` (``month,
+    count``; London: the 32 boroughs) and the datasets they come from; empty if none."""
+    las = las_monthly(wh, LAS_INDICATOR, start=start, end=end)
+    if area_kind == "london":
+        las = las[las["area_code"] != CITY]
+    else:
+        las = las[las["area_code"] == area_code]
+    ids = sorted({int(i) for i in las["dataset_id"]})
+    g = las.assign(month=pd.to_datetime(las["month"])).groupby("month", as_index=False)["count"]
+    return g.sum(), ids
 
 
 def linkage_section(
@@ -312,10 +354,23 @@ def linkage_section(
     """
     n_istv = queries.table_rows(wh, "istv_submission")
     n_amb = health_queries.ambulance_values(wh)
-    if not n_istv and not n_amb:
-        return LinkageSection(loaded=False, message=NO_HEALTH)
     start, end = date(min(year, compare), 1, 1), date(max(year, compare), 12, 1)
-    notes: list[str] = []
+    las, las_ids = _las(wh, area_kind, area_code, start, end)
+    no_las = None
+    if las.empty:
+        every = pd.to_datetime(las_monthly(wh, LAS_INDICATOR)["month"])
+        if len(every):
+            no_las = (
+                f"The real London Ambulance Service data loaded cover {every.min():%b %Y} – "
+                f"{every.max():%b %Y}, not {compare} or {year}."
+            )
+    if las.empty and not n_istv and not n_amb:
+        return LinkageSection(loaded=False, message=NO_HEALTH + (f" {no_las}" if no_las else ""))
+    if not las.empty:
+        return _las_section(
+            wh, area_kind, area_code, area_name, year, compare, police, las, las_ids, n_amb
+        )
+    notes: list[str] = [no_las] if no_las else []
     syn = False
     ae = None
     if n_istv:
@@ -406,4 +461,103 @@ def linkage_section(
         notes=notes,
         method=res.method,
         reference=res.reference,
+    )
+
+
+def _las_section(
+    wh: Warehouse,
+    area_kind: str,
+    area_code: str,
+    area_name: str,
+    year: int,
+    compare: int,
+    police: pd.DataFrame,
+    las: pd.DataFrame,
+    las_ids: list[int],
+    n_synthetic_amb: int,
+) -> LinkageSection:
+    """Police violence with injury against the real LAS incidents (and real A&E data, if any;
+    synthetic data are left out and the notes say so)."""
+    start, end = date(min(year, compare), 1, 1), date(max(year, compare), 12, 1)
+    notes = las_notes(LAS_INDICATOR, london=area_kind == "london")
+    ae_in = None
+    if not queries.table_rows(wh, "istv_submission"):
+        notes.append("No A&E (ISTV) data loaded.")
+    else:
+        a, syn, _ = health_queries.ae_monthly(wh, start, end)
+        if syn:
+            notes.append(
+                "SYNTHETIC A&E (ISTV) data are loaded but not shown here: they are never set "
+                "beside the real ambulance figures."
+            )
+        elif area_kind == "london" and not a.empty:
+            ae_in = a.assign(area_code=area_code)[["area_code", "month", "count"]]
+            notes.append("A&E assaults: every current ISTV attendance record loaded.")
+        elif area_kind != "london":
+            notes.append(
+                "A&E assaults are recorded by emergency department, not by where the assault "
+                f"happened, so they are not attributed to {area_name}."
+            )
+    if n_synthetic_amb:
+        notes.append(
+            "Ambulance call-outs written by `vrkit synth` are also loaded: they are not used; "
+            "the ambulance figures here are the real LAS incidents only."
+        )
+    covered = set(pd.to_datetime(las["month"]))
+    partial = []
+    for y in sorted({year, compare}):
+        months = {pd.Timestamp(date(y, m, 1)) for m in range(1, 13)}
+        have = months & covered
+        if have and have != months:
+            partial.append(y)
+            notes.append(
+                f"The LAS file covers {min(have):%b}–{max(have):%b %Y} only ({len(have)} of 12 "
+                f"months): no {y} annual ambulance figure or ratio is given; its months are in "
+                "the XLSX and JSON."
+            )
+        elif not have:
+            partial.append(y)
+            notes.append(f"The LAS file does not cover {y}: no ambulance figure for {y}.")
+    pol = police.assign(area_code=area_code)[["area_code", "month", "count"]]
+    amb_in = las.assign(area_code=area_code)[["area_code", "month", "count"]]
+    res: LinkageResult = hidden_violence(pol, ae_in, amb_in, window=12)
+    t = res.table.drop(columns=["area_code"])
+    t["year"] = t["month"].dt.year
+    t = t[t["year"].isin([year, compare])].reset_index(drop=True)
+    t.loc[~t["month"].isin(covered), "ambulance"] = pd.NA
+    y = t.groupby("year", as_index=False)[["police", "ae", "ambulance"]].sum(min_count=1)
+    y.loc[y["year"].isin(partial), "ambulance"] = pd.NA
+    for src in ("police", "ae", "ambulance"):
+        y[src] = y[src].astype("Int64")
+    pol_f = y["police"].astype("Float64")
+    y["ae_per_police"] = (y["ae"].astype("Float64") / pol_f.where(pol_f > 0)).round(3)
+    y["ambulance_per_police"] = (y["ambulance"].astype("Float64") / pol_f.where(pol_f > 0)).round(3)
+    t["ambulance_per_police"] = (
+        t["ambulance"].astype("Float64") / t["police"].astype("Float64").where(t["police"] > 0)
+    ).round(3)
+    tr = res.trend.iloc[0].to_dict() if len(res.trend) and ae_in is not None else {}
+    totals = {
+        "police": int(y["police"].sum()),
+        "ae": None if ae_in is None else int(y["ae"].sum()),
+        "ambulance": None if partial else int(y["ambulance"].sum()),
+    }
+    return LinkageSection(
+        loaded=True,
+        synthetic=False,
+        monthly=t[
+            ["month", "year", "police", "ae", "ambulance", "ae_per_police", "ambulance_per_police"]
+        ],
+        yearly=y,
+        totals=totals,
+        trend={
+            "ratio_year": tr.get("ratio_last"),
+            "ratio_compare": tr.get("ratio_prev"),
+            "ratio_change": tr.get("ratio_change"),
+        },
+        notes=notes,
+        method=res.method,
+        reference=res.reference,
+        ambulance_label=LAS_LABEL,
+        ambulance_short="LAS incidents",
+        dataset_ids=las_ids,
     )

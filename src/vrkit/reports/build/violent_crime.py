@@ -30,6 +30,7 @@ from vrkit.analysis.changes import change_sentence as honest_sentence
 from vrkit.analysis.changes import compare_count_frame, compare_counts
 from vrkit.analysis.homicide import homicide_table
 from vrkit.analysis.trends import add_rank, change, rates_per_1000
+from vrkit.analysis.young_people import RateResult
 from vrkit.catalog.areas import (
     CITY_OF_LONDON,
     LONDON,
@@ -48,6 +49,7 @@ from vrkit.reports.build.sections import (
     linkage_section,
 )
 from vrkit.store import queries
+from vrkit.store.core_data import KNIFE_KIND, knife_counts
 from vrkit.store.warehouse import Warehouse
 
 #: Headline measures of the report, in display order.
@@ -68,6 +70,22 @@ TABLE_MEASURES: tuple[str, ...] = ("violence_against_the_person", "violence_with
 MAP_MEASURE = "violence_with_injury"
 
 SOURCE_KIND = "mps_borough_monthly"
+#: Knife crime and youth violence measures added to the headline when the MPS/MOPAC knife-crime
+#: file (source kind ``mps_knife_borough_monthly``, 2018-2020) covers both years (issue #12).
+KNIFE_MEASURES: tuple[str, ...] = (
+    "knife_crime",
+    "knife_crime_with_injury",
+    "knife_injury_victims_u25",
+    "serious_youth_violence",
+)
+#: the knife measure given a rate per 100,000 residents aged 10-24 (issue #20)
+KNIFE_RATE_MEASURE = "knife_injury_victims_u25"
+KNIFE_FILE = "mps_knife_crime/Borough Monthly 2018-20.xlsx"
+#: 2019→2020 changes (%) the London VRU published for its headline knife measures (quoted in
+#: issue #12); the London report for these years states its own figures against them.
+PUBLISHED_LONDON_KNIFE: dict[tuple[int, int], dict[str, float]] = {
+    (2020, 2019): {"knife_crime": -25.0, "knife_injury_victims_u25": -28.0},
+}
 WARD_MONTHLY = "mps_ward_monthly"
 WARD_ANNUAL = "mps_ward_annual_derived"
 FIRST_HOMICIDE_YEAR = 2012
@@ -108,6 +126,11 @@ class ViolentCrimeReport:
         (:func:`vrkit.reports.sections.alerts_section`).
     linkage : police vs A&E vs ambulance ("hidden violence",
         :func:`vrkit.reports.sections.linkage_section`).
+    knife_rates : knife injury victims under 25 per 100,000 residents aged 10-24 (when the knife
+        file and the ONS single-year population are loaded): ``area_code, area_name, kind``
+        (``borough``, ``pseudo`` or ``london``), ``year, count, population, rate, rate_lower,
+        rate_upper, rank`` for both years; empty otherwise (``missing["knife_rates"]`` says why).
+    knife_rate_method : how ``knife_rates`` was computed (numerator, denominator and its year).
     cost : the cost of recorded violence in the area and year
         (:mod:`vrkit.reports.build.cost_section`), set by the task
         :func:`vrkit.tasks.violent_crime_report` from ``vrkit cost-of-violence``; None when the
@@ -143,6 +166,8 @@ class ViolentCrimeReport:
     ward_geometry: pd.DataFrame = field(default_factory=pd.DataFrame)
     alerts: AlertsSection | None = None
     linkage: LinkageSection | None = None
+    knife_rates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    knife_rate_method: str = ""
     cost: CostSection | None = None
     public: bool = False
     sdc_rule: str | None = None
@@ -174,6 +199,7 @@ class ViolentCrimeReport:
                 "rate_lower": r["rate_lower"],
                 "rate_upper": r["rate_upper"],
                 "commentary": r["commentary"],
+                "source_kind": r.get("source_kind"),
                 "change_test": {
                     "method": "exact conditional test of two Poisson counts",
                     "p_value": r.get("p_value"),
@@ -213,6 +239,8 @@ class ViolentCrimeReport:
             "alerts": _alerts_records(self.alerts),
             "alerts_summary": _alerts_summary(self.alerts),
             "linkage": _linkage_dict(self.linkage),
+            "knife_rates": records(self.knife_rates),
+            "knife_rate_method": self.knife_rate_method,
             "cost_of_violence": None if self.cost is None else self.cost.to_dict(),
             "public": self.public,
         }
@@ -234,7 +262,27 @@ def report_stem(area_name: str, year: int) -> str:
 # -- sentences ----------------------------------------------------------------------------------
 
 
-def change_sentence(label: str, current: float, previous: float, year: int, compare: int) -> str:
+#: what a measure counts, when not offences (for the sentences)
+NOUNS: dict[str, tuple[str, str]] = {
+    "knife_injury_victims_u25": ("victim", "victims"),
+    "serious_youth_violence": ("victim or offence", "victims or offences"),
+}
+
+
+def noun_of(measure: str) -> tuple[str, str]:
+    """What ``measure`` counts, singular and plural (``offence``/``offences`` by default)."""
+    return NOUNS.get(measure, ("offence", "offences"))
+
+
+def change_sentence(
+    label: str,
+    current: float,
+    previous: float,
+    year: int,
+    compare: int,
+    *,
+    noun: tuple[str, str] = ("offence", "offences"),
+) -> str:
     """One honest sentence about the change in a count between two years.
 
     The change is tested (:func:`vrkit.analysis.changes.compare_counts`: exact conditional test
@@ -249,7 +297,7 @@ def change_sentence(label: str, current: float, previous: float, year: int, comp
     """
     if current is None or previous is None or is_missing(current) or is_missing(previous):
         return f"{label}: figures for {year} or {compare} are not available."
-    return honest_sentence(label, compare_counts(current, previous), year, compare)
+    return honest_sentence(label, compare_counts(current, previous), year, compare, noun=noun)
 
 
 # -- months ---------------------------------------------------------------------------------------
@@ -339,15 +387,21 @@ class _Population:
         return self.period.year if self.period else None
 
 
-def _check_coverage(wh: Warehouse, area: Area, years: Sequence[int]) -> None:
-    """Refuse years not fully covered by the MPS borough monthly data (months listed)."""
-    present = queries.month_coverage(wh, SOURCE_KIND, area.code, list(years))
+def _uncovered_months(wh: Warehouse, kind: str, area: Area, years: Sequence[int]) -> list[date]:
+    """Months of ``years`` that source ``kind`` does not cover for ``area`` (London: fewer than
+    the 32 boroughs)."""
+    present = queries.month_coverage(wh, kind, area.code, list(years))
     ok: set[date] = set()
     for r in present.itertuples():
         m = pd.Timestamp(r.month).date()
         if (area.is_london and r.boroughs >= 32) or (not area.is_london and r.has_area):
             ok.add(m)
-    missing = [m for y in years for m in _year_months(y) if m not in ok]
+    return [m for y in years for m in _year_months(y) if m not in ok]
+
+
+def _check_coverage(wh: Warehouse, area: Area, years: Sequence[int]) -> None:
+    """Refuse years not fully covered by the MPS borough monthly data (months listed)."""
+    missing = _uncovered_months(wh, SOURCE_KIND, area, years)
     if missing:
         span = queries.month_span(wh, SOURCE_KIND)
         loaded = (
@@ -397,6 +451,7 @@ def build_violent_crime_report(
     year: int,
     compare: int | None = None,
     area: str = LONDON,
+    knife_rates: RateResult | str | None = None,
 ) -> ViolentCrimeReport:
     """Build the Violent Crime Report for ``year`` against ``compare`` for London or a borough.
 
@@ -411,6 +466,11 @@ def build_violent_crime_report(
     area : str
         ``"London"`` (the MPS area, all rows including pseudo-areas) or a borough name or GSS code
         (:func:`vrkit.catalog.areas.resolve_area`).
+    knife_rates : RateResult or str, optional
+        Knife injury victims under 25 per 100,000 residents aged 10-24 for every borough and
+        London (:func:`vrkit.tasks.core_data.knife_victim_rates`, which the task
+        :func:`vrkit.tasks.violent_crime_report` passes), or why it could not be computed; the
+        report shows the rows of its area and years, or says why there are none.
 
     Returns
     -------
@@ -450,6 +510,10 @@ def build_violent_crime_report(
         b.use(c["dataset_id"], "headline and monthly figures")
     pop = _population(wh, b)
     headline = _headline(b, mine, labels, pop)
+    knife = _knife_headline(wh, b, pop)
+    if not knife.empty:
+        headline = pd.concat([headline, knife], ignore_index=True)
+    k_rates, k_method = _knife_rates(wh, b, knife_rates)
     monthly = _monthly(b, mine, labels)
     boroughs = _borough_table(b, counts, labels, pop) if b.area.is_london else pd.DataFrame()
     wards, ward_source, ward_layer, ward_geom = _ward_section(wh, b, labels, pop)
@@ -457,12 +521,12 @@ def build_violent_crime_report(
     homicide = _homicide_section(wh, b)
     _catalogue_caveats(b, labels)
     _release_caveat(wh, b)
+    linkage = _linkage(wh, b, monthly)  # before _datasets: it may use the LAS files
     ds = _datasets(wh, b)
     evs = events_frame(b.start, date(max(year, compare), 12, 31))
     if b.missing.get("population"):
         b.notes.append(b.missing["population"])
     alerts = alerts_section(wh, area_kind=b.kind, area_code=b.area.code, year=year)
-    linkage = _linkage(wh, b, monthly)
     return ViolentCrimeReport(
         area_code=b.area.code,
         area_name=b.area.name,
@@ -488,6 +552,8 @@ def build_violent_crime_report(
         ward_geometry=ward_geom,
         alerts=alerts,
         linkage=linkage,
+        knife_rates=k_rates,
+        knife_rate_method=k_method,
     )
 
 
@@ -560,8 +626,24 @@ def _headline(
     b: _Build, mine: dict[str, pd.DataFrame], labels: dict[str, str], pop: _Population
 ) -> pd.DataFrame:
     """One row per measure: both years, change, rate with CI and the commentary sentence."""
+    headline = _headline_rows(b, mine, labels, pop, HEADLINE_MEASURES, SOURCE_KIND)
+    b.notes.append(
+        f"Changes: {CHANGE_METHOD}. A rise or fall is reported only when significant; "
+        "maps colour only significant changes."
+    )
+    return headline
+
+
+def _headline_rows(
+    b: _Build,
+    mine: dict[str, pd.DataFrame],
+    labels: dict[str, str],
+    pop: _Population,
+    measures: Sequence[str],
+    source_kind: str,
+) -> pd.DataFrame:
     rows = []
-    for m in HEADLINE_MEASURES:
+    for m in measures:
         c = mine[m]
         yr = pd.to_datetime(c["month"]).dt.year
         cur = float(c.loc[yr == b.year, "count"].sum())
@@ -576,15 +658,140 @@ def _headline(
                 "change": diff,
                 "pct_change": pct,
                 "population": pop.area_total,
-                "commentary": change_sentence(labels[m], cur, prev, b.year, b.compare),
+                "commentary": change_sentence(
+                    labels[m], cur, prev, b.year, b.compare, noun=noun_of(m)
+                ),
+                "source_kind": source_kind,
             }
         )
-    headline = rates_per_1000(compare_count_frame(pd.DataFrame(rows)), count="current")
-    b.notes.append(
-        f"Changes: {CHANGE_METHOD}. A rise or fall is reported only when significant; "
-        "maps colour only significant changes."
+    return rates_per_1000(compare_count_frame(pd.DataFrame(rows)), count="current")
+
+
+def _knife_headline(wh: Warehouse, b: _Build, pop: _Population) -> pd.DataFrame:
+    """Headline rows of the knife crime and youth violence measures from the MPS/MOPAC knife
+    file, when it covers every month of both years for the area; otherwise empty, with
+    ``missing["knife"]`` saying why."""
+    what = (
+        "knife crime, knife crime with injury, knife injury victims under 25 and serious youth "
+        "violence are not in the headline"
     )
-    return headline
+    span = queries.month_span(wh, KNIFE_KIND)
+    if span is None:
+        b.missing["knife"] = f"Knife crime not loaded: {what} — run `vrkit ingest` on {KNIFE_FILE}."
+        return pd.DataFrame()
+    lacking = _uncovered_months(wh, KNIFE_KIND, b.area, b.years)
+    if lacking:
+        b.missing["knife"] = (
+            f"Knife crime not covered for {b.compare} and {b.year}: {what}. The MPS knife-crime "
+            f"file loaded covers {_month_ranges([span[0]])} to {_month_ranges([span[1]])} and "
+            f"lacks {_month_ranges(lacking)} for {b.area.name}; no other loaded source has "
+            "these measures."
+        )
+        return pd.DataFrame()
+    mine: dict[str, pd.DataFrame] = {}
+    for m in KNIFE_MEASURES:
+        c = knife_counts(wh, m, start=b.start, end=b.end)
+        c = c[pd.to_datetime(c["month"]).dt.year.isin(b.years)]
+        mine[m] = c if b.area.is_london else c[c["area_code"] == b.area.code]
+        b.use(mine[m]["dataset_id"], "knife crime and youth violence (headline)")
+    labels = {m: get_measure(m).label for m in KNIFE_MEASURES}
+    rows = _headline_rows(b, mine, labels, pop, KNIFE_MEASURES, KNIFE_KIND)
+    b.caveats.append(
+        "Knife crime, knife crime with injury, knife injury victims under 25 and serious youth "
+        "violence come from the MPS/MOPAC flagged-measures file (borough × month, 2018–2020"
+        + (", Heathrow counted in London" if b.area.is_london else "")
+        + "), not from the MPS borough file behind the other headline figures. Knife injury "
+        "victims under 25 counts victims aged 1–24 of knife crime with injury, excluding domestic "
+        "abuse (the London VRU's headline measure); serious youth violence is the MPS definition "
+        "(victims aged 1–19)."
+    )
+    published = PUBLISHED_LONDON_KNIFE.get((b.year, b.compare)) if b.area.is_london else None
+    if published:
+        got = rows.set_index("measure")["pct_change"]
+        b.notes.append(
+            f"Against the London VRU's published {b.compare}→{b.year} changes: "
+            + "; ".join(
+                f"{labels[m].lower()} {got[m]:+.1f} % here, {v:+.0f} % published"
+                for m, v in published.items()
+            )
+            + " (published figures are rounded and may come from an earlier MPS extract)."
+        )
+    return rows
+
+
+def _knife_rates(
+    wh: Warehouse, b: _Build, rates: RateResult | str | None
+) -> tuple[pd.DataFrame, str]:
+    """The report's rows of the knife-victim rate per 100,000 aged 10-24 (both years; London:
+    every borough, Heathrow without a rate and London; a borough: the borough and London)."""
+    if "knife" in b.missing:  # not loaded or not covering these years: said once
+        return pd.DataFrame(), ""
+    if isinstance(rates, str) or rates is None:
+        b.missing["knife_rates"] = (
+            "Knife injury victims under 25 per 100,000 residents aged 10–24 not shown: "
+            + (rates or "not computed (build the report through `vrkit.violent_crime_report`).")
+        )
+        return pd.DataFrame(), ""
+    t = rates.table[rates.table["year"].isin(b.years)]
+    if set(t.loc[t["rate"].notna(), "year"]) != set(b.years):
+        have = sorted(int(y) for y in t.loc[t["rate"].notna(), "year"].unique())
+        b.missing["knife_rates"] = (
+            "Knife injury victims under 25 per 100,000 residents aged 10–24 not shown: the "
+            f"knife file and the ONS single-year population together cover "
+            f"{', '.join(map(str, have)) or 'no year'} of {b.compare} and {b.year}."
+        )
+        return pd.DataFrame(), ""
+    london_code = rates.table.loc[~rates.table["area_code"].str.startswith("E09"), "area_code"]
+    lon = str(london_code.iloc[0]) if len(london_code) else ""
+    t = t.assign(kind=np.where(t["area_code"] == lon, "london", "borough"))
+    ranked = []
+    for _, g in t.groupby("year", sort=True):  # rank among all 32 boroughs, before any filter
+        r = add_rank(g[g["kind"] == "borough"], "rate")
+        ranked.append(g.assign(rank=r["rank"].reindex(g.index).astype("Int64")))
+    t = pd.concat(ranked, ignore_index=True)
+    if b.area.is_london:
+        counts = knife_counts(wh, KNIFE_RATE_MEASURE, start=b.start, end=b.end)
+        counts = counts[counts["area_type"] == "pseudo"]
+        pseudo = _yearly(counts, b.years)
+        if not pseudo.empty:
+            pseudo = pseudo.assign(
+                area_name=pseudo["area_code"].map(borough_names()).fillna("Heathrow Airport"),
+                kind="pseudo",
+            )
+            t = pd.concat([t, pseudo.drop(columns=["area_type"])], ignore_index=True)
+    else:
+        t = t[t["area_code"].isin([b.area.code, lon])]
+    out = t.reset_index(drop=True)
+    out["measure"] = KNIFE_RATE_MEASURE
+    ids = [
+        i for y in b.years for i in queries.indicator_dataset_ids(wh, "pop_age_15", date(y, 6, 30))
+    ]
+    b.use(ids, "residents aged 10–24 (knife-victim rate)")
+    method = (
+        rates.method
+        + f" Denominator: ONS mid-year population estimates by single year of age for local "
+        f"authorities (population/la_pop_estimates.csv), mid-{b.compare} and mid-{b.year}. "
+        "London = the 32 MPS boroughs' residents; Heathrow victims are in London's count only."
+    )
+    b.notes.append(method)
+    cols = [
+        "measure",
+        "area_code",
+        "area_name",
+        "kind",
+        "year",
+        "count",
+        "population",
+        "rate",
+        "rate_lower",
+        "rate_upper",
+        "rank",
+    ]
+    order = {"london": 0, "borough": 1, "pseudo": 2}
+    out = out.sort_values(
+        ["year", "kind", "rate"], key=lambda s: s.map(order) if s.name == "kind" else s
+    )
+    return out[cols].reset_index(drop=True), method
 
 
 def _monthly(b: _Build, mine: dict[str, pd.DataFrame], labels: dict[str, str]) -> pd.DataFrame:
@@ -816,6 +1023,7 @@ def _linkage(wh: Warehouse, b: _Build, monthly: pd.DataFrame) -> LinkageSection:
         compare=b.compare,
         police=vwi[["month", "count"]],
     )
+    b.use(linkage.dataset_ids, "hidden violence (LAS ambulance incidents)")
     if linkage.loaded and linkage.synthetic:
         b.caveats.insert(
             0,
@@ -1074,6 +1282,7 @@ def _linkage_dict(lk: LinkageSection | None) -> dict[str, Any] | None:
     return {
         "loaded": True,
         "synthetic": lk.synthetic,
+        "ambulance_label": lk.ambulance_label,
         "yearly": records(lk.yearly),
         "monthly": records(lk.monthly),
         "totals": lk.totals,

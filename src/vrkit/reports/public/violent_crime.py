@@ -38,12 +38,19 @@ from vrkit.disclosure.linked import (
     LinkedResult,
     LinkedTable,
     check_rule,
+    column_table,
     disclosure_record,
     protect_linked,
     rule_description,
 )
 from vrkit.disclosure.tables import BLANKED_COL, SUPPRESSED_COL, mark_protected
-from vrkit.reports.build.violent_crime import ViolentCrimeReport, change_sentence
+from vrkit.reports.build.violent_crime import (
+    KNIFE_KIND,
+    KNIFE_RATE_MEASURE,
+    ViolentCrimeReport,
+    change_sentence,
+    noun_of,
+)
 from vrkit.reports.public.cost_section import make_public_cost
 
 H, VWI, W, V = (
@@ -285,6 +292,7 @@ def make_public(report: ViolentCrimeReport, rule: str = "lt10") -> ViolentCrimeR
                     unknown,
                 )
             )
+    tables += _knife_tables(report)
     # alerts: observed counts of one month (no totals published)
     al = report.alerts
     if al is not None and not al.table.empty:
@@ -328,7 +336,12 @@ def make_public(report: ViolentCrimeReport, rule: str = "lt10") -> ViolentCrimeR
         else:
             sents.append(
                 change_sentence(
-                    r["label"], r["current"], r["previous"], report.year, report.compare_year
+                    r["label"],
+                    r["current"],
+                    r["previous"],
+                    report.year,
+                    report.compare_year,
+                    noun=noun_of(r["measure"]),
                 )
             )
     rep.headline["commentary"] = sents
@@ -407,6 +420,14 @@ def make_public(report: ViolentCrimeReport, rule: str = "lt10") -> ViolentCrimeR
             for s, v in lk.totals.items()
         }
         rep.linkage = lk2
+    if not report.knife_rates.empty:
+        rep.knife_rates = mark_protected(
+            report.knife_rates,
+            result,
+            {"count": lambda rec: ("y", _knife_area(rec), rec["measure"], int(rec["year"]))},
+            {c: ("count",) for c in FROM_CURRENT},
+            published,
+        )
     if al is not None and not al.table.empty:
         al2 = copy.copy(al)
         mo = int(pd.Timestamp(al.month).month)
@@ -429,6 +450,54 @@ def make_public(report: ViolentCrimeReport, rule: str = "lt10") -> ViolentCrimeR
     rep.notes = [rule_description(rule), *report.notes]
     rep.caveats = [*report.caveats]
     return rep
+
+
+def _knife_area(rec: dict[str, Any]) -> str:
+    """Key area of a knife-rate row: London's row is the report's London figure."""
+    return LONDON_CODE if rec["kind"] == "london" else str(rec["area_code"])
+
+
+def _knife_tables(report: ViolentCrimeReport) -> list[LinkedTable]:
+    """The knife crime figures (their own file, no additive link with the police measures):
+    each headline figure of the report area on its own; in a London report the knife injury
+    victims under 25 of every borough and Heathrow with London as their total (the rate
+    table publishes them); in a borough report the London figure of the rate table."""
+    out: list[LinkedTable] = []
+    X = report.area_code
+    hl = report.headline
+    if "source_kind" not in hl.columns:
+        return out
+    k = report.knife_rates
+    by_area = report.area_kind == "london" and not k.empty
+    for r in hl[hl["source_kind"] == KNIFE_KIND].itertuples():
+        for y, v in ((report.year, r.current), (report.compare_year, r.previous)):
+            key = ("y", X, r.measure, y)
+            if by_area and r.measure == KNIFE_RATE_MEASURE:
+                parts = k[(k["year"] == y) & (k["kind"] != "london")].set_index("area_code")
+                out.append(
+                    column_table(
+                        f"knife/{r.measure}/{y}",
+                        parts["count"].astype("int64"),
+                        r.measure,
+                        lambda a, y=y, m=r.measure: ("y", a, m, y),
+                        key,
+                    )
+                )
+            else:
+                cell = pd.DataFrame({r.measure: [int(v)]}, index=[X])
+                out.append(
+                    LinkedTable(f"knife/{r.measure}/{y}", cell, {(X, r.measure): key}, False)
+                )
+    if report.area_kind == "borough" and not k.empty:
+        for rec in k[k["kind"] == "london"].to_dict("records"):
+            cell = pd.DataFrame({rec["measure"]: [int(rec["count"])]}, index=[LONDON_CODE])
+            key = ("y", LONDON_CODE, rec["measure"], int(rec["year"]))
+            out.append(
+                LinkedTable(
+                    f"knife/london/{rec['year']}", cell, {(LONDON_CODE, rec["measure"]): key}, False
+                )
+            )
+    return out
 
 
 def _hkey(area: str, col: str) -> Callable[[dict[str, Any]], Hashable]:

@@ -71,6 +71,7 @@ CATALOGUE: dict[str, Column] = {
     "cell_id": _c("Grid cell", "text"),
     "indicator_id": _c("Indicator id", "text"),
     "indicator": _c("Indicator", "text"),
+    "topic": _c("Topic", "text"),
     "name": _c("Name", "text"),
     "domain": _c("Domain", "text"),
     "measure": _c("Measure id", "text"),
@@ -158,6 +159,9 @@ CATALOGUE: dict[str, Column] = {
     "gi_bin": _c("Gi* bin", "label"),
     # rates and other quantities
     "rate": _c("Rate per 1,000", "rate", "per 1,000 residents"),
+    "area_value": _c("Area", "rate"),
+    "london_value": _c("London", "rate"),
+    "england_value": _c("England", "rate"),
     "rate_lower": _c("Rate, lower 95 %", "rate", "per 1,000 residents"),
     "rate_upper": _c("Rate, upper 95 %", "rate", "per 1,000 residents"),
     "rate_per_1000": _c("Rate per 1,000", "rate", "per 1,000 residents"),

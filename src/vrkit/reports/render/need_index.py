@@ -189,7 +189,7 @@ def write_xlsx(report: NeedIndexReport, path: Path) -> Path:
         title=f"Need index: {p.name} by {geo}",
         about=about,
         tables=tables,
-        notes=[("caveat", c) for c in CAVEATS],
+        notes=[*(("note", n) for n in report.inputs.notes), *(("caveat", c) for c in CAVEATS)],
     )
 
 
@@ -227,6 +227,18 @@ def partial_data(report: NeedIndexReport) -> pd.DataFrame:
     return sel[["rank", "area_code", "area_name", "borough_code", "borough_name", "data_note"]]
 
 
+def _partial_beyond_borough_level(report: NeedIndexReport) -> int:
+    """Areas ranked on partial data for a reason other than the indicators published for
+    boroughs only (another indicator imputed from the borough, or missing)."""
+    own = set(report.inputs.parent_level)
+    n = 0
+    for r in report.index.partial.itertuples():
+        imputed = {i.strip() for i in str(r.imputed_from_parent).split(",") if i.strip()}
+        if imputed - own or str(r.missing_reweighted).strip():
+            n += 1
+    return n
+
+
 def output_table(report: NeedIndexReport) -> pd.DataFrame:
     """The ranking followed by the areas not ranked (rank blank, ``data_note`` says why)."""
     nr = not_ranked(report)
@@ -260,6 +272,7 @@ def _json(report: NeedIndexReport, full: pd.DataFrame) -> dict[str, Any]:
         "indicators": rec(_indicator_table(report)),
         "areas_not_ranked": rec(not_ranked(report)),
         "ranked_on_partial_data": rec(partial_data(report)),
+        "statements": list(report.statements),
         "notes": list(report.inputs.notes),
         "ranking": rec(full),
     }
@@ -355,8 +368,16 @@ def _partial_html(report: NeedIndexReport) -> str:
     if part.empty:
         return "<p>None: every ranked area has every indicator.</p>"
     heavy = report.params.get("heavy_indicators") or []
+    by_borough = list(report.inputs.parent_level)
     lead = (
         f"<p>{len(part):,} areas are ranked with one or more indicators not as published. "
+        + (
+            "Indicators published for boroughs only ("
+            + html.escape(", ".join(by_borough))
+            + ") take the borough's value in every area of the borough. "
+            if by_borough
+            else ""
+        )
         + (
             "A missing value of a heavily weighted indicator ("
             + html.escape(", ".join(heavy))
@@ -518,11 +539,20 @@ def render_html(
             f"{len(report.index.excluded):,} areas could not be ranked (listed under "
             "“Areas not ranked”)."
         )
+    points += list(report.statements)
     n_partial = len(partial_data(report))
     if n_partial:
+        n_other = _partial_beyond_borough_level(report)
         points.append(
             f"{n_partial:,} areas are ranked on partial data: one or more indicators not as "
             "published (listed under “Ranked on partial data”)."
+            + (
+                f" For {n_partial - n_other:,} of them the only such indicators are those "
+                f"published for boroughs only; {n_other:,} have another indicator imputed or "
+                "missing."
+                if report.inputs.parent_level
+                else ""
+            )
         )
     page = Page(
         kind="Need index · Ranking",

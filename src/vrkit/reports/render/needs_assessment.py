@@ -54,6 +54,7 @@ def tables(report: NeedsAssessment) -> dict[str, pd.DataFrame]:
         "deprivation": report.deprivation,
         "deprivation_domains": report.deprivation_domains,
         "deprivation_gap_trend": report.gap_trend,
+        "borough_profile": report.borough_profile,
         "counts": (
             report.published_counts
             if report.public and report.published_counts is not None
@@ -105,6 +106,7 @@ def write_xlsx(report: NeedsAssessment, path: Path) -> Path:
         "deprivation": f"{report.measure_label} by IMD 2019 decile, {report.latest_year}",
         "deprivation_domains": "By domain of deprivation (decile 1 vs decile 10)",
         "deprivation_gap_trend": "The deprivation gap over time",
+        "borough_profile": "Borough profile: perceptions of the police and school exclusions",
         "counts": f"{report.measure_label}: counts by {geo} and year",
         "warnings": "Warnings",
         "datasets": "Files behind this report",
@@ -124,7 +126,11 @@ def write_xlsx(report: NeedsAssessment, path: Path) -> Path:
                 name,
                 titles.get(name, name),
                 f,
-                "vrkit warehouse registry" if name == "datasets" else src,
+                "vrkit warehouse registry"
+                if name == "datasets"
+                else PROFILE_SOURCE
+                if name == "borough_profile"
+                else src,
                 kinds=kinds,
                 units={
                     "methods": "Units: as labelled",
@@ -142,13 +148,17 @@ def write_xlsx(report: NeedsAssessment, path: Path) -> Path:
         ("Edition", f"public (rule {report.sdc_rule})" if report.public else "full"),
         ("Licence", "Open Government Licence v3.0; contains OS data © Crown copyright"),
     ]
-    notes = [("warning", w) for w in report.warnings] + [
-        (
-            "caveat",
-            "Recorded crime counts offences where they were recorded, not where victims "
-            "or offenders live; busy centres have high rates per resident.",
-        ),
-    ]
+    notes = (
+        [("warning", w) for w in report.warnings]
+        + [("borough profile", n) for n in report.borough_profile_notes]
+        + [
+            (
+                "caveat",
+                "Recorded crime counts offences where they were recorded, not where victims "
+                "or offenders live; busy centres have high rates per resident.",
+            ),
+        ]
+    )
     return write_workbook(
         path,
         title=f"{report.measure_label} in {report.area_name}: needs assessment, {span}",
@@ -422,6 +432,46 @@ def _points(report: NeedsAssessment, hot_counts: dict[str, int]) -> list[str]:
     return pts
 
 
+#: sources of the borough profile sheet
+PROFILE_SOURCE = (
+    "MOPAC Public Attitude Survey (London Datastore); Department for Education, Permanent and "
+    "fixed-period exclusions in England by geographic level"
+)
+
+
+def _profile_tables(report: NeedsAssessment) -> list[str]:
+    """The borough profile as HTML tables: for a borough, one row per indicator with London
+    (and England) alongside; for London, one table per topic, boroughs by indicator, London
+    (and England) last."""
+    bp = report.borough_profile
+    out = []
+    for topic, g in bp.groupby("topic", sort=True):
+        unit = g["unit"].iloc[0]
+        period = ", ".join(sorted(g["period"].unique()))
+        caption = f"{topic}: {period} ({unit})"
+        has_england = g["england_value"].notna().any()
+        if g["area_code"].nunique() == 1:
+            keep = ["indicator", "area_value", "london_value"]
+            t = g[keep + (["england_value"] if has_england else [])]
+            t = t.rename(columns={"area_value": str(g["area_name"].iloc[0])})
+        else:
+            wide = g.pivot_table(
+                index="area_name", columns="indicator", values="area_value", aggfunc="first"
+            )
+            ref = g.groupby("indicator")[["london_value", "england_value"]].first()
+            extra = [("London", "london_value")]
+            extra += [("England", "england_value")] if has_england else []
+            for label, col in extra:
+                wide.loc[label] = ref[col].reindex(wide.columns)
+            t = wide.reset_index().rename(columns={"area_name": "Borough"})
+            t.columns.name = None
+        # PAS proportions are published to 2 decimals (whole percentages); DfE rates to 2
+        fmt = "{:,.0f}" if unit == "% of respondents" else "{:,.2f}"
+        html_table = table_html(t, caption=caption, float_format=fmt, missing="—")
+        out.append(html_table.replace('class="table-wrap', 'class="table-wrap scroll', 1))
+    return out
+
+
 def render_html(report: NeedsAssessment, *, downloads: list[str] | tuple[str, ...] = ()) -> str:
     """The self-contained HTML report (inline CSS and SVG, no scripts, no external references).
 
@@ -477,6 +527,7 @@ def render_html(report: NeedsAssessment, *, downloads: list[str] | tuple[str, ..
             ("spacetime", "Persistent and emerging hot spots"),
             ("top", f"Top places, {report.latest_year}"),
             ("deprivation", "Deprivation"),
+            ("profile", "Borough profile"),
             ("methods", "Methods"),
             ("sources", "Sources and caveats"),
         ],
@@ -509,6 +560,7 @@ def render_html(report: NeedsAssessment, *, downloads: list[str] | tuple[str, ..
             report.deprivation_domains, caption="Most vs least deprived decile by domain"
         ),
         gap_table=table_html(report.gap_trend, caption="The deprivation gap by year"),
+        profile_tables=_profile_tables(report),
         datasets_table=table_html(
             report.datasets if report.datasets is not None else pd.DataFrame(),
             caption="Files behind this report",

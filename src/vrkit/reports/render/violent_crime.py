@@ -20,6 +20,7 @@ from vrkit._version import __version__
 from vrkit.catalog.measures import get_measure
 from vrkit.errors import InputError
 from vrkit.reports.build.violent_crime import (
+    KNIFE_KIND,
     MAP_MEASURE,
     SOURCE_KIND,
     TABLE_MEASURES,
@@ -426,9 +427,15 @@ def render_html(report: ViolentCrimeReport, *, downloads: Sequence[str] = ()) ->
     ``downloads``: names of the report's other files written beside the page (linked).
     """
     headline = []
+    first_knife = True
     for r in report.headline.to_dict("records"):
+        group = ""
+        if r.get("source_kind") == KNIFE_KIND and first_knife:
+            first_knife = False
+            group = "Knife crime and youth violence (MPS/MOPAC flagged-measures file)"
         headline.append(
             {
+                "group": group,
                 "label": r["label"],
                 "measure": r["measure"],
                 "current": _star(r, "current", _num(r["current"])),
@@ -538,6 +545,7 @@ def render_html(report: ViolentCrimeReport, *, downloads: Sequence[str] = ()) ->
         "violent_crime.html.j2",
         _page(report, downloads, headline),
         r=report,
+        knife_rows=_knife_rate_rows(report),
         alerts_rows=alerts_rows,
         link_rows=link_rows,
         headline=headline,
@@ -550,3 +558,34 @@ def render_html(report: ViolentCrimeReport, *, downloads: Sequence[str] = ()) ->
         map_label=get_measure(MAP_MEASURE).label,
         cost=cost_context(report.cost),
     )
+
+
+def _knife_rate_rows(report: ViolentCrimeReport) -> list[dict[str, Any]]:
+    """Rows of the knife-victim rate table: the report year's figures with the comparison
+    year's rate; London first, then boroughs by rate (highest first), then Heathrow."""
+    k = report.knife_rates
+    if k is None or k.empty:
+        return []
+    cur = k[k["year"] == report.year]
+    prev = k[k["year"] == report.compare_year].set_index("area_code")
+    rows = []
+    for r in cur.to_dict("records"):
+        p = prev.loc[r["area_code"]].to_dict() if r["area_code"] in prev.index else {}
+        rows.append(
+            {
+                "name": r["area_name"],
+                "kind": r["kind"],
+                "count": _star(r, "count", _num(r["count"])),
+                "previous": _star(p, "count", _num(p.get("count"))) if p else "–",
+                "population": _num(r["population"]),
+                "rate": _num(r["rate"], 1),
+                "ci": "–"
+                if is_missing(r["rate_lower"]) or is_missing(r["rate_upper"])
+                else f"{float(r['rate_lower']):,.1f} to {float(r['rate_upper']):,.1f}",
+                "rate_prev": _num(p.get("rate"), 1) if p else "–",
+                "rank": "–" if is_missing(r["rank"]) else str(int(r["rank"])),
+                "sort": -1.0 if is_missing(r["rate"]) else float(r["rate"]),
+            }
+        )
+    order = {"london": 0, "borough": 1, "pseudo": 2}
+    return sorted(rows, key=lambda x: (order.get(str(x["kind"]), 3), -x["sort"], x["name"]))

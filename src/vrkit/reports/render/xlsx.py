@@ -64,6 +64,15 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
     tables = [
         Table("headline", f"Headline figures, {area}, {period}", report.headline, src),
         Table(
+            "knife_rates",
+            f"Knife injury victims under 25 per 100,000 residents aged 10-24, {area}, {period}",
+            report.knife_rates,
+            "MPS/MOPAC knife crime by borough and month (2018-2020); ONS mid-year population "
+            "estimates by single year of age (local authorities)",
+            empty_reason=report.missing.get("knife_rates")
+            or report.missing.get("knife", "knife crime data not loaded"),
+        ),
+        Table(
             "monthly_grid",
             f"Offences recorded each month, {area}",
             monthly_grid(report.monthly),

@@ -8,10 +8,12 @@ from fastapi import APIRouter
 from vrkit.web.routes import (
     admin,
     api,
+    datatool,
     delivery,
     delivery_api,
     directory,
     explore,
+    hotspots,
     istv,
     oruk_api,
     pages,
@@ -25,6 +27,9 @@ ROUTERS: list[APIRouter] = [
     pages.router,
     reports.router,
     explore.router,
+    datatool.router,  # the data tool (need index ranking)
+    datatool.api,
+    hotspots.router,  # the hot spot map
     istv.router,
     admin.router,
     api.router,

@@ -263,10 +263,18 @@ def _clean(x: Any) -> Any:
     return x
 
 
-def json_response(request: Request, payload: Any) -> Response:
-    """JSON with an ETag (a hash of the body); 304 when the client already has it."""
+def json_body(payload: Any) -> tuple[bytes, str]:
+    """(JSON body, its ETag: a hash of the body)."""
     body = json.dumps(_clean(payload), separators=(",", ":"), ensure_ascii=False).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def json_response(
+    request: Request, payload: Any = None, *, encoded: tuple[bytes, str] | None = None
+) -> Response:
+    """JSON with an ETag; 304 when the client already has it. ``encoded``: a body and ETag
+    made earlier by :func:`json_body` (a cached read serves those bytes as they are)."""
+    body, etag = encoded if encoded is not None else json_body(payload)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
@@ -342,43 +350,44 @@ def trend(
 ) -> Response:
     """Yearly totals with change, and the monthly series (``vrkit trend``)."""
     m, a = measure.value, area.value
+
+    def build(wh: Any) -> tuple[bytes, str]:
+        t = tasks.trend(wh, measure=m, area=a, period=period, public=acc.public)
+        return json_body(_trend_payload(t, a, period, acc.edition))
+
     try:
-        t = memo(
-            request,
-            "trend",
-            (m, a, period, acc.public),
-            lambda wh: tasks.trend(wh, measure=m, area=a, period=period, public=acc.public),
-        )
+        encoded = memo(request, "trend.json", (m, a, period, acc.public, acc.edition), build)
     except InputError as exc:
         raise _no_data(exc) from exc
+    return json_response(request, encoded=encoded)
+
+
+def _trend_payload(t: tasks.Trend, area: str, period: str, edition: str | None) -> dict[str, Any]:
     sup_m = t.monthly["suppressed"] if "suppressed" in t.monthly else [False] * len(t.monthly)
     sup_t = t.totals["suppressed"] if "suppressed" in t.totals else [False] * len(t.totals)
-    return json_response(
-        request,
-        {
-            "measure": t.measure,
-            "label": t.label,
-            "area": a,
-            "period": period,
-            "edition": acc.edition,
-            "disclosure_rule": t.rule,
-            "totals": [
-                {
-                    "period": str(r.period),
-                    "months": int(r.months),
-                    "total": r.total,
-                    "change": r.change,
-                    "pct_change": r.pct_change,
-                    "suppressed": bool(s),
-                }
-                for r, s in zip(t.totals.itertuples(), sup_t, strict=True)
-            ],
-            "monthly": [
-                {"month": str(m)[:7], "count": c, "suppressed": bool(s)}
-                for m, c, s in zip(t.monthly["month"], t.monthly["count"], sup_m, strict=True)
-            ],
-        },
-    )
+    return {
+        "measure": t.measure,
+        "label": t.label,
+        "area": area,
+        "period": period,
+        "edition": edition,
+        "disclosure_rule": t.rule,
+        "totals": [
+            {
+                "period": str(r.period),
+                "months": int(r.months),
+                "total": r.total,
+                "change": r.change,
+                "pct_change": r.pct_change,
+                "suppressed": bool(s),
+            }
+            for r, s in zip(t.totals.itertuples(), sup_t, strict=True)
+        ],
+        "monthly": [
+            {"month": str(m)[:7], "count": c, "suppressed": bool(s)}
+            for m, c, s in zip(t.monthly["month"], t.monthly["count"], sup_m, strict=True)
+        ],
+    }
 
 
 @router.get("/reports/violent-crime", response_model=ReportOut, name="api_vcr")

@@ -63,10 +63,9 @@ def client_ip(request: Request) -> str | None:
 
 def memo(request: Request, name: str, params: tuple[Any, ...], compute: Any) -> Any:
     """A task result computed once per warehouse data version (``compute(wh)``)."""
-    from vrkit.web.tasks import data_version
-
-    with gate(request).read() as wh:
-        key = (name, params, data_version(wh))
+    g = gate(request)
+    with g.read() as wh:
+        key = (name, params, g.version(wh))
         return request.app.state.memo.get(key, lambda: compute(wh))
 
 

@@ -45,10 +45,9 @@ def _vcr_files(request: Request, acc: Access, area: str, year: int) -> tuple[str
             f"no complete year {year} of data", hint=f"Years: {', '.join(map(str, years))}."
         )
     cache = request.app.state.cache
-    with gate(request).read() as wh:
-        key = cache.key(
-            "vcr", {"area": area, "year": year}, acc.edition or "public", tasks.data_version(wh)
-        )
+    g = gate(request)
+    with g.read() as wh:
+        key = cache.key("vcr", {"area": area, "year": year}, acc.edition or "public", g.version(wh))
         files = cache.get(
             "vcr",
             key,
@@ -63,9 +62,10 @@ def _na_files(request: Request, acc: Access, area: str, years: str) -> tuple[str
     if not m or not 2011 <= int(m.group(1)) < int(m.group(2)) <= 2021:
         raise InputError("years must be a range like 2015-2021 within 2011-2021")
     cache = request.app.state.cache
-    with gate(request).read() as wh:
+    g = gate(request)
+    with g.read() as wh:
         key = cache.key(
-            "na", {"area": area, "years": years}, acc.edition or "public", tasks.data_version(wh)
+            "na", {"area": area, "years": years}, acc.edition or "public", g.version(wh)
         )
         files = cache.get(
             "na",
@@ -77,7 +77,23 @@ def _na_files(request: Request, acc: Access, area: str, years: str) -> tuple[str
     return key, files
 
 
+def _conditional(request: Request, etag: str) -> Response | None:
+    """304 when the client already holds this cached file (its ETag: the cache key, which
+    names the report, its parameters, the edition and the data version)."""
+    sent = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+    if etag in sent:
+        return Response(status_code=304, headers=_validators(etag))
+    return None
+
+
+def _validators(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
+
+
 def _serve_html(request: Request, kind: str, key: str, path: Path) -> Response:
+    etag = f'"{key}"'
+    if (hit := _conditional(request, etag)) is not None:
+        return hit
     cache = request.app.state.cache
     doc = cache.extra(kind, key, "portal.html")
     css = cache.extra(kind, key, "portal.css")
@@ -87,12 +103,21 @@ def _serve_html(request: Request, kind: str, key: str, path: Path) -> Response:
         )
         css.write_text(style, encoding="utf-8")
         doc.write_text(body, encoding="utf-8")
-    return HTMLResponse(doc.read_text(encoding="utf-8"))
+    return HTMLResponse(doc.read_bytes(), headers=_validators(etag))
 
 
-def _download(path: Path, fmt: str, name: str) -> Response:
+def _download(
+    path: Path, fmt: str, name: str, request: Request | None = None, key: str | None = None
+) -> Response:
+    etag = f'"{key}-{fmt}"' if key else None
+    if request is not None and etag and (hit := _conditional(request, etag)) is not None:
+        return hit
     return FileResponse(
-        path, media_type=MEDIA[fmt], filename=name, content_disposition_type="attachment"
+        path,
+        media_type=MEDIA[fmt],
+        filename=name,
+        content_disposition_type="attachment",
+        headers=_validators(etag) if etag else None,
     )
 
 
@@ -155,9 +180,10 @@ def vcr_download(
     year: Annotated[int, Query(ge=2000, le=2100)] = 2020,
     format: Annotated[str, Query(pattern="^(html|xlsx|json)$")] = "xlsx",
 ) -> Response:
-    _, files = _vcr_files(request, acc, area, year)
+    key, files = _vcr_files(request, acc, area, year)
     suffix = "" if acc.full else "-public"
-    return _download(files[format], format, f"{files[format].stem}{suffix}.{format}")
+    name = f"{files[format].stem}{suffix}.{format}"
+    return _download(files[format], format, name, request, key)
 
 
 @router.get("/reports/needs-assessment", response_class=HTMLResponse, name="na_page")
@@ -206,9 +232,10 @@ def na_download(
     years: Annotated[str, Query(max_length=9)] = "2015-2021",
     format: Annotated[str, Query(pattern="^(html|xlsx|gpkg)$")] = "xlsx",
 ) -> Response:
-    _, files = _na_files(request, acc, area, years)
+    key, files = _na_files(request, acc, area, years)
     suffix = "" if acc.full else "-public"
-    return _download(files[format], format, f"{files[format].stem}{suffix}.{format}")
+    name = f"{files[format].stem}{suffix}.{format}"
+    return _download(files[format], format, name, request, key)
 
 
 @router.get("/reports/style/{kind}/{key}.css", name="report_style")
