@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 # make test runs pytest on this many processes (the reference machine has 2 cores)
 PYTEST_WORKERS ?= 2
+# make test measures branch coverage (coverage.py via pytest-cov, settings in pyproject.toml's
+# [tool.coverage]) and prints the files not fully covered and the total; `make test COVERAGE=`
+# runs without it. Overhead and figures: docs/testing.md.
+COVERAGE ?= --cov --cov-report=term-missing:skip-covered
 # the delivery demo's operational database (programmes, money, returns): the embedded SQLite
 DELIVERY_DB ?= sqlite:///$(abspath $(OUT))/delivery.sqlite3
 export VRKIT_DATA_DIR ?= $(abspath ../shared/data)
@@ -56,7 +60,7 @@ test-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null; }
 
 pytest: $(STAMP) test-deps
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 $(COVERAGE)
 
 test: lint typecheck pytest
 
@@ -70,9 +74,9 @@ fuzz: $(STAMP)
 		$(BIN)/python tests/fuzz/atheris_adapters.py $$kind -runs=$(FUZZ_RUNS) -max_len=20000 || exit 1; \
 	done
 
-# Mutation check (issue #21): each curated mutant of the statistics and source rules is applied
-# to a temporary copy of src/ and the tests guarding it are run; exits 1 if a mutant survives.
-# ~10 min on 2 cores; not part of `make test`. Score and survivors: docs/testing.md.
+# Mutation check (issue #21): each curated mutant of the statistics, source rules, SDC and the
+# MPS release choice is applied to a temporary copy of src/ and the tests guarding it are run;
+# exits 1 if a mutant survives. ~12 min on 2 cores; not part of `make test`. Score: docs/testing.md.
 mutate: $(STAMP)
 	$(BIN)/python scripts/mutate.py
 

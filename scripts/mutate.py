@@ -33,12 +33,14 @@ class Mutant:
     old: str  # must occur exactly once in the file
     new: str
     tests: tuple[str, ...]  # pytest arguments (files and -k selections)
+    also: tuple[tuple[str, str], ...] = ()  # further (old, new) edits of the same file
 
 
 EW = "tests/analysis/test_early_warning.py"
 HS = "tests/analysis/test_hotspots.py"
 NI = "tests/analysis/test_need_index.py"
 PU = "tests/sources/test_police_uk.py"
+SDC = "tests/health/test_sdc.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     Mutant(
@@ -167,6 +169,36 @@ MUTANTS: tuple[Mutant, ...] = (
         "pass",
         (PU, "-k", "outcomes_bad"),
     ),
+    Mutant(
+        "sdc_zero_complement_first",
+        "disclosure/sdc.py",
+        "k = int(np.lexsort((np.arange(len(ij)), -s, v, kw, v <= 0))[0])",
+        "k = int(np.lexsort((np.arange(len(ij)), -s, v, kw))[0])",
+        (SDC, "-k", "enumeration"),
+    ),
+    Mutant(
+        # the runtime guard at the end of secondary_mask raises on the bridge left open
+        "sdc_bridge_step_removed",
+        "disclosure/sdc.py",
+        "        for i, j in _bridges(mask):\n            if not mask[i, j]:",
+        "        for i, j in []:\n            if not mask[i, j]:",
+        (SDC, "-k", "enumeration"),
+    ),
+    Mutant(
+        "sdc_bridge_step_and_guard_removed",
+        "disclosure/sdc.py",
+        "        for i, j in _bridges(mask):\n            if not mask[i, j]:",
+        "        for i, j in []:\n            if not mask[i, j]:",
+        (SDC, "-k", "enumeration"),
+        also=(("    if _bridges(mask):  # cannot happen", "    if False:  # cannot happen"),),
+    ),
+    Mutant(
+        "mps_release_by_load_time",
+        "store/warehouse.py",
+        "arg_max(dataset_id, (covers_to, loaded_at, dataset_id))",
+        "arg_max(dataset_id, (loaded_at, dataset_id))",
+        ("tests/store/test_release_choice.py",),
+    ),
 )
 
 
@@ -176,12 +208,14 @@ def run(mutant: Mutant, python: str) -> tuple[bool, str, float]:
         shutil.copytree(ROOT / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
         target = src / "vrkit" / mutant.path
         text = target.read_text(encoding="utf-8")
-        if text.count(mutant.old) != 1:
-            raise SystemExit(
-                f"{mutant.name}: the original text occurs {text.count(mutant.old)} times in "
-                f"{mutant.path} (expected once); update scripts/mutate.py"
-            )
-        target.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
+        for old, new in ((mutant.old, mutant.new), *mutant.also):
+            if text.count(old) != 1:
+                raise SystemExit(
+                    f"{mutant.name}: the original text occurs {text.count(old)} times in "
+                    f"{mutant.path} (expected once); update scripts/mutate.py"
+                )
+            text = text.replace(old, new)
+        target.write_text(text, encoding="utf-8")
         env = dict(os.environ, PYTHONPATH=f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         start = time.perf_counter()

@@ -38,7 +38,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[SynthManifest, Path
         root / "istv",
         departments=4,
         months=8,
-        seed=3,
+        seed=15,  # seed 3 injected no quality drop: the drop test below compared nothing
         monthly_total=160,
         malformed_share=0.08,
         resubmit_share=0.1,
@@ -49,6 +49,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[SynthManifest, Path
         mp.setenv("VRKIT_GAZETTEER", str(root / "gazetteer.csv"))
         res = runner.invoke(app, ["--store", str(store), "ingest", str(root / "istv")])
     assert man.malformed  # the seed and malformed_share give malformed files to refuse
+    assert man.quality_drops  # and a department whose location text degrades
     assert res.exit_code == 4, res.output  # malformed files refused
     return man, store, root / "gazetteer.csv"
 
@@ -175,7 +176,9 @@ def test_completeness_on_synthetic_data_flags_quality_drops(
         assert row["missing"].all()
     drops = {(s, pd.Timestamp(m)) for s, m in man.quality_drops}
     flagged = {(r.department, r.month) for r in q.itertuples() if "quality_drop" in r.flag}
-    assert flagged <= drops or not drops
+    assert drops and flagged <= drops  # no false alarm
+    # every department whose location text degraded is flagged in a month it degraded
+    assert {s for s, _ in flagged} == {s for s, _ in drops}
 
 
 def test_quality_istv_json_cli(synth: tuple[SynthManifest, Path, Path]) -> None:

@@ -25,10 +25,12 @@ FILES = (
 def store(tmp_path_factory, warehouses):
     data = get_settings().data_dir
     paths = [data / f for f in FILES]
-    if not all(p.exists() for p in paths):
-        pytest.skip("shared London data not available")
+    missing = [str(p) for p in paths if not p.exists()]
+    assert not missing, f"shared data not found (set VRKIT_DATA_DIR): {missing}"
     # the public needs-rank module's warehouse plus the City of London's 2019 street crimes
-    paths += sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv"))
+    street = sorted((data / "police_uk_street/city-of-london").glob("2019-*/*street.csv"))
+    assert len(street) == 12, "police.uk City of London street files for 2019 not found"
+    paths += street
     return warehouses.copy(
         paths, tmp_path_factory.mktemp("wh") / "vrkit.duckdb", shared_prefix=len(FILES)
     )
@@ -222,8 +224,6 @@ def test_cli_grid_hotspots_report_points_without_coordinates(store, tmp_path) ->
         "--out",
         str(out),
     )
-    if "no police.uk street records" in r.output:
-        pytest.skip("no police.uk City of London records for 2019")
     assert r.exit_code == 0, r.output
     assert "without coordinates" in r.output and "outside the area" in r.output
     assert out.read_text().startswith("cell_id,count,")

@@ -240,9 +240,14 @@ def indicators(wh: Warehouse | None = None) -> Listing:
     derived indicators, computed when an index is built)."""
     cat = builtin_indicators()
     loaded: dict[str, int] = {}
+    meta: dict[str, tuple[str, str, str]] = {}
     if wh is not None:
         lc = indicator_catalogue(wh)
         loaded = dict(zip(lc["indicator_id"], lc["areas"], strict=True))
+        meta = {
+            str(r.indicator_id): (str(r.name or ""), str(r.unit or ""), str(r.polarity or ""))
+            for r in lc.itertuples()
+        }
     rows = [
         (
             r.indicator_id,
@@ -255,7 +260,11 @@ def indicators(wh: Warehouse | None = None) -> Listing:
         for r in cat.itertuples()
     ]
     known = set(cat["indicator_id"])
-    rows += [(iid, "", "", "", "user", n) for iid, n in loaded.items() if iid not in known]
+    rows += [
+        (iid, *meta.get(iid, ("", "", "")), "user", n)
+        for iid, n in loaded.items()
+        if iid not in known
+    ]
     cols = ["indicator_id", "name", "unit", "polarity", "origin", "areas_loaded"]
     return Listing("Indicators", pd.DataFrame(rows, columns=cols))
 
