@@ -368,7 +368,17 @@ class MpsWardAnnualDerivedAdapter(SourceAdapter):
                 )
             na_cells += int(is_na.sum())
             counts = pd.to_numeric(raw.where(~is_na), errors="raise").astype("Int64")
-            major = major_for_minor(minor)
+            try:
+                major = major_for_minor(minor)
+            except KeyError:
+                raise DataValidationError(
+                    path,
+                    "unknown MPS minor offence category in the column name",
+                    row=1,
+                    column=col,
+                    value=minor,
+                    hint="Use the derived file as published; its categories are the MPS ones.",
+                ) from None
             excluded = is_na | (year == 2022)
             partial = "2022 covers only Jan–Mar in the derived file" if year == 2022 else None
             reason = [
