@@ -14,6 +14,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,42 @@ def _dfe_csv(*rows: str) -> Callable[[Path], None]:
         p.write_text(_lines(",".join(COLUMNS), *rows), encoding="utf-8")
 
     return write
+
+
+def _sheets(sheets: dict[str, list[list[object]]]) -> Callable[[Path], None]:
+    def write(p: Path) -> None:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        first = wb.active
+        assert first is not None
+        wb.remove(first)
+        for name, rows in sheets.items():
+            ws = wb.create_sheet(name)
+            for r in rows:
+                ws.append(r)
+        wb.save(p)
+
+    return write
+
+
+def _state_of_london(tno: list[list[object]]) -> Callable[[Path], None]:
+    knife = [["Month_Year", "Count"], [datetime(2020, 1, 1), 5]]
+    return _sheets({"TNO": tno, "AWL_Knife_U25": knife})
+
+
+def _knife_header_only(p: Path) -> None:
+    from vrkit.sources.mps_knife import AREA_COL, COLUMN_GROUPS, MONTH_COL, SHEET
+
+    _sheets({SHEET: [[AREA_COL, MONTH_COL, *COLUMN_GROUPS]]})(p)
+
+
+def _adapter(module: str, kind: str) -> Callable[[Path], object]:
+    """The ``read`` of one registered adapter, called directly (no format detection first)."""
+    import importlib
+
+    adapters = importlib.import_module(f"vrkit.sources.{module}").ADAPTERS
+    return next(a for a in adapters if a.kind == kind).read
 
 
 CASES = [
@@ -430,6 +467,110 @@ CASES = [
         _dfe_csv(_dfe_row("School")),
         DataValidationError,
         "no national, regional or LA rows",
+    ),
+    # --- ambulance call-outs (lsoa_code, month, callouts) -----------------------------------
+    Case(
+        "ambulance_bad_lsoa_code",
+        "ambulance.csv",
+        _lines("lsoa_code,month,callouts", "E01000001,2023-01,3", "E0100002,2023-01,1"),
+        DataValidationError,
+        "lsoa_code must be an ONS LSOA code",
+        row=3,
+        column="lsoa_code",
+    ),
+    Case(
+        "ambulance_bad_month",
+        "ambulance.csv",
+        _lines("lsoa_code,month,callouts", "E01000001,2023-01,3", "E01000002,Jan 2023,1"),
+        DataValidationError,
+        "month must be YYYY-MM",
+        row=3,
+        column="month",
+    ),
+    Case(
+        "ambulance_bad_count",
+        "ambulance.csv",
+        _lines("lsoa_code,month,callouts", "E01000001,2023-01,3", "E01000002,2023-01,-1"),
+        DataValidationError,
+        "callouts must be a whole number",
+        row=3,
+        column="callouts",
+    ),
+    Case(
+        "ambulance_twice",
+        "ambulance.csv",
+        _lines("lsoa_code,month,callouts", "E01000001,2023-01,3", "E01000001,2023-01,1"),
+        DataValidationError,
+        "the same lsoa_code and month appear twice",
+        row=3,
+    ),
+    # --- GLA State of London workbook (the sheet TNO is read first) -------------------------
+    Case(
+        "state_of_london_first_header",
+        "State_Of_London_Crime.xlsx",
+        _state_of_london([["Date", "Count"], [datetime(2020, 1, 1), 5]]),
+        DataValidationError,
+        "sheet 'TNO': the first header must be Month_Year (or Parsed_Dates)",
+        row=1,
+        column="Date",
+    ),
+    Case(
+        "state_of_london_no_count_column",
+        "State_Of_London_Crime.xlsx",
+        _state_of_london([["Month_Year"], [datetime(2020, 1, 1)]]),
+        DataValidationError,
+        "sheet 'TNO': no count column after the date",
+        row=1,
+    ),
+    Case(
+        "state_of_london_count_without_month",
+        "State_Of_London_Crime.xlsx",
+        _state_of_london([["Month_Year", "Count"], [datetime(2020, 1, 1), 5], [None, 7]]),
+        DataValidationError,
+        "sheet 'TNO': a count without a month",
+        row=3,
+        column="Month_Year",
+    ),
+    Case(
+        "state_of_london_no_rows",
+        "State_Of_London_Crime.xlsx",
+        _state_of_london([["Month_Year", "Count"]]),
+        DataValidationError,
+        "sheet 'TNO': no data rows",
+    ),
+    # --- MPS knife crime workbook -----------------------------------------------------------
+    Case(
+        "knife_header_only",
+        "Borough Monthly 2018-20.xlsx",
+        _knife_header_only,
+        DataValidationError,
+        "sheet 'Sheet1' has no data rows",
+    ),
+    # --- guards of the shared readers, reached by calling an adapter's read directly -----------
+    # (format detection refuses these files first, naming them as not any known format)
+    Case(
+        "csv_reader_empty_file",
+        "MPS Borough Level Crime.csv",
+        " \n",
+        SourceError,
+        "the file is empty",
+        reader=_adapter("mps", "mps_borough_monthly"),
+    ),
+    Case(
+        "csv_reader_one_column",
+        "MPS Borough Level Crime.csv",
+        _lines("MajorText", "Burglary"),
+        SourceError,
+        "line 1: not a CSV header (fewer than two columns)",
+        reader=_adapter("mps", "mps_borough_monthly"),
+    ),
+    Case(
+        "raw_rows_reader_empty_file",
+        "assaults-women.csv",
+        "\n\n",
+        SourceError,
+        "the file is empty",
+        reader=_adapter("las_ambulance", "las_ambulance_borough_monthly"),
     ),
 ]
 
