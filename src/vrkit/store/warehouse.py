@@ -499,14 +499,20 @@ class Warehouse:
         #: write street files straight from a DuckDB scan in this connection, with the Python
         #: reader only for files that fail a rule (see :mod:`vrkit.store.street_native`)
         self.native_street = True
-        if not read_only:
-            # Commits append to the write-ahead log; the data file is checkpointed on close or
-            # when the log passes this size, not after every small file (DuckDB's default 16 MB
-            # made each per-file commit rewrite table blocks). Durability is unchanged: a
-            # committed load survives a crash through the log.
-            self.con.execute("SET checkpoint_threshold = '1GB'")
-            self._ensure_schema()
-        self._check_version()
+        try:
+            if not read_only:
+                # Commits append to the write-ahead log; the data file is checkpointed on close
+                # or when the log passes this size, not after every small file (DuckDB's default
+                # 16 MB made each per-file commit rewrite table blocks). Durability is
+                # unchanged: a committed load survives a crash through the log.
+                self.con.execute("SET checkpoint_threshold = '1GB'")
+                self._ensure_schema()
+            self._check_version()
+        except BaseException:
+            # a refused file (wrong schema version, not a vrkit warehouse) must not stay open:
+            # DuckDB would refuse the next open of it in this process with another config
+            self.con.close()
+            raise
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -1,0 +1,99 @@
+"""The warehouse's reachable ``raise`` statements not run elsewhere (issue #21; verdicts in
+docs/testing-raises.md): each a StorageError or SourceError naming the file and the reason, with
+the warehouse file left as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from vrkit.cli import app
+from vrkit.errors import SourceError, StorageError
+from vrkit.sources.registry import detect_adapter
+from vrkit.store.schema import SCHEMA_VERSION
+from vrkit.store.warehouse import Warehouse
+
+runner = CliRunner()
+
+
+def _digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def _ambulance(tmp: Path) -> Path:
+    p = tmp / "ambulance.csv"
+    p.write_text("lsoa_code,month,callouts\nE01000001,2023-01,3\n", encoding="utf-8")
+    return p
+
+
+def test_store_that_is_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "w.duckdb"
+    folder.mkdir()
+    with pytest.raises(StorageError, match=r"is a folder, not a warehouse file") as info:
+        Warehouse(folder)
+    assert str(folder) in str(info.value)
+    res = runner.invoke(app, ["ingest", str(_ambulance(tmp_path)), "--store", str(folder)])
+    assert res.exit_code == 5 and "is a folder, not a warehouse file" in res.output
+    assert "Traceback" not in res.output and not any(folder.iterdir())
+
+
+def test_duckdb_file_that_is_not_a_vrkit_warehouse_read_only(tmp_path: Path) -> None:
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE notes (x INTEGER)")
+    before = _digest(other)
+    with pytest.raises(StorageError) as info:
+        Warehouse(other, read_only=True)
+    assert f"{other} is not a vrkit warehouse" in str(info.value)
+    assert _digest(other) == before
+
+
+def test_warehouse_of_another_schema_version_is_refused_and_left_alone(tmp_path: Path) -> None:
+    store = tmp_path / "w.duckdb"
+    with Warehouse(store) as wh:
+        wh.ingest(_ambulance(tmp_path))
+        wh.con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    # twice in one process: the refused open must close its connection (it was left open, and
+    # DuckDB then refused the second open with a raw ConnectionException)
+    for read_only in (True, False):
+        with pytest.raises(StorageError) as info:
+            Warehouse(store, read_only=read_only)
+        msg = str(info.value)
+        assert f"{store} has schema version 1; this vrkit expects {SCHEMA_VERSION}" in msg
+        assert "Re-create it" in msg
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM dataset").fetchone() == (1,)
+        assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
+
+
+def test_damaged_warehouse_file_cannot_be_opened(tmp_path: Path) -> None:
+    store = tmp_path / "w.duckdb"
+    with Warehouse(store) as wh:
+        wh.ingest(_ambulance(tmp_path))
+    data = bytearray(store.read_bytes())
+    data[4096:] = b"\x5a" * (len(data) - 4096)  # keep the DuckDB magic, ruin everything after
+    store.write_bytes(bytes(data))
+    before = _digest(store)
+    with pytest.raises(StorageError) as info:
+        Warehouse(store, read_only=True)
+    assert f"cannot open warehouse {store}:" in str(info.value)
+    assert info.value.hint
+    assert _digest(store) == before
+
+
+def test_ingest_of_a_missing_file_loads_nothing(tmp_path: Path) -> None:
+    gone = tmp_path / "gone.csv"
+    adapter = detect_adapter(_ambulance(tmp_path))
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        with pytest.raises(SourceError) as info:
+            wh.ingest(gone)
+        assert str(info.value) == f"{gone}: no such file"
+        with pytest.raises(SourceError) as info:
+            wh.ingest(gone, adapter=adapter)  # an adapter option skips detection
+        assert str(info.value) == f"{gone}: no such file"
+        assert wh.datasets().empty
