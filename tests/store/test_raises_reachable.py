@@ -6,6 +6,7 @@ the warehouse file left as it was.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import duckdb
@@ -13,8 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from vrkit.cli import app
-from vrkit.errors import SourceError, StorageError
+from vrkit.errors import InputError, SourceError, StorageError
 from vrkit.sources.registry import detect_adapter
+from vrkit.store import core_data, queries
+from vrkit.store.places import PlaceData, load_places
 from vrkit.store.schema import SCHEMA_VERSION
 from vrkit.store.warehouse import Warehouse
 
@@ -97,3 +100,74 @@ def test_ingest_of_a_missing_file_loads_nothing(tmp_path: Path) -> None:
             wh.ingest(gone, adapter=adapter)  # an adapter option skips detection
         assert str(info.value) == f"{gone}: no such file"
         assert wh.datasets().empty
+
+
+# --- places and monthly series: what an analysis asks of a warehouse that lacks it -------------
+
+
+def _wards14(p: Path) -> Path:
+    """A GeoJSON layer of one 2014 ward (Abbey, in Barking and Dagenham)."""
+    square = [[0.07, 51.53], [0.08, 51.53], [0.08, 51.54], [0.07, 51.54], [0.07, 51.53]]
+    feature = {
+        "type": "Feature",
+        "properties": {
+            "NAME": "Abbey",
+            "GSS_CODE": "E05000026",
+            "LB_GSS_CD": "E09000002",
+            "BOROUGH": "Barking and Dagenham",
+        },
+        "geometry": {"type": "Polygon", "coordinates": [square]},
+    }
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return p
+
+
+def test_places_refusals_name_what_is_missing(tmp_path: Path) -> None:
+    def places(wh: Warehouse, **kw: object) -> PlaceData:
+        args: dict[str, object] = {"measure": "total_crime", "geography": "ward", "years": [2011]}
+        return load_places(wh, **{**args, **kw})  # type: ignore[arg-type]
+
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        with pytest.raises(InputError, match=r"unknown geography 'postcode'"):
+            places(wh, geography="postcode")
+        with pytest.raises(InputError, match=r"\(violence_with_injury\) is not available for lsoa"):
+            places(wh, measure="violence_with_injury", geography="lsoa")
+        with pytest.raises(InputError, match=r"^no ward14 boundaries in the warehouse"):
+            places(wh)
+        wh.ingest(_wards14(tmp_path / "wards.geojson"))
+        with pytest.raises(InputError, match=r"^no ward14 areas found in E09000003$"):
+            places(wh, area_code="E09000003")
+        with pytest.raises(
+            InputError, match=r"^no mps_ward_annual_derived counts of total_crime in the warehouse"
+        ):
+            places(wh, area_code="E09000002")
+        counts = tmp_path / "London.Crime.ByWard_2011-2022.csv"
+        counts.write_text("WardCode,Year2011_Arson,Total2011\nE05000026,3,3\n")
+        wh.ingest(counts)
+        with pytest.raises(InputError, match=r"^none of the years \[2015\] has counts"):
+            places(wh, area_code="E09000002", years=[2015])
+        data = places(wh, area_code="E09000002")  # the year that has counts
+        assert data.years == [2011] and data.counts.loc["E05000026", 2011] == 3
+
+
+def test_monthly_series_refusals(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        with pytest.raises(InputError, match=r"^no monthly LSOA source: the LSOA figures"):
+            queries.monthly_by_geography(wh, "robbery", "lsoa")
+        with pytest.raises(InputError, match=r"^unknown geography 'postcode'"):
+            queries.monthly_by_geography(wh, "robbery", "postcode")
+        with pytest.raises(InputError, match=r"^no mps_ward_monthly data for measure 'robbery'"):
+            queries.monthly_by_geography(wh, "robbery", "ward")
+
+
+def test_query_guards_for_callers(tmp_path: Path) -> None:
+    """Arguments only code passes (constants of the callers): a ValueError naming the value."""
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        with pytest.raises(ValueError, match=r"unknown level 'msoa'"):
+            queries.population(wh, year=2019, level="msoa")
+        with pytest.raises(ValueError, match=r"unknown table 'crimes'"):
+            queries.table_rows(wh, "crimes")
+        with pytest.raises(ValueError, match=r"not a LAS indicator: 'robbery'"):
+            core_data.las_monthly(wh, "robbery")
+        with pytest.raises(ValueError, match=r"bad age band 30-20"):
+            core_data.population_band(wh, lo=30, hi=20)
