@@ -660,3 +660,44 @@ def test_police_uk_unknown_kind_is_a_programming_error(tmp_path: Path) -> None:
         read_police_uk(p, "street")
     with pytest.raises(ValueError, match=r"unknown police\.uk kind 'street'"):
         read_police_uk_many([p], "street")
+
+
+# --- files that are not files, not zips, not workbooks --------------------------------------------
+
+
+def test_paths_that_are_not_readable_files(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    for path, reason in (
+        (tmp_path / "gone.csv", "no such file"),
+        (tmp_path, "is a folder, not a file"),
+        (blocker / "inside.csv", "cannot read file: Not a directory"),
+    ):
+        with pytest.raises(SourceError) as info:
+            read_file(path)
+        assert str(info.value).startswith(f"{path}: {reason}"), str(info.value)
+
+
+def test_damaged_zip_and_workbooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    garbage = tmp_path / "Borough Monthly 2018-20.xlsx"
+    garbage.write_bytes(b"PK\x03\x04 this is not a zip archive at all" * 10)
+    with pytest.raises(SourceError) as info:
+        read_file(garbage)
+    assert str(info.value).startswith(f"{garbage}: not a valid zip archive:"), str(info.value)
+
+    no_book = tmp_path / "State_Of_London_Crime.xlsx"
+    with zipfile.ZipFile(no_book, "w") as zf:
+        zf.writestr("readme.txt", "a zip, but no workbook parts inside")
+    with pytest.raises(SourceError) as info:
+        read_file(no_book)
+    assert str(info.value).startswith(f"{no_book}: not a readable Excel workbook:"), str(info.value)
+
+    big = tmp_path / "big.xlsx"
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", b" " * 4096)
+    monkeypatch.setenv("VRKIT_MAX_DECOMPRESSED_SIZE", "1KiB")
+    with pytest.raises(SourceError) as info:
+        read_file(big)
+    assert str(info.value).startswith(f"{big}: ") and "decompresses to more than 1.0 KiB" in str(
+        info.value
+    )

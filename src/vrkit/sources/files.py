@@ -89,6 +89,14 @@ def _read_error(where: str | Path, exc: BaseException) -> SourceError:
             hint="Encrypted archives and unusual compression methods are not supported; "
             "re-create the archive with ordinary (deflate) compression.",
         )
+    if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
+        # the operating system refused (a path through a file, an I/O error): its reason, not
+        # "truncated or corrupt", and not the path again
+        return SourceError(
+            where,
+            f"cannot read file: {exc.strerror}",
+            hint="Check the path and the disk; a part of the path may be a file, not a folder.",
+        )
     what = type(exc).__name__ if not str(exc) else str(exc)
     return SourceError(
         where,
