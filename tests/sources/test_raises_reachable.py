@@ -10,6 +10,7 @@ verdict for every ``raise`` of ``sources/`` is in docs/testing-raises.md.
 
 from __future__ import annotations
 
+import csv
 import json
 import zipfile
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from vrkit.errors import DataValidationError, SourceError, VrkitError
+from vrkit.errors import DataValidationError, InputError, SourceError, VrkitError
+from vrkit.sources.indicators import WardProfilesAdapter, read_user_indicator
 from vrkit.sources.istv import read_istv
 from vrkit.sources.mps import read_mps
 from vrkit.sources.police_uk import STREET_COLUMNS, read_police_uk, read_police_uk_many
@@ -701,3 +703,57 @@ def test_damaged_zip_and_workbooks(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert str(info.value).startswith(f"{big}: ") and "decompresses to more than 1.0 KiB" in str(
         info.value
     )
+
+
+# --- user indicators (`vrkit rank add-indicator`) and ward profiles ----------------------------
+
+USER = {"indicator_id": "youth_places", "name": "Youth club places", "unit": "places"}
+
+
+def test_user_indicator_refusals(tmp_path: Path) -> None:
+    good = tmp_path / "places.csv"
+    good.write_text("area_code,value,period\nE05000026,3,2019\nE05000027,4,last year\n")
+    with pytest.raises(DataValidationError) as info:
+        read_user_indicator(good, polarity="higher_is_better", **USER)
+    _check_where(info.value, good, "period must be a year (2019)", 3, "period")
+    with pytest.raises(InputError, match=r"^name and unit must not be empty$"):
+        read_user_indicator(good, polarity="neutral", **{**USER, "unit": " "})
+    gone = tmp_path / "gone.csv"
+    with pytest.raises(SourceError) as src:
+        read_user_indicator(gone, polarity="neutral", **USER)
+    assert str(src.value) == f"{gone}: no such file"
+
+    book = tmp_path / "places.xlsx"
+    _sheets({"Data": [["area_code", "value", "period"], ["E05000026", 3, "2019"]]})(book)
+    with pytest.raises(SourceError) as src:
+        read_user_indicator(book, polarity="neutral", sheet="Nope", **USER)
+    assert str(src.value).startswith(f"{book}: cannot read sheet: Worksheet named 'Nope'")
+    hollow = tmp_path / "hollow.xlsx"
+    with zipfile.ZipFile(hollow, "w") as zf:
+        zf.writestr("readme.txt", "a zip, but no workbook parts inside")
+    with pytest.raises(SourceError) as src:
+        read_user_indicator(hollow, polarity="neutral", **USER)
+    assert str(src.value).startswith(f"{hollow}: not a readable Excel workbook:")
+
+
+def test_ward_profile_value_that_is_not_finite(tmp_path: Path) -> None:
+    from vrkit.catalog.indicators import ward_profile_columns
+
+    header = ["Ward name", "Old code", "New code"] + [c.header for c in ward_profile_columns()]
+    rows = [
+        ["Abbey", "00ABFX", "E05000026"] + ["1.5"] * (len(header) - 3),
+        ["Barking", "00AB", "E09000002"] + ["2"] * (len(header) - 3),
+    ]
+    rows[1][10] = "inf"
+    p = tmp_path / "ward-profiles.csv"
+    with p.open("w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    with pytest.raises(DataValidationError) as info:
+        WardProfilesAdapter().read(p)
+    _check_where(info.value, p, "not a finite number", 3, "Mean Age - 2013")
+
+
+def _check_where(exc: VrkitError, path: Path, reason: str, row: int, column: str) -> None:
+    assert isinstance(exc, DataValidationError)
+    assert (exc.row, exc.column) == (row, column)
+    assert str(exc).startswith(f"{path}, line {row}, column {column!r}: ") and reason in str(exc)
