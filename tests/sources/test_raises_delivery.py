@@ -9,7 +9,9 @@ and ``tests/web/test_delivery.py`` checks that a refused import leaves it empty)
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 
 from vrkit.errors import DataValidationError, SourceError, VrkitError
 from vrkit.sources.delivery.giving360 import read_360giving, schema_dir
+from vrkit.sources.delivery.returns_xlsx import ReturnRejected, read_return
 from vrkit.sources.delivery.tables import read_tables
 
 SPEND = "programme_ref,source,financial_year,amount_gbp,quarter,date"
@@ -213,3 +216,15 @@ def test_360giving_schema_folder_missing_is_named(tmp_path: Path) -> None:
     assert str(tmp_path / "nowhere") in msg
     assert "the 360Giving schema is not there (360-giving-package-schema.json" in msg
     assert schema_dir().exists()  # the configured one is there: only the given folder is wrong
+
+
+def test_monitoring_return_that_looks_like_a_workbook_but_cannot_be_read() -> None:
+    """A zip with a workbook part name passes the content check and then fails to open."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<not a workbook")
+    with pytest.raises(ReturnRejected) as info:
+        read_return(buf.getvalue(), "Q1 return.xlsx")
+    assert len(info.value.issues) == 1
+    assert info.value.issues[0].reason.startswith("the workbook cannot be read (")
+    assert str(info.value).startswith("Q1 return.xlsx")
