@@ -23,6 +23,7 @@ import pytest
 from vrkit.errors import DataValidationError, InputError, SourceError, VrkitError
 from vrkit.sources.indicators import WardProfilesAdapter, read_user_indicator
 from vrkit.sources.istv import read_istv
+from vrkit.sources.london_vru_plans import read_plan_facts, read_sna
 from vrkit.sources.mps import read_mps
 from vrkit.sources.police_uk import STREET_COLUMNS, read_police_uk, read_police_uk_many
 from vrkit.sources.registry import read_file
@@ -574,6 +575,19 @@ CASES = [
         "the file is empty",
         reader=_adapter("las_ambulance", "las_ambulance_borough_monthly"),
     ),
+    Case(
+        "ward_lookup_blank_name",
+        "WD23_LAD23_EW_LU.csv",
+        _lines(
+            "WD23CD,WardName,WD23NMW,LAD23CD,LAD23NM,LAD23NMW,ObjectId",
+            "E05000026,Abbey,,E09000002,Barking and Dagenham,,1",
+            "E05000027, ,,E09000002,Barking and Dagenham,,2",
+        ),
+        DataValidationError,
+        "area name is empty",
+        row=3,
+        column="WardName",
+    ),
 ]
 
 
@@ -757,3 +771,15 @@ def _check_where(exc: VrkitError, path: Path, reason: str, row: int, column: str
     assert isinstance(exc, DataValidationError)
     assert (exc.row, exc.column) == (row, column)
     assert str(exc).startswith(f"{path}, line {row}, column {column!r}: ") and reason in str(exc)
+
+
+def test_london_vru_plan_files_missing_or_renamed_columns(tmp_path: Path) -> None:
+    """`vrkit tracker import` / `plans seed` read these from a folder (the shared data)."""
+    with pytest.raises(SourceError) as info:
+        read_sna(tmp_path)
+    assert str(info.value).startswith(f"{tmp_path / 'sna_recommendations.csv'}: not found")
+    plans = tmp_path / "action_plans.csv"
+    plans.write_text("aspect,label,value,unit,note\nfocus,Knife crime,1,count,\n")
+    with pytest.raises(DataValidationError) as dv:
+        read_plan_facts(tmp_path)
+    assert str(dv.value).startswith(f"{plans}, line 1: column 'source_line' is missing or renamed")
