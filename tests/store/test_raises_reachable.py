@@ -171,3 +171,24 @@ def test_query_guards_for_callers(tmp_path: Path) -> None:
             core_data.las_monthly(wh, "robbery")
         with pytest.raises(ValueError, match=r"bad age band 30-20"):
             core_data.population_band(wh, lo=30, hi=20)
+
+
+def test_an_interrupted_load_is_rolled_back_and_re_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-DuckDB exception inside a load's transaction (Ctrl-C while writing) rolls the load
+    back and is raised unchanged: nothing half-loaded."""
+    store = tmp_path / "w.duckdb"
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    with Warehouse(store) as wh:
+        monkeypatch.setattr(wh, "_write_table", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            wh.ingest(_ambulance(tmp_path))
+        monkeypatch.undo()
+        assert wh.datasets().empty
+        assert wh.query("SELECT count(*) AS n FROM indicator_value")["n"][0] == 0
+        assert wh.ingest(_ambulance(tmp_path)).status == "loaded"  # the connection still works
+        assert wh.query("SELECT count(*) AS n FROM indicator_value")["n"][0] == 1
