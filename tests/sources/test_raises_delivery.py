@@ -87,28 +87,6 @@ TABLES: list[tuple[str, str, str | bytes, type[VrkitError], str, int | None, str
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "error", "reason", "row", "column"),
-    [t[1:] for t in TABLES],
-    ids=[t[0] for t in TABLES],
-)
-def test_delivery_table_refused_naming_file_line_column_and_reason(
-    tmp_path: Path,
-    name: str,
-    content: str | bytes,
-    error: type[VrkitError],
-    reason: str,
-    row: int | None,
-    column: str | None,
-) -> None:
-    p = tmp_path / name
-    p.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    with pytest.raises(error) as info:
-        read_tables(tmp_path)
-    assert type(info.value) is error
-    _check(info.value, p, reason, row, column)
-
-
 def test_a_folder_without_delivery_tables_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(SourceError) as info:
@@ -164,7 +142,7 @@ def test_360giving_grant_refused_naming_file_grant_column_and_reason(
 
 CSV_HEAD = "Identifier,Title,Description,Currency,Amount Awarded,Award Date"
 CSV_ROW = "360G-test-1,Mentoring,One year,GBP,12500,2023-06-01"
-FILES: list[tuple[str, str, bytes, type[VrkitError], str, int | None, str | None]] = [
+FILES: list[tuple[str, str, str | bytes, type[VrkitError], str, int | None, str | None]] = [
     ("csv_without_identifier", "grants.csv", b"Title,Amount Awarded\nMentoring,5\n",
      DataValidationError, "column 'Identifier' is missing: not a 360Giving CSV file", 1,
      "Identifier"),
@@ -186,22 +164,26 @@ FILES: list[tuple[str, str, bytes, type[VrkitError], str, int | None, str | None
 
 @pytest.mark.parametrize(
     ("name", "content", "error", "reason", "row", "column"),
-    [f[1:] for f in FILES],
-    ids=[f[0] for f in FILES],
+    [c[1:] for c in [*TABLES, *FILES]],
+    ids=[c[0] for c in [*TABLES, *FILES]],
 )
-def test_360giving_file_refused_naming_file_line_column_and_reason(
+def test_delivery_file_refused_naming_file_line_column_and_reason(
     tmp_path: Path,
     name: str,
-    content: bytes,
+    content: str | bytes,
     error: type[VrkitError],
     reason: str,
     row: int | None,
     column: str | None,
 ) -> None:
+    """A vrkit delivery table (read with its folder) or a 360Giving file, one fault each."""
     p = tmp_path / name
-    p.write_bytes(content)
+    p.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     with pytest.raises(error) as info:
-        read_360giving(p)
+        if any(name == t[1] for t in TABLES):
+            read_tables(tmp_path)
+        else:
+            read_360giving(p)
     assert type(info.value) is error
     _check(info.value, p, reason, row, column)
 

@@ -77,6 +77,10 @@ def _census_row(date: str) -> str:
 _SQUARE = [[-0.10, 51.50], [-0.09, 51.50], [-0.09, 51.51], [-0.10, 51.51], [-0.10, 51.50]]
 
 
+def _polygon(*ring: tuple[float, float]) -> dict[str, object]:
+    return {"type": "Polygon", "coordinates": [[list(xy) for xy in ring]]}
+
+
 def _borough(code: str, name: str, geometry: object) -> dict[str, object]:
     props = {"NAME": name, "GSS_CODE": code, "HECTARES": 1.0, "NONLD_AREA": 0.0, "ONS_INNER": "T"}
     return {"type": "Feature", "properties": props, "geometry": geometry}
@@ -391,10 +395,7 @@ CASES = [
             _borough(
                 "E09000002",
                 "Barking and Dagenham",
-                {
-                    "type": "Polygon",
-                    "coordinates": [[[0.1, 51.5], [0.1, 51.5], [0.1, 51.5], [0.1, 51.5]]],
-                },
+                _polygon((0.1, 51.5), (0.1, 51.5), (0.1, 51.5), (0.1, 51.5)),
             )
         ),
         DataValidationError,
@@ -407,12 +408,7 @@ CASES = [
             _borough(
                 "E09000002",
                 "Barking and Dagenham",
-                {
-                    "type": "Polygon",
-                    "coordinates": [
-                        [[151.0, -33.0], [151.1, -33.0], [151.1, -33.1], [151.0, -33.0]]
-                    ],
-                },
+                _polygon((151.0, -33.0), (151.1, -33.0), (151.1, -33.1), (151.0, -33.0)),
             )
         ),
         DataValidationError,
