@@ -56,6 +56,38 @@ def test_duckdb_file_that_is_not_a_vrkit_warehouse_read_only(tmp_path: Path) -> 
     assert _digest(other) == before
 
 
+def test_duckdb_file_that_is_not_a_vrkit_warehouse_read_write(tmp_path: Path) -> None:
+    """A read-write open (what `vrkit ingest --store other.duckdb` does) refuses someone else's
+    database before writing to it: vrkit's tables were created in it first, then refused."""
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE notes (x INTEGER)")
+        con.execute("INSERT INTO notes VALUES (1)")
+    with pytest.raises(StorageError) as info:
+        Warehouse(other)
+    assert f"{other} is not a vrkit warehouse" in str(info.value)
+    res = runner.invoke(app, ["ingest", str(_ambulance(tmp_path)), "--store", str(other)])
+    assert res.exit_code == 5 and "is not a vrkit warehouse" in res.output, res.output
+    with duckdb.connect(str(other), read_only=True) as con:
+        tables = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        assert tables == [("notes",)]
+        assert con.execute("SELECT x FROM notes").fetchall() == [(1,)]
+
+
+def test_older_warehouse_opened_read_write_gets_no_new_tables(tmp_path: Path) -> None:
+    store = tmp_path / "w.duckdb"
+    with Warehouse(store) as wh:
+        wh.con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        wh.con.execute("DROP TABLE crime_count")  # as if crime_count came with a later version
+    with pytest.raises(StorageError, match="has schema version 1"):
+        Warehouse(store)
+    with duckdb.connect(str(store), read_only=True) as con:
+        names = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+    assert "crime_count" not in names and "dataset" in names
+
+
 def test_warehouse_of_another_schema_version_is_refused_and_left_alone(tmp_path: Path) -> None:
     store = tmp_path / "w.duckdb"
     with Warehouse(store) as wh:

@@ -506,6 +506,11 @@ class Warehouse:
                 # 16 MB made each per-file commit rewrite table blocks). Durability is
                 # unchanged: a committed load survives a crash through the log.
                 self.con.execute("SET checkpoint_threshold = '1GB'")
+                if not self._is_empty():
+                    # refuse someone else's database or an older warehouse BEFORE writing to
+                    # it: creating the tables first would add vrkit's tables to a file that is
+                    # then refused
+                    self._check_version()
                 self._ensure_schema()
             self._check_version()
         except BaseException:
@@ -530,15 +535,30 @@ class Warehouse:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _is_empty(self) -> bool:
+        """True when the database file holds no table or view at all (a new warehouse)."""
+        row = self.con.execute(
+            """SELECT count(*) FROM information_schema.tables
+               WHERE table_catalog = current_database()"""
+        ).fetchone()
+        return row is None or int(row[0]) == 0
+
     def _ensure_schema(self) -> None:
-        for name, cols in TABLES.items():
-            self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
-        for ddl in INDEXES:
-            self.con.execute(ddl)
-        self.con.execute(
-            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
-            [str(SCHEMA_VERSION)],
-        )
+        """Create every table, index and the schema version, in one transaction."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for name, cols in TABLES.items():
+                self.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+            for ddl in INDEXES:
+                self.con.execute(ddl)
+            self.con.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+                [str(SCHEMA_VERSION)],
+            )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
 
     def _check_version(self) -> None:
         try:
