@@ -122,3 +122,25 @@ def test_a_table_that_is_not_utf8(folder: Path) -> None:
     p = folder / "snapshot_2020_21.csv"
     p.write_bytes(p.read_bytes() + b"x,\xff\xfe,1,,,,,\n")
     _check(folder, SourceError, p, "is not UTF-8 text")
+
+
+def test_a_note_with_unquoted_commas_is_read_whole_and_said_so(folder: Path) -> None:
+    """Lines 4 and 20 of the shared funding_history.csv write a note with unquoted commas; the
+    reader kept only the text before the first comma, silently. Every table's last column is
+    the free-text note, so the extra cells can only be the rest of it: joined back, with a note
+    naming the line."""
+    with (EXAMPLE / "funding_history.csv").open(encoding="utf-8-sig", newline="") as f:
+        raw = list(csv.reader(f))
+    header = raw[0]
+    assert header[-1] == "note"
+    cut = {i: row for i, row in enumerate(raw[1:], start=2) if len(row) > len(header)}
+    assert sorted(cut) == [4, 20], "the shared file changed: this test reads its two cut notes"
+    bundle = read_london_example(folder)
+    whole = ",".join(cut[4][len(header) - 1 :])
+    assert "its wording could be read as £7m in total over the two years" in whole
+    assert whole in {r.note for r in bundle.budgets}
+    for line in (4, 20):
+        assert any(
+            n.startswith(f"funding_history.csv line {line}: the note holds unquoted commas")
+            for n in bundle.notes
+        ), bundle.notes

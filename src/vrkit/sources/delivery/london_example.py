@@ -89,7 +89,11 @@ def sniff(folder: Path) -> bool:
     return "lead_or_delivery_org" in header
 
 
-def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+def _rows(
+    path: Path, required: tuple[str, ...], notes: list[str]
+) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a table with their line numbers; a note cut by unquoted commas is joined back
+    (and said so in ``notes``)."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f)
@@ -99,7 +103,27 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, st
                 raise DataValidationError(
                     path, f"column {missing[0]!r} is missing or renamed", row=1, column=missing[0]
                 )
-            return [(i, row) for i, row in enumerate(reader, start=2)]
+            rows = []
+            for i, row in enumerate(reader, start=2):
+                extra = row.pop(None, None)
+                if extra:
+                    if cols and cols[-1] == "note":
+                        # a free-text note written with an unquoted comma: the extra cells can
+                        # only be the rest of the note (its text was cut at the first comma)
+                        row["note"] = ",".join([row.get("note") or "", *extra])
+                        notes.append(
+                            f"{path.name} line {i}: the note holds unquoted commas; the "
+                            f"{len(extra)} cell(s) after it are read as the rest of the note"
+                        )
+                    else:
+                        raise DataValidationError(
+                            path,
+                            f"{len(cols) + len(extra)} cells but {len(cols)} columns",
+                            row=i,
+                            hint="Quote a value holding a comma.",
+                        )
+                rows.append((i, row))
+            return rows
     except UnicodeDecodeError as exc:
         raise SourceError(path, "is not UTF-8 text") from exc
 
@@ -175,7 +199,7 @@ def _source_code(path: Path, row: int, col: str, name: str) -> str:
 def _published_table(path: Path, b: DeliveryBundle, key: str, what: str) -> None:
     """A published 2020/21 table (``key``: ``source`` or ``theme``): its rows become budgets or
     theme allocations as printed, its total row a stated figure."""
-    for i, r in _rows(path, (key, "amount_gbp_m", "is_total", "source_line", "note")):
+    for i, r in _rows(path, (key, "amount_gbp_m", "is_total", "source_line", "note"), b.notes):
         where = Where(str(path), i)
         if r["is_total"].strip().lower() == "true":
             b.stated.append(
@@ -220,7 +244,7 @@ def _history(path: Path, b: DeliveryBundle) -> None:
         "source_line",
         "note",
     )
-    for i, r in _rows(path, cols):
+    for i, r in _rows(path, cols, b.notes):
         where = Where(str(path), i)
         kind = r["kind"].strip()
         fy_text = r["financial_year"].strip()
@@ -338,7 +362,7 @@ def _programmes(path: Path, b: DeliveryBundle) -> None:
         "strategy_objective", "target_group", "places", "reach", "outcomes_stated", "economics",
         "evaluation", "start_or_period", "related_to", "source_line", "note",
     )  # fmt: skip
-    for n, (i, r) in enumerate(_rows(path, cols), start=1):
+    for n, (i, r) in enumerate(_rows(path, cols, b.notes), start=1):
         where = Where(str(path), i)
         try:
             theme = resolve_theme(r["theme"])
@@ -416,7 +440,7 @@ def _programmes(path: Path, b: DeliveryBundle) -> None:
 def _snapshot(path: Path, b: DeliveryBundle) -> None:
     cols = ("group", "metric", "value", "unit", "value_as_printed", "period", "source_line", "note")
     target = achieved = None
-    for i, r in _rows(path, cols):
+    for i, r in _rows(path, cols, b.notes):
         try:
             value = Decimal(r["value"].strip())
         except InvalidOperation:
