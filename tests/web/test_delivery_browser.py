@@ -40,7 +40,8 @@ def test_provider_sends_a_return(
     v = Visit(browser, base)
     v.sign_in(portal.users["provider"][1])
     links = set(v.page.locator("#navigation a").all_inner_texts()) - {"Home", "Account"}
-    public = {"Reports", "Trends", "Directory", "Action plans", "Needs assessment"}
+    public = {"Reports", "Trends", "Data tool", "Hot spots", "Directory", "Action plans",
+              "Needs assessment"}  # fmt: skip
     assert links == public | {"Programmes", "Directory changes"}
     v.goto("/programmes")
     assert "P-OUT" not in v.page.content()
