@@ -107,7 +107,11 @@ def test_london_2020_headline_has_knife_crime_equal_to_the_raw_file(
     assert (cur, prev) == (1200, 1659)
     assert "serious_youth_violence" in h.index and "knife_crime_with_injury" in h.index
     assert "fell by 28 % (459 fewer victims" in h.loc["knife_injury_victims_u25", "commentary"]
-    assert any("London VRU's published 2019→2020" in n and "−25" not in n for n in rep.notes)
+    published = [n for n in rep.notes if "London VRU's published 2019→2020" in n]
+    assert len(published) == 1 and "−25" not in published[0]
+    # the published figures are catalogue data with their source, named in the note
+    assert "-25 % published" in published[0] and "-28 % published" in published[0]
+    assert "source: London VRU, headline measures 2019 to 2020" in published[0]
     assert "knife" not in rep.missing
     html = paths["html"].read_text(encoding="utf-8")
     main = _text(html, "Main points", "Contents")

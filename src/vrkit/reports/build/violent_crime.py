@@ -40,6 +40,7 @@ from vrkit.catalog.areas import (
 )
 from vrkit.catalog.events import events_frame
 from vrkit.catalog.measures import get_measure
+from vrkit.catalog.published import published_changes
 from vrkit.errors import InputError
 from vrkit.reports.build.cost_section import CostSection
 from vrkit.reports.build.sections import (
@@ -81,11 +82,6 @@ KNIFE_MEASURES: tuple[str, ...] = (
 #: the knife measure given a rate per 100,000 residents aged 10-24 (issue #20)
 KNIFE_RATE_MEASURE = "knife_injury_victims_u25"
 KNIFE_FILE = "mps_knife_crime/Borough Monthly 2018-20.xlsx"
-#: 2019→2020 changes (%) the London VRU published for its headline knife measures (quoted in
-#: issue #12); the London report for these years states its own figures against them.
-PUBLISHED_LONDON_KNIFE: dict[tuple[int, int], dict[str, float]] = {
-    (2020, 2019): {"knife_crime": -25.0, "knife_injury_victims_u25": -28.0},
-}
 WARD_MONTHLY = "mps_ward_monthly"
 WARD_ANNUAL = "mps_ward_annual_derived"
 FIRST_HOMICIDE_YEAR = 2012
@@ -705,16 +701,25 @@ def _knife_headline(wh: Warehouse, b: _Build, pop: _Population) -> pd.DataFrame:
         "abuse (the London VRU's headline measure); serious youth violence is the MPS definition "
         "(victims aged 1–19)."
     )
-    published = PUBLISHED_LONDON_KNIFE.get((b.year, b.compare)) if b.area.is_london else None
+    # changes the London VRU published (catalog/published.toml), stated against ours
+    got = rows.set_index("measure")["pct_change"]
+    published = [
+        c
+        for c in published_changes("London", b.year, b.compare)
+        if b.area.is_london and c.measure in got.index
+    ]
     if published:
-        got = rows.set_index("measure")["pct_change"]
         b.notes.append(
             f"Against the London VRU's published {b.compare}→{b.year} changes: "
             + "; ".join(
-                f"{labels[m].lower()} {got[m]:+.1f} % here, {v:+.0f} % published"
-                for m, v in published.items()
+                f"{labels[c.measure].lower()} {got[c.measure]:+.1f} % here, "
+                f"{c.pct_change:+.0f} % published"
+                for c in published
             )
-            + " (published figures are rounded and may come from an earlier MPS extract)."
+            + " (published figures are rounded and may come from an earlier MPS extract; "
+            + "source: "
+            + "; ".join(sorted({c.source for c in published}))
+            + ")."
         )
     return rows
 
