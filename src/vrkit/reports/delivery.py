@@ -133,14 +133,11 @@ _EXTRA_CSS = """
 
 
 def _env() -> Any:
-    import jinja2
+    """The house report environment (:func:`vrkit.reports.render.page.environment`) with the
+    delivery pages' number filters."""
+    from vrkit.reports.render.page import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("vrkit.reports", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment()
     env.filters["gbp"] = lambda p: fmt_gbp(None if _missing(p) else int(p), whole=True)
     env.filters["m"] = lambda v: "–" if _missing(v) else f"{Decimal(str(v)):,}"
     env.filters["int"] = lambda v: "–" if _missing(v) else f"{int(v):,}"
