@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 
+from vrkit.catalog.areas import CITY_OF_LONDON
 from vrkit.sources.dfe_exclusions import NUMBERS as EXCLUSION_NUMBERS
 from vrkit.store.queries import measure_counts
 from vrkit.store.warehouse import Warehouse
@@ -100,6 +101,15 @@ def las_monthly(
     out = df.rename(columns={"period_start": "month", "value": "count"})
     out["count"] = out["count"].round().astype("int64")
     return out[["area_code", "month", "count", "dataset_id"]]
+
+
+def las_in_area(las: pd.DataFrame, area_code: str | None) -> pd.DataFrame:
+    """The rows of :func:`las_monthly` for one report area: a borough's own (``area_code``), or
+    for London (``None``) the 32 boroughs without the City of London, which is policed by its own
+    force, so that London's LAS figures cover the MPS area of the police figures."""
+    if area_code is None:
+        return las[las["area_code"] != CITY_OF_LONDON]
+    return las[las["area_code"] == area_code]
 
 
 def pas_measures(

@@ -27,7 +27,7 @@ from vrkit.analysis.young_people import (
 from vrkit.analysis.young_people import (
     knife_victim_rates as knife_rate_table,
 )
-from vrkit.catalog.areas import borough_names, resolve_area
+from vrkit.catalog.areas import CITY_OF_LONDON, borough_names, resolve_area
 from vrkit.errors import InputError
 from vrkit.reports.build.sections import las_notes
 from vrkit.store import core_data as q
@@ -35,7 +35,6 @@ from vrkit.store.queries import measure_counts
 from vrkit.store.warehouse import IngestResult, Warehouse
 
 LONDON = "E12000007"
-CITY = "E09000001"
 YOUNG = (10, 24)
 
 
@@ -69,7 +68,9 @@ def _with_london(
     population with London = the sum of the London boroughs (with or without the City of
     London); a year missing any borough's population has no London population."""
     london = annual.groupby("year", as_index=False)["count"].sum().assign(area_code=LONDON)
-    lon = pop[pop["area_code"].str.startswith("E09") & (with_city | (pop["area_code"] != CITY))]
+    lon = pop[
+        pop["area_code"].str.startswith("E09") & (with_city | (pop["area_code"] != CITY_OF_LONDON))
+    ]
     need = 33 if with_city else 32
     pop_london = (
         lon.groupby("year", as_index=False)
@@ -358,10 +359,8 @@ def las_police_linkage(
             hint="Ingest the MPS historical borough file (from April 2010).",
         )
     notes = las_notes(indicator, london=code == LONDON)
-    if code == LONDON:
-        las = las[las["area_code"] != CITY]
-    else:
-        las = las[las["area_code"] == code]
+    las = q.las_in_area(las, None if code == LONDON else code)
+    if code != LONDON:
         police = police[police["area_code"] == code]
     first = max(pd.Timestamp(las["month"].min()), pd.Timestamp(police["month"].min()))
     last = min(pd.Timestamp(las["month"].max()), pd.Timestamp(police["month"].max()))

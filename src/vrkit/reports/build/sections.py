@@ -35,7 +35,7 @@ from vrkit.analysis.health import LinkageResult, hidden_violence
 from vrkit.errors import InputError
 from vrkit.store import health as health_queries
 from vrkit.store import queries
-from vrkit.store.core_data import las_monthly
+from vrkit.store.core_data import las_in_area, las_monthly
 from vrkit.store.queries import MONTHLY_SOURCES, monthly_by_geography
 from vrkit.store.warehouse import Warehouse
 
@@ -46,7 +46,6 @@ NO_HEALTH = "No A&E or ambulance data loaded."
 #: the real LAS indicator used as the ambulance figures of the report (issue #20)
 LAS_INDICATOR = "las_assaults_women"
 LAS_LABEL = "LAS incidents: assaults involving women"
-CITY = "E09000001"
 
 
 def las_notes(indicator: str, *, london: bool) -> list[str]:
@@ -316,11 +315,10 @@ def _las(
 ) -> tuple[pd.DataFrame, list[int]]:
     """Real LAS incidents of the report area by month within ``start``–``end`` (``month,
     count``; London: the 32 boroughs) and the datasets they come from; empty if none."""
-    las = las_monthly(wh, LAS_INDICATOR, start=start, end=end)
-    if area_kind == "london":
-        las = las[las["area_code"] != CITY]
-    else:
-        las = las[las["area_code"] == area_code]
+    las = las_in_area(
+        las_monthly(wh, LAS_INDICATOR, start=start, end=end),
+        None if area_kind == "london" else area_code,
+    )
     ids = sorted({int(i) for i in las["dataset_id"]})
     g = las.assign(month=pd.to_datetime(las["month"])).groupby("month", as_index=False)["count"]
     return g.sum(), ids
