@@ -125,6 +125,15 @@ def test_london_2020_headline_has_knife_crime_equal_to_the_raw_file(
     wb = openpyxl.load_workbook(paths["xlsx"], read_only=True)
     cells = [c for row in wb["headline"].iter_rows(values_only=True) for c in row]
     assert "Knife crime" in cells and "knife_rates" in wb.sheetnames
+    # the rate sheet says what its figures are: victims per 100,000 aged 10-24 (it carried the
+    # catalogue's "Offences" and "per 1,000 residents")
+    rows = list(wb["knife_rates"].iter_rows(max_row=6, values_only=True))
+    assert rows[1][0] == "Units: victims; residents aged 10-24; per 100,000 residents aged 10-24"
+    header = next(r for r in rows if r and r[0] == "Measure id")
+    assert {"Victims under 25", "Residents aged 10-24", "Rate per 100,000 aged 10-24"} <= set(
+        header
+    )
+    assert "Rate per 1,000" not in header and "Offences" not in header
 
 
 def test_knife_victim_rate_per_100000_young_people(london_2020, store: Path) -> None:

@@ -71,6 +71,15 @@ def write_xlsx(report: ViolentCrimeReport, path: Path) -> Path:
             "estimates by single year of age (local authorities)",
             empty_reason=report.missing.get("knife_rates")
             or report.missing.get("knife", "knife crime data not loaded"),
+            # victims per 100,000 residents aged 10-24, not the catalogue's offences per 1,000
+            units="Units: victims; residents aged 10-24; per 100,000 residents aged 10-24",
+            labels={
+                "count": "Victims under 25",
+                "population": "Residents aged 10-24",
+                "rate": "Rate per 100,000 aged 10-24",
+                "rate_lower": "Rate, lower 95 %",
+                "rate_upper": "Rate, upper 95 %",
+            },
         ),
         Table(
             "monthly_grid",
